@@ -1,0 +1,1 @@
+"""The ``ranawatch`` command line."""

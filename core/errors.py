@@ -1,0 +1,68 @@
+"""Named errors raised by the core library.
+
+Core raises; it never turns an error into ``None`` or a warning. Callers (flows, the
+CLI) catch per file, record the reason and carry on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class RanaWatchError(Exception):
+    """Base class of every error RanaWatch raises on purpose."""
+
+
+class AudioError(RanaWatchError):
+    """A recording cannot be read. Carries the file and the problem.
+
+    Parameters
+    ----------
+    path
+        The file that failed.
+    problem
+        What is wrong with it, in words a field biologist understands.
+    hint
+        Optional: what to do about it.
+    """
+
+    def __init__(self, path: str | Path, problem: str, hint: str | None = None) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        self.hint = hint
+        message = f"{self.path}: {problem}"
+        if hint:
+            message += f" ({hint})"
+        super().__init__(message)
+
+
+class EmptyFileError(AudioError):
+    """The file has no bytes at all, or a header with no audio."""
+
+
+class NotAudioError(AudioError):
+    """The file is not a RIFF/WAVE file."""
+
+
+class CorruptHeaderError(AudioError):
+    """The RIFF structure is malformed (missing ``fmt ``/``data``, impossible sizes)."""
+
+
+class TruncatedFileError(AudioError):
+    """The header promises more audio than the file holds."""
+
+
+class UnsupportedFormatError(AudioError):
+    """A valid WAV whose codec or sample layout RanaWatch does not decode."""
+
+
+class MetadataError(RanaWatchError):
+    """Recorder metadata (AudioMoth comment, GUANO) cannot be interpreted."""
+
+
+class CheckpointError(RanaWatchError):
+    """A model checkpoint cannot be read or does not fit the model configuration."""
+
+
+class ConfigError(RanaWatchError):
+    """A configuration value or file is invalid."""

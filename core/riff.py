@@ -1,0 +1,163 @@
+"""A tolerant RIFF/WAVE chunk walker that reads headers only.
+
+Field recorders and the tools that re-tag their files write RIFF in many dialects: odd
+chunk sizes with or without the pad byte, chunks after ``data`` (``LIST``, ``id3 ``,
+``guan``), RIFF sizes that do not match the file, files cut short when a card filled up.
+The walker trusts the bytes that exist over the sizes that are declared, and reports both
+so that callers can refuse or warn, never misread.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.errors import CorruptHeaderError, EmptyFileError, NotAudioError, UnsupportedFormatError
+
+logger = logging.getLogger(__name__)
+
+_HEADER = 12
+_CHUNK_HEADER = 8
+_MAX_CHUNKS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One chunk of a RIFF file.
+
+    Attributes
+    ----------
+    id
+        Four-character chunk id, e.g. ``"fmt "``, ``"data"``, ``"LIST"``, ``"guan"``.
+    offset
+        Byte offset of the chunk payload (just after the 8-byte chunk header).
+    size
+        Payload size as declared in the chunk header.
+    available
+        Payload bytes actually present in the file (``<= size`` when truncated).
+    """
+
+    id: str
+    offset: int
+    size: int
+    available: int
+
+    @property
+    def truncated(self) -> bool:
+        """True when the file ends before the declared payload does."""
+        return self.available < self.size
+
+
+@dataclass(frozen=True, slots=True)
+class RiffFile:
+    """The chunk table of a RIFF/WAVE file, without any sample data."""
+
+    path: Path
+    file_size: int
+    riff_size: int
+    chunks: tuple[Chunk, ...]
+
+    def find(self, chunk_id: str) -> Chunk | None:
+        """Return the first chunk with this id, or ``None``."""
+        for chunk in self.chunks:
+            if chunk.id == chunk_id:
+                return chunk
+        return None
+
+    def read(self, chunk: Chunk) -> bytes:
+        """Read the available payload bytes of ``chunk``."""
+        with self.path.open("rb") as fh:
+            fh.seek(chunk.offset)
+            return fh.read(chunk.available)
+
+
+def _valid_id(raw: bytes) -> bool:
+    return len(raw) == 4 and all(32 <= b < 127 for b in raw)
+
+
+def read_riff(path: str | Path) -> RiffFile:
+    """Walk the chunks of a RIFF/WAVE file.
+
+    Parameters
+    ----------
+    path
+        The WAV file.
+
+    Returns
+    -------
+    RiffFile
+        The chunk table. ``fmt `` and ``data`` are guaranteed present.
+
+    Raises
+    ------
+    EmptyFileError
+        The file has zero bytes.
+    NotAudioError
+        The file does not start with a RIFF/WAVE header.
+    UnsupportedFormatError
+        An RF64/BW64 file (more than 4 GiB), which RanaWatch does not read.
+    CorruptHeaderError
+        The chunk structure is broken before ``fmt `` and ``data`` were found.
+    """
+    path = Path(path)
+    try:
+        file_size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(_HEADER)
+            if file_size == 0:
+                raise EmptyFileError(path, "the file is empty (0 bytes)", "re-copy it from the card")
+            if head[:4] in (b"RF64", b"BW64"):
+                raise UnsupportedFormatError(
+                    path, "RF64/BW64 files (over 4 GiB) are not supported", "split the recording"
+                )
+            if len(head) < _HEADER or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+                raise NotAudioError(
+                    path,
+                    f"not a WAV file (starts with {head[:12]!r}, expected RIFF....WAVE)",
+                )
+            riff_size = struct.unpack("<I", head[4:8])[0]
+            chunks = _walk(fh, path, file_size)
+    except OSError as exc:
+        raise NotAudioError(path, f"cannot be opened: {exc.strerror or exc}") from exc
+
+    riff = RiffFile(path=path, file_size=file_size, riff_size=riff_size, chunks=tuple(chunks))
+    if riff.find("fmt ") is None:
+        raise CorruptHeaderError(path, "no 'fmt ' chunk: the WAV header is damaged")
+    if riff.find("data") is None:
+        raise CorruptHeaderError(path, "no 'data' chunk: the file holds no audio")
+    if riff_size + 8 != file_size:
+        logger.debug("%s: RIFF size %d does not match file size %d", path, riff_size, file_size)
+    return riff
+
+
+def _walk(fh, path: Path, file_size: int) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    pos = _HEADER
+    while pos + _CHUNK_HEADER <= file_size and len(chunks) < _MAX_CHUNKS:
+        fh.seek(pos)
+        header = fh.read(_CHUNK_HEADER)
+        raw_id, size = header[:4], struct.unpack("<I", header[4:8])[0]
+        if not _valid_id(raw_id):
+            # Garbage after the last real chunk (some tools append padding or junk).
+            logger.debug("%s: stopping chunk walk at byte %d (id %r)", path, pos, raw_id)
+            break
+        offset = pos + _CHUNK_HEADER
+        available = max(0, min(size, file_size - offset))
+        chunks.append(Chunk(raw_id.decode("ascii"), offset, size, available))
+        end = offset + size
+        if end >= file_size:
+            break
+        pos = end + (size & 1)
+        if size & 1 and not _peek_valid(fh, pos, file_size) and _peek_valid(fh, end, file_size):
+            # Writer omitted the pad byte after an odd-sized chunk.
+            pos = end
+    return chunks
+
+
+def _peek_valid(fh, pos: int, file_size: int) -> bool:
+    if pos + _CHUNK_HEADER > file_size:
+        return False
+    fh.seek(pos)
+    return _valid_id(fh.read(4))

@@ -1,0 +1,84 @@
+"""Runtime settings, read from ``RANAWATCH_*`` environment variables or a ``.env`` file.
+
+Settings are built on demand by :func:`get_settings`, never at import time, and nothing
+else in RanaWatch reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Device = Literal["auto", "cpu", "cuda"]
+
+
+class Settings(BaseSettings):
+    """Everything a deployment of RanaWatch can configure.
+
+    Every field can be set as ``RANAWATCH_<FIELD>`` (e.g. ``RANAWATCH_DATABASE_URL``).
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="RANAWATCH_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(
+        default=Path("data"), description="Folder for the SQLite database, reports and caches."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default: SQLite file <data_dir>/ranawatch.db. "
+        "PostgreSQL: postgresql+psycopg://user:pass@host:5432/db",
+    )
+    audio_roots: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description="Folders scanned for new recordings (comma- or os.pathsep-separated).",
+    )
+    sites_file: Path | None = Field(
+        default=None, description="YAML/CSV file mapping devices and folders to sites."
+    )
+    checkpoint: Path | None = Field(default=None, description="AST checkpoint (.pth) to run.")
+    model_card: Path | None = Field(
+        default=None,
+        description="YAML model card (name, version, labels, input settings); "
+        "default: the fine-tuned Rana draytonii model.",
+    )
+    device: Device = Field(default="auto", description="auto: cuda when present, else cpu.")
+    bf16: bool = Field(default=False, description="bf16 autocast on CUDA.")
+    batch_size: int = Field(default=8, ge=1)
+    hop_s: float = Field(default=10.0, gt=0)
+    reports_dir: Path | None = Field(default=None, description="default: <data_dir>/reports")
+    log_level: str = "INFO"
+
+    @field_validator("audio_roots", mode="before")
+    @classmethod
+    def _split_roots(cls, value: object) -> object:
+        if isinstance(value, str):
+            import os
+            import re
+
+            parts = re.split(rf"[,{re.escape(os.pathsep)}]", value)
+            return [p.strip() for p in parts if p.strip()]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in :attr:`data_dir`."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'ranawatch.db').resolve()}"
+
+    @property
+    def resolved_reports_dir(self) -> Path:
+        """Where report workbooks go, defaulting to ``<data_dir>/reports``."""
+        return self.reports_dir or self.data_dir / "reports"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (built once, on first use)."""
+    return Settings()

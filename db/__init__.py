@@ -1,0 +1,1 @@
+"""RanaWatch database layer (SQLModel tables, sessions, CRUD, Alembic migrations)."""

@@ -1,0 +1,1 @@
+"""Prefect flows: ingest, detect, report. Thin compositions of ``core`` and ``db``."""
