@@ -1,0 +1,58 @@
+"""Settings come from RANAWATCH_* variables and have safe defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from core.settings import Settings, get_settings
+
+
+def test_defaults_put_sqlite_in_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("RANAWATCH_DATA_DIR", "RANAWATCH_DATABASE_URL", "RANAWATCH_DEVICE"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings()
+    assert settings.device == "auto"
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'data' / 'ranawatch.db'}"
+    assert settings.resolved_reports_dir == Path("data") / "reports"
+
+
+def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("RANAWATCH_DATABASE_URL", "postgresql+psycopg://u@h/db")
+    monkeypatch.setenv("RANAWATCH_AUDIO_ROOTS", f"{tmp_path / 'a'}, {tmp_path / 'b'}")
+    monkeypatch.setenv("RANAWATCH_DEVICE", "cpu")
+    monkeypatch.setenv("RANAWATCH_HOP_S", "5")
+    settings = Settings()
+    assert settings.resolved_database_url == "postgresql+psycopg://u@h/db"
+    assert settings.audio_roots == [tmp_path / "a", tmp_path / "b"]
+    assert settings.device == "cpu"
+    assert settings.hop_s == 5.0
+
+
+def test_env_file_in_working_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("RANAWATCH_BATCH_SIZE", raising=False)
+    (tmp_path / ".env").write_text("RANAWATCH_BATCH_SIZE=32\n")
+    assert Settings().batch_size == 32
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("DEVICE", "tpu"), ("HOP_S", "0"), ("BATCH_SIZE", "0")]
+)
+def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(f"RANAWATCH_{name}", value)
+    with pytest.raises(ValidationError, match=name.lower()):
+        Settings()
+
+
+def test_get_settings_is_built_once_on_demand(monkeypatch: pytest.MonkeyPatch) -> None:
+    get_settings.cache_clear()
+    monkeypatch.setenv("RANAWATCH_BATCH_SIZE", "3")
+    first = get_settings()
+    monkeypatch.setenv("RANAWATCH_BATCH_SIZE", "4")
+    assert get_settings() is first
+    assert first.batch_size == 3
+    get_settings.cache_clear()
