@@ -13,8 +13,15 @@ import logging
 import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
-from core.errors import CorruptHeaderError, EmptyFileError, NotAudioError, UnsupportedFormatError
+from core.errors import (
+    CorruptHeaderError,
+    EmptyFileError,
+    NotAudioError,
+    TruncatedFileError,
+    UnsupportedFormatError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +104,9 @@ def read_riff(path: str | Path) -> RiffFile:
     NotAudioError
         The file does not start with a RIFF/WAVE header.
     UnsupportedFormatError
-        An RF64/BW64 file (more than 4 GiB), which RanaWatch does not read.
+        An RF64/BW64 file (more than 4 GiB) or a big-endian RIFX file.
+    TruncatedFileError
+        The file ends inside a chunk before ``fmt `` and ``data`` were both found.
     CorruptHeaderError
         The chunk structure is broken before ``fmt `` and ``data`` were found.
     """
@@ -107,10 +116,16 @@ def read_riff(path: str | Path) -> RiffFile:
         with path.open("rb") as fh:
             head = fh.read(_HEADER)
             if file_size == 0:
-                raise EmptyFileError(path, "the file is empty (0 bytes)", "re-copy it from the card")
+                raise EmptyFileError(
+                    path, "the file is empty (0 bytes)", "re-copy it from the card"
+                )
             if head[:4] in (b"RF64", b"BW64"):
                 raise UnsupportedFormatError(
                     path, "RF64/BW64 files (over 4 GiB) are not supported", "split the recording"
+                )
+            if head[:4] == b"RIFX":
+                raise UnsupportedFormatError(
+                    path, "big-endian RIFX files are not supported", "convert to a plain WAV"
                 )
             if len(head) < _HEADER or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
                 raise NotAudioError(
@@ -118,21 +133,33 @@ def read_riff(path: str | Path) -> RiffFile:
                     f"not a WAV file (starts with {head[:12]!r}, expected RIFF....WAVE)",
                 )
             riff_size = struct.unpack("<I", head[4:8])[0]
-            chunks = _walk(fh, path, file_size)
+            chunks, cut_short = _walk(fh, path, file_size)
     except OSError as exc:
         raise NotAudioError(path, f"cannot be opened: {exc.strerror or exc}") from exc
 
     riff = RiffFile(path=path, file_size=file_size, riff_size=riff_size, chunks=tuple(chunks))
-    if riff.find("fmt ") is None:
-        raise CorruptHeaderError(path, "no 'fmt ' chunk: the WAV header is damaged")
-    if riff.find("data") is None:
-        raise CorruptHeaderError(path, "no 'data' chunk: the file holds no audio")
+    for chunk_id, what in (("fmt ", "the WAV header"), ("data", "the audio")):
+        if riff.find(chunk_id) is not None:
+            continue
+        if cut_short:
+            # The file stops inside a chunk: a copy or recording that was cut off, not a
+            # damaged layout, and the user can do something about it.
+            raise TruncatedFileError(
+                path,
+                f"the file ends after {file_size} bytes, before {what} ('{chunk_id}' chunk)",
+                "re-copy the file from the card",
+            )
+        raise CorruptHeaderError(
+            path,
+            f"no '{chunk_id}' chunk: {what} is missing or the chunk layout is damaged",
+        )
     if riff_size + 8 != file_size:
         logger.debug("%s: RIFF size %d does not match file size %d", path, riff_size, file_size)
     return riff
 
 
-def _walk(fh, path: Path, file_size: int) -> list[Chunk]:
+def _walk(fh: BinaryIO, path: Path, file_size: int) -> tuple[list[Chunk], bool]:
+    """Return the chunks, and whether the file ends inside a chunk header or payload."""
     chunks: list[Chunk] = []
     pos = _HEADER
     while pos + _CHUNK_HEADER <= file_size and len(chunks) < _MAX_CHUNKS:
@@ -148,15 +175,15 @@ def _walk(fh, path: Path, file_size: int) -> list[Chunk]:
         chunks.append(Chunk(raw_id.decode("ascii"), offset, size, available))
         end = offset + size
         if end >= file_size:
-            break
+            return chunks, end > file_size
         pos = end + (size & 1)
         if size & 1 and not _peek_valid(fh, pos, file_size) and _peek_valid(fh, end, file_size):
             # Writer omitted the pad byte after an odd-sized chunk.
             pos = end
-    return chunks
+    return chunks, pos < file_size < pos + _CHUNK_HEADER
 
 
-def _peek_valid(fh, pos: int, file_size: int) -> bool:
+def _peek_valid(fh: BinaryIO, pos: int, file_size: int) -> bool:
     if pos + _CHUNK_HEADER > file_size:
         return False
     fh.seek(pos)
