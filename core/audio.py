@@ -141,7 +141,7 @@ def read_info(path: str | Path) -> AudioInfo:
         raise TruncatedFileError(
             path,
             f"the header declares {declared} frames ({data.size} bytes) of audio but the "
-            f"file holds only {data.available} bytes of it, less than one frame",
+            f"file holds only {data.available} byte(s) of it, less than one frame",
             "re-copy the file from the card; if it is the same there, the card filled up",
         )
     if fmt.declared_block_align != frame:
