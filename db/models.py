@@ -1,0 +1,306 @@
+"""Every RanaWatch table, as SQLModel classes.
+
+Layout
+------
+``sites`` / ``devices`` / ``deployments`` describe where recorders were; ``recordings`` holds
+one row per distinct audio file (same content under a second path goes to
+``duplicate_files``); ``model_versions`` identifies a model by name, version and checkpoint
+hash; ``detection_runs`` is the work queue and the per-(recording, model version) state, so a
+new model version processes every recording again and keeps the old results beside the new;
+``window_scores`` and ``detections`` are the results; ``reviews`` are human verdicts on
+detections; ``run_log`` records each flow run.
+
+Every timestamp column is :class:`UTCDateTime`: written as aware UTC, read back as aware UTC
+on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+# Deterministic constraint names, so later Alembic migrations (batch mode on SQLite) can
+# refer to them.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always returned timezone-aware (UTC).
+
+    SQLite has no time zones: the value is stored as naive UTC text and UTC is attached on
+    the way out. PostgreSQL stores ``timestamptz``. Naive datetimes are refused, because
+    guessing their zone is how field times end up an hour or eight off.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: store timezone-aware times (UTC)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# Row ids of the big result tables: 64-bit on PostgreSQL, SQLite's rowid alias there.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class RecordingStatus(StrEnum):
+    """Where a recording stands (its latest detection run, or ``failed`` when unreadable)."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Verdict(StrEnum):
+    """A reviewer's verdict on a detection."""
+
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    UNSURE = "unsure"
+
+
+class FlowStatus(StrEnum):
+    """State of a flow run in the run log."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+def _enum(cls: type[StrEnum], name: str) -> sa.Enum:
+    # VARCHAR + CHECK rather than a native PostgreSQL ENUM: adding a value later is then a
+    # plain migration on both back ends.
+    return sa.Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=16,
+        create_constraint=True,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class Site(SQLModel, table=True):
+    """A place recorders are deployed (a pond, a creek reach)."""
+
+    __tablename__ = "sites"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=200)
+    latitude: float | None = None
+    longitude: float | None = None
+    notes: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Device(SQLModel, table=True):
+    """A recorder, identified by its serial number (e.g. AudioMoth ``249BC30461CBB1E6``)."""
+
+    __tablename__ = "devices"
+
+    id: int | None = Field(default=None, primary_key=True)
+    serial: str = Field(unique=True, max_length=100)
+    recorder: str | None = Field(default=None, max_length=100)
+    label: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Deployment(SQLModel, table=True):
+    """A device at a site from ``start_at`` until ``end_at`` (open-ended when null)."""
+
+    __tablename__ = "deployments"
+    __table_args__ = (sa.UniqueConstraint("device_id", "start_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    device_id: int = Field(foreign_key="devices.id", ondelete="CASCADE", index=True)
+    site_id: int = Field(foreign_key="sites.id", ondelete="CASCADE", index=True)
+    start_at: datetime = Field(sa_type=UTCDateTime)
+    end_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    notes: str | None = Field(default=None, sa_type=sa.Text)
+
+
+class Recording(SQLModel, table=True):
+    """One distinct audio file: where it is, what the recorder wrote, and its status."""
+
+    __tablename__ = "recordings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    path: str = Field(unique=True, sa_type=sa.Text)
+    size_bytes: int = Field(sa_type=sa.BigInteger)
+    sha256: str = Field(unique=True, max_length=64)
+    device_id: int | None = Field(
+        default=None, foreign_key="devices.id", ondelete="SET NULL", index=True
+    )
+    site_id: int | None = Field(
+        default=None, foreign_key="sites.id", ondelete="SET NULL", index=True
+    )
+    recorded_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    utc_offset: str | None = Field(default=None, max_length=6)
+    time_source: str | None = Field(default=None, max_length=32)
+    duration_s: float | None = None
+    samplerate_hz: int | None = None
+    channels: int | None = None
+    sample_format: str | None = Field(default=None, max_length=32)
+    frames: int | None = Field(default=None, sa_type=sa.BigInteger)
+    truncated: bool = False
+    temperature_c: float | None = None
+    battery_v: float | None = None
+    gain: str | None = Field(default=None, max_length=32)
+    firmware: str | None = Field(default=None, max_length=100)
+    latitude: float | None = None
+    longitude: float | None = None
+    comment: str | None = Field(default=None, sa_type=sa.Text)
+    recorder_metadata: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    readable: bool = False
+    status: RecordingStatus = Field(
+        default=RecordingStatus.PENDING, sa_type=_enum(RecordingStatus, "recording_status")
+    )
+    error: str | None = Field(default=None, sa_type=sa.Text)
+    ingested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DuplicateFile(SQLModel, table=True):
+    """A second path holding exactly the content of a stored recording (counted once)."""
+
+    __tablename__ = "duplicate_files"
+
+    id: int | None = Field(default=None, primary_key=True)
+    path: str = Field(unique=True, sa_type=sa.Text)
+    size_bytes: int = Field(sa_type=sa.BigInteger)
+    recording_id: int = Field(foreign_key="recordings.id", ondelete="CASCADE", index=True)
+    found_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ModelVersion(SQLModel, table=True):
+    """A model as run: name, version, labels, input settings and checkpoint hash."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (sa.UniqueConstraint("name", "version", "checkpoint_sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    version: str = Field(max_length=100)
+    checkpoint_sha256: str = Field(max_length=64)
+    labels: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    settings: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class DetectionRun(SQLModel, table=True):
+    """The processing of one recording by one model version: queue entry, claim, outcome."""
+
+    __tablename__ = "detection_runs"
+    __table_args__ = (
+        sa.UniqueConstraint("recording_id", "model_version_id"),
+        sa.Index("ix_detection_runs_queue", "model_version_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    recording_id: int = Field(foreign_key="recordings.id", ondelete="CASCADE")
+    model_version_id: int = Field(foreign_key="model_versions.id", ondelete="CASCADE")
+    status: RecordingStatus = Field(
+        default=RecordingStatus.PENDING, sa_type=_enum(RecordingStatus, "run_status")
+    )
+    error: str | None = Field(default=None, sa_type=sa.Text)
+    claimed_by: str | None = Field(default=None, max_length=200)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    attempts: int = 0
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    prediction: str | None = Field(default=None, max_length=16)
+    times_heard: str | None = Field(default=None, sa_type=sa.Text)
+    n_windows: int | None = None
+    n_events: int | None = None
+
+
+class WindowScore(SQLModel, table=True):
+    """Scores of one analysis window; ``scores``/``logits`` follow the model's label order."""
+
+    __tablename__ = "window_scores"
+    __table_args__ = (sa.UniqueConstraint("recording_id", "model_version_id", "start_s"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    recording_id: int = Field(foreign_key="recordings.id", ondelete="CASCADE")
+    model_version_id: int = Field(foreign_key="model_versions.id", ondelete="CASCADE", index=True)
+    start_s: float
+    end_s: float
+    label: str = Field(max_length=200)
+    score: float
+    positive: bool
+    scores: list[float] = Field(sa_type=sa.JSON)
+    logits: list[float] = Field(sa_type=sa.JSON)
+
+
+class Detection(SQLModel, table=True):
+    """An event: consecutive positive windows of one label, merged."""
+
+    __tablename__ = "detections"
+    __table_args__ = (sa.UniqueConstraint("recording_id", "model_version_id", "label", "start_s"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    recording_id: int = Field(foreign_key="recordings.id", ondelete="CASCADE")
+    model_version_id: int = Field(foreign_key="model_versions.id", ondelete="CASCADE", index=True)
+    label: str = Field(max_length=200)
+    start_s: float
+    end_s: float
+    max_score: float
+    mean_score: float
+    n_windows: int
+
+
+class Review(SQLModel, table=True):
+    """A reviewer's verdict on a detection; the latest review of a detection counts."""
+
+    __tablename__ = "reviews"
+
+    id: int | None = Field(default=None, primary_key=True)
+    detection_id: int = Field(
+        foreign_key="detections.id", ondelete="CASCADE", index=True, sa_type=BigId
+    )
+    verdict: Verdict = Field(sa_type=_enum(Verdict, "verdict"))
+    reviewer: str = Field(max_length=200)
+    reviewed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    note: str | None = Field(default=None, sa_type=sa.Text)
+
+
+class RunLog(SQLModel, table=True):
+    """One flow run: when, how it ended, and what it counted."""
+
+    __tablename__ = "run_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    flow: str = Field(max_length=100, index=True)
+    flow_run_id: str | None = Field(default=None, max_length=64)
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status: FlowStatus = Field(default=FlowStatus.RUNNING, sa_type=_enum(FlowStatus, "flow_status"))
+    counts: dict[str, int] = Field(default_factory=dict, sa_type=sa.JSON)
+    message: str | None = Field(default=None, sa_type=sa.Text)
