@@ -28,6 +28,14 @@ logger = logging.getLogger(__name__)
 _HEADER = 12
 _CHUNK_HEADER = 8
 _MAX_CHUNKS = 4096
+# Chunk ids met in recorder and tagging-tool output, used to resolve a missing pad byte.
+_KNOWN_IDS = frozenset(
+    (
+        b"fmt ", b"data", b"LIST", b"list", b"fact", b"PEAK", b"guan", b"wamd", b"bext",
+        b"iXML", b"axml", b"cue ", b"smpl", b"inst", b"acid", b"junk", b"JUNK", b"PAD ",
+        b"_PMX", b"id3 ", b"ID3 ", b"cart", b"umid", b"labl", b"ltxt", b"note", b"DISP",
+    )
+)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,14 +185,26 @@ def _walk(fh: BinaryIO, path: Path, file_size: int) -> tuple[list[Chunk], bool]:
         if end >= file_size:
             return chunks, end > file_size
         pos = end + (size & 1)
-        if size & 1 and not _peek_valid(fh, pos, file_size) and _peek_valid(fh, end, file_size):
-            # Writer omitted the pad byte after an odd-sized chunk.
+        if size & 1 and _plausibility(fh, end, file_size) > _plausibility(fh, pos, file_size):
+            # The writer omitted the pad byte after an odd-sized chunk.
             pos = end
     return chunks, pos < file_size < pos + _CHUNK_HEADER
 
 
-def _peek_valid(fh: BinaryIO, pos: int, file_size: int) -> bool:
+def _plausibility(fh: BinaryIO, pos: int, file_size: int) -> int:
+    """How much the bytes at ``pos`` look like a chunk header (0: not at all).
+
+    After an odd-sized chunk, the next header sits after the pad byte (the spec) or right
+    at the end of the payload (writers that forget the pad). Read one byte off, a real
+    header still often shows a printable id ("LIST" seen as "IST$"), so a known id and a
+    size that fits the file weigh more than printability.
+    """
     if pos + _CHUNK_HEADER > file_size:
-        return False
+        return 0
     fh.seek(pos)
-    return _valid_id(fh.read(4))
+    header = fh.read(_CHUNK_HEADER)
+    raw_id, size = header[:4], struct.unpack("<I", header[4:8])[0]
+    if not _valid_id(raw_id):
+        return 0
+    fits = pos + _CHUNK_HEADER + size <= file_size
+    return 1 + int(fits) + 2 * int(raw_id in _KNOWN_IDS)

@@ -96,7 +96,7 @@ def fmt_chunk(
     tag = FORMAT_TAGS[sample_format] if format_tag is None else format_tag
     bits = BITS[sample_format] if bits_per_sample is None else bits_per_sample
     align = channels * (BITS[sample_format] // 8) if block_align is None else block_align
-    byte_rate = samplerate_hz * align
+    byte_rate = (samplerate_hz * align) & 0xFFFFFFFF  # a 32-bit field, even for odd rates
     if not extensible:
         return b"fmt ", struct.pack("<HHIIHH", tag, channels, samplerate_hz, byte_rate, align, bits)
     channel_mask = (1 << channels) - 1 if 0 < channels <= 18 else 0

@@ -157,3 +157,18 @@ def test_every_error_is_an_audio_error_naming_the_file(tmp_path: Path) -> None:
         read_riff(path)
     assert caught.value.path == path
     assert str(path) in str(caught.value)
+
+
+def test_missing_pad_byte_when_the_shifted_header_also_looks_valid(tmp_path: Path) -> None:
+    # Read one byte on, "data" + size 32 reads as the printable id "ata " with size 0
+    # (when the first sample byte is 0): the known id and a size that fits must win.
+    path = write_wav(
+        tmp_path / "a.wav",
+        np.zeros(16),
+        8_000,
+        chunks_before_data=[(b"LIST", b"\x00")],
+        pad_odd_chunks=False,
+    )
+    riff = read_riff(path)
+    assert [c.id for c in riff.chunks] == ["fmt ", "LIST", "data"]
+    assert riff.find("data").size == 32
