@@ -257,7 +257,7 @@ def build_results(
         positives = ids.map(per["positive_windows"]).astype("Int64")
         results[f"Positive Windows ({label})"] = positives.to_numpy()
     results["Events"] = ids.map(calls.groupby("recording_id").size()).fillna(0).astype(int)
-    results["Review Result"] = ids.map(_review_result(calls)).fillna("").to_numpy()
+    results["Review Result"] = ids.map(_review_result(calls)).map(_text).to_numpy()
     results["Duration (s)"] = recs["duration_s"].astype(float).to_numpy()
     results["Temperature (C)"] = recs["temperature_c"].astype(float).to_numpy()
     results["Recorded (UTC)"] = recs["recorded_at"].map(_naive_utc).to_numpy()

@@ -48,4 +48,7 @@ fi
 
 # --- Services and tools the tests use -----------------------------------------------
 scripts/ensure_postgres.sh || log "PostgreSQL not available: its tests will be skipped (fail under CI=true)"
+# LibreOffice Calc, headless only: a test renders the report workbook to PDF with it.
+apt_install libreoffice-calc-nogui fonts-dejavu-core \
+    || log "LibreOffice not installed: its test will be skipped (fail under CI=true)"
 log "setup complete"
