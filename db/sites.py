@@ -1,0 +1,240 @@
+"""Which site a recording belongs to: the sites file, deployments, folders and GPS.
+
+A sites file is YAML::
+
+    match_radius_m: 250          # GUANO positions this close to a site belong to it
+    sites:
+      - name: Laguna Pond
+        latitude: 37.0412
+        longitude: -122.0731
+        notes: north shore, under the willows
+        folders: [laguna]        # any folder named "laguna" in a recording's path
+        devices: [24E144085F256162]
+      - name: Upper Creek
+        folders: [/data/audio/upper_creek]   # an absolute folder prefix
+    deployments:                 # devices move between ponds: dated placements win
+      - device: 249BC30461CBB1E6
+        site: Laguna Pond
+        from: 2024-02-01         # a date is the start of that day, UTC
+        to: 2024-03-15           # inclusive; leave out while still deployed
+
+A recording's site is, in order: the site given explicitly (``ranawatch ingest --site``); the
+deployment of its device that covers its start time; the longest folder rule matching its
+path; the site listing its device; the nearest site within ``match_radius_m`` of its GUANO
+position. Otherwise it has no site.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path, PurePath
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlmodel import Session
+
+from core.errors import ConfigError
+from db import crud
+from db.models import Site
+
+log = logging.getLogger(__name__)
+
+
+class SiteSpec(BaseModel):
+    """One site of the sites file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    notes: str | None = None
+    folders: list[str] = Field(default_factory=list)
+    devices: list[str] = Field(default_factory=list)
+
+
+class DeploymentSpec(BaseModel):
+    """A device placed at a site for a while."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    device: str = Field(min_length=1)
+    site: str = Field(min_length=1)
+    start: datetime = Field(alias="from")
+    end: datetime | None = Field(default=None, alias="to")
+    notes: str | None = None
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _start(cls, value: object) -> object:
+        return _as_utc(value, end_of_day=False)
+
+    @field_validator("end", mode="before")
+    @classmethod
+    def _end(cls, value: object) -> object:
+        return _as_utc(value, end_of_day=True)
+
+
+class SitesFile(BaseModel):
+    """The whole sites file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    match_radius_m: float = Field(default=250.0, gt=0)
+    sites: list[SiteSpec] = Field(default_factory=list)
+    deployments: list[DeploymentSpec] = Field(default_factory=list)
+
+
+def _as_utc(value: object, *, end_of_day: bool) -> object:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("give a time zone (e.g. 2024-02-01T18:00:00-08:00) or a plain date")
+        return value.astimezone(UTC)
+    if isinstance(value, date):
+        start = datetime.combine(value, time(0), tzinfo=UTC)
+        return start + timedelta(days=1) if end_of_day else start
+    return value
+
+
+def load_sites_file(path: str | Path) -> SitesFile:
+    """Read and check a sites file.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, not YAML, or names unknown sites or wrong fields.
+    """
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the sites file: {exc}") from exc
+    try:
+        parsed = SitesFile.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'file'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigError(f"{path}: invalid sites file: {problems}") from exc
+    names = {site.name for site in parsed.sites}
+    unknown = sorted({d.site for d in parsed.deployments} - names)
+    if unknown:
+        raise ConfigError(f"{path}: deployments name sites not listed under sites: {unknown}")
+    return parsed
+
+
+def store_sites_file(*, session: Session, sites_file: SitesFile) -> None:
+    """Write the file's sites, devices and deployments to the database (idempotent)."""
+    sites = {
+        spec.name: crud.upsert_site(
+            session=session,
+            name=spec.name,
+            latitude=spec.latitude,
+            longitude=spec.longitude,
+            notes=spec.notes,
+        )
+        for spec in sites_file.sites
+    }
+    for spec in sites_file.sites:
+        for serial in spec.devices:
+            crud.get_or_create_device(session=session, serial=serial)
+    for dep in sites_file.deployments:
+        device = crud.get_or_create_device(session=session, serial=dep.device)
+        assert device.id is not None and sites[dep.site].id is not None
+        crud.upsert_deployment(
+            session=session,
+            device_id=device.id,
+            site_id=sites[dep.site].id,  # type: ignore[arg-type]
+            start_at=dep.start,
+            end_at=dep.end,
+            notes=dep.notes,
+        )
+
+
+@dataclass(frozen=True)
+class SiteMatch:
+    """The site found for a recording and the rule that found it."""
+
+    site_id: int
+    name: str
+    rule: str
+
+
+class SiteResolver:
+    """Finds the site of each recording (see the module docstring for the order of rules).
+
+    Parameters
+    ----------
+    sites_file
+        The parsed sites file, or ``None``.
+    explicit
+        A site name that overrides every rule (``ranawatch ingest --site``).
+    """
+
+    def __init__(self, sites_file: SitesFile | None = None, explicit: str | None = None) -> None:
+        self.sites_file = sites_file or SitesFile()
+        self.explicit = explicit
+
+    def resolve(
+        self,
+        *,
+        session: Session,
+        path: str | Path,
+        device_id: int | None,
+        serial: str | None,
+        recorded_at: datetime | None,
+        latitude: float | None,
+        longitude: float | None,
+    ) -> SiteMatch | None:
+        """The site of one recording, or ``None`` when no rule matches."""
+        if self.explicit:
+            return _match(crud.upsert_site(session=session, name=self.explicit), "explicit")
+        if device_id is not None and recorded_at is not None:
+            site = crud.site_of_device_at(session=session, device_id=device_id, at=recorded_at)
+            if site is not None:
+                return _match(site, "deployment")
+        by_folder = self._by_folder(Path(path))
+        if by_folder is not None:
+            return _match(crud.upsert_site(session=session, name=by_folder), "folder")
+        for spec in self.sites_file.sites:
+            if serial is not None and serial in spec.devices:
+                return _match(crud.upsert_site(session=session, name=spec.name), "device")
+        if latitude is not None and longitude is not None:
+            site = crud.nearest_site(
+                session=session,
+                latitude=latitude,
+                longitude=longitude,
+                max_distance_m=self.sites_file.match_radius_m,
+            )
+            if site is not None:
+                return _match(site, "position")
+        return None
+
+    def _by_folder(self, path: Path) -> str | None:
+        best: tuple[int, str] | None = None
+        parents = path.parent.parts
+        for spec in self.sites_file.sites:
+            for folder in spec.folders:
+                rule = PurePath(folder).parts
+                absolute = PurePath(folder).is_absolute()
+                longer = best is None or len(rule) > best[0]
+                if longer and _folder_matches(parents, rule, absolute=absolute):
+                    best = (len(rule), spec.name)
+        return best[1] if best else None
+
+
+def _folder_matches(parents: tuple[str, ...], rule: tuple[str, ...], *, absolute: bool) -> bool:
+    if not rule:
+        return False
+    if absolute:
+        return parents[: len(rule)] == rule
+    # A relative rule matches the same run of folder names anywhere in the path.
+    return any(parents[i : i + len(rule)] == rule for i in range(len(parents) - len(rule) + 1))
+
+
+def _match(site: Site, rule: str) -> SiteMatch:
+    assert site.id is not None
+    return SiteMatch(site_id=site.id, name=site.name, rule=rule)

@@ -1,0 +1,75 @@
+"""The Alembic migrations build exactly the schema the models describe, from any folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlmodel import SQLModel
+
+from core.errors import ConfigError
+from db.migrate import alembic_config, current_revision, head_revision, require_current_schema
+from db.migrate import upgrade as migrate_upgrade
+from db.session import get_engine
+
+
+def test_migrated_schema_equals_the_models(engine: sa.Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_database_is_at_the_newest_revision(database_url: str) -> None:
+    assert current_revision(database_url) == head_revision()
+    require_current_schema(database_url)
+
+
+def test_upgrade_twice_changes_nothing(database_url: str) -> None:
+    tables = set(sa.inspect(get_engine(database_url)).get_table_names())
+    assert migrate_upgrade(database_url) == head_revision()
+    assert set(sa.inspect(get_engine(database_url)).get_table_names()) == tables
+
+
+def test_empty_database_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    with pytest.raises(ConfigError, match="ranawatch db upgrade"):
+        require_current_schema(url)
+
+
+def test_upgrade_from_another_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    assert migrate_upgrade(url) == head_revision()
+    assert "recordings" in sa.inspect(get_engine(url)).get_table_names()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_downgrade_to_base_and_up_again(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'down.db'}"
+    else:
+        url = request.getfixturevalue("make_postgres_database")()
+    model_tables = set(SQLModel.metadata.tables)
+    migrate_upgrade(url)
+    config = alembic_config()
+    with get_engine(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    assert set(sa.inspect(get_engine(url)).get_table_names()) & model_tables == set()
+    migrate_upgrade(url)
+    assert model_tables <= set(sa.inspect(get_engine(url)).get_table_names())
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    engine = get_engine(f"sqlite:///{tmp_path / 'pragmas.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
