@@ -64,7 +64,7 @@ def inspect_command(
     paths: list[Path] = typer.Argument(
         ...,
         help="WAV files, or folders to search (recursively) for *.wav / *.WAV files.",
-        metavar="PATH...",
+        metavar="PATH",
         show_default=False,
     ),
     as_json: bool = typer.Option(
