@@ -101,7 +101,7 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
             f"{path}: not a plain checkpoint of tensors ({first}). If it is a whole pickled "
             "model, re-save its weights with torch.save(model.state_dict(), path)"
         ) from exc
-    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+    except Exception as exc:  # a damaged pickle raises almost any exception type
         raise CheckpointError(
             f"{path}: not a readable PyTorch checkpoint ({type(exc).__name__}: {exc}); "
             "is the file complete (compare its size or SHA-256 with the original)?"

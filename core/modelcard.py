@@ -34,12 +34,14 @@ DEFAULT_PRESET = "rana_draytonii"
 ModelSize = Literal["tiny224", "small224", "base224", "base384", "test"]
 
 # (embedding width, depth, heads) of each DeiT size the original AST code offers; "test" is a
-# tiny config (as timm's test_vit) so that CPU tests run in seconds.
+# tiny config (as timm's test_vit) so that CPU tests run in seconds. base384 and base224 differ
+# only in their ImageNet pretraining; base384 comes first, as the name a base-width
+# checkpoint is given (every published AST checkpoint is base384).
 SIZES: dict[str, tuple[int, int, int]] = {
     "tiny224": (192, 12, 3),
     "small224": (384, 12, 6),
-    "base224": (768, 12, 12),
     "base384": (768, 12, 12),
+    "base224": (768, 12, 12),
     "test": (64, 2, 2),
 }
 
