@@ -23,6 +23,9 @@ firmware      what the comment looks like
 1.10+         the same comment plus a GUANO chunk (:mod:`core.guano`)
 ============  =====================================================================
 
+The AudioMoth Live app writes the same opening with milliseconds (``Recorded at
+21:04:05.250 12/06/2024 (UTC-7) by AudioMoth Live using ...``) and no serial; it is read too.
+
 Two firmware bugs are undone rather than copied: 1.0.0 printed 4.5 V as ``4.05V``, and 1.0.x
 printed the *address* of the serial number (always ``0FE081F80FE081F0``) instead of the
 serial itself, which is therefore reported as unknown.
@@ -46,11 +49,14 @@ BOGUS_SERIAL = "0FE081F80FE081F0"
 GAIN_WORDS = ("low", "low-medium", "medium", "medium-high", "high")
 
 _HEADER = re.compile(
-    r"Recorded at (?P<time>\d{1,2}:\d{2}:\d{2}) (?P<date>\d{1,2}/\d{1,2}/\d{4})"
+    r"Recorded at (?P<time>\d{1,2}:\d{2}:\d{2})(?:\.(?P<ms>\d{3}))? "
+    r"(?P<date>\d{1,2}/\d{1,2}/\d{4})"
     r"(?: \(UTC(?P<tz>[^)]{0,8})\))?"
 )
 _TZ = re.compile(r"(?P<sign>[+-]?)(?P<hours>\d{1,2})?(?::\s?(?P<minutes>\d{1,2}))?")
 _BY = re.compile(r"\bby AudioMoth (?P<serial>[0-9A-Fa-f]{16})\b")
+# The AudioMoth Live app signs "by AudioMoth Live using <microphone>." and has no serial.
+_BY_ANY = re.compile(r"\bby AudioMoth\b")
 _ARTIST = re.compile(r"\s*AudioMoth (?P<serial>[0-9A-Fa-f]{16})\s*")
 _DEPLOYMENT = re.compile(r"\bduring deployment (?P<id>[0-9A-Fa-f]{16})\b")
 _GAIN = re.compile(
@@ -160,7 +166,7 @@ def is_audiomoth_comment(comment: str | None, artist: str | None = None) -> bool
         return False
     text = _clean(comment)
     return bool(_HEADER.match(text)) and bool(
-        _BY.search(text) or _DEPLOYMENT.search(text) or (artist and _ARTIST.fullmatch(artist))
+        _BY_ANY.search(text) or _DEPLOYMENT.search(text) or (artist and _ARTIST.fullmatch(artist))
     )
 
 
@@ -196,6 +202,8 @@ def parse_audiomoth_comment(comment: str, artist: str | None = None) -> AudioMot
         local = datetime.strptime(f"{header['date']} {header['time']}", "%d/%m/%Y %H:%M:%S")
     except ValueError as exc:
         raise MetadataError(f"impossible date or time in AudioMoth comment {text[:60]!r}") from exc
+    if header["ms"]:
+        local = local.replace(microsecond=int(header["ms"]) * 1000)
     zone = timezone(offset) if offset is not None else UTC
     recorded_at = local.replace(tzinfo=zone).astimezone(UTC)
 

@@ -282,6 +282,21 @@ def test_deployment_and_external_microphone() -> None:
     assert parsed.recorded_at == datetime(2023, 3, 15, 5, 0, tzinfo=UTC)
 
 
+def test_audiomoth_live_comment_with_milliseconds() -> None:
+    # OpenAcousticDevices AudioMoth Live app, WavFile_setHeaderComment: milliseconds, no serial.
+    comment = "Recorded at 21:04:05.250 12/06/2024 (UTC-7) by AudioMoth Live using USB Microphone."
+    assert is_audiomoth_comment(comment, "AudioMoth Live")
+    parsed = parse_audiomoth_comment(comment, "AudioMoth Live")
+    assert parsed.recorded_at == datetime(2024, 6, 13, 4, 4, 5, 250000, tzinfo=UTC)
+    assert parsed.utc_offset == timedelta(hours=-7)
+    assert (parsed.device_id, parsed.gain, parsed.battery_v, parsed.firmware_hint) == (
+        None,
+        None,
+        None,
+        None,
+    )
+
+
 def test_fields_the_comment_lacks_stay_none() -> None:
     parsed = parse_audiomoth_comment(VERBATIM[1][1])
     assert parsed.temperature_c is None
