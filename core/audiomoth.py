@@ -161,7 +161,20 @@ class AudioMothComment:
 
 
 def is_audiomoth_comment(comment: str | None, artist: str | None = None) -> bool:
-    """Tell whether a comment is an AudioMoth one (starts with ``Recorded at <time> <date>``)."""
+    """Tell whether a comment was written by an AudioMoth.
+
+    Parameters
+    ----------
+    comment
+        ``ICMT`` text.
+    artist
+        ``IART`` text, which identifies a comment that names a deployment instead.
+
+    Returns
+    -------
+    bool
+        True when it opens with ``Recorded at <time> <date>`` and is signed by an AudioMoth.
+    """
     if not comment:
         return False
     text = _clean(comment)
@@ -237,7 +250,18 @@ def parse_audiomoth_comment(comment: str, artist: str | None = None) -> AudioMot
 
 
 def format_offset(offset: timedelta) -> str:
-    """Format a UTC offset as ``"+01:00"``, ``"-08:00"``, ``"+05:30"`` or ``"+00:00"``."""
+    """Format a UTC offset the ISO 8601 way.
+
+    Parameters
+    ----------
+    offset
+        Offset from UTC (east positive).
+
+    Returns
+    -------
+    str
+        ``"+01:00"``, ``"-08:00"``, ``"+05:30"``, ``"+00:00"``.
+    """
     minutes = int(offset.total_seconds() // 60)
     sign = "-" if minutes < 0 else "+"
     hours, minutes = divmod(abs(minutes), 60)

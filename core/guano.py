@@ -152,7 +152,18 @@ def parse_loc_position(value: str) -> tuple[float, float] | None:
 
 
 def leading_number(value: str | None) -> float | None:
-    """Read the number a GUANO value starts with (``"3.92 V"`` -> 3.92), or ``None``."""
+    """Read the number a GUANO value starts with, ignoring a unit after it.
+
+    Parameters
+    ----------
+    value
+        E.g. ``"3.92 V"``, ``"-1.25"``.
+
+    Returns
+    -------
+    float | None
+        The number (3.92), or ``None`` when the value is missing or does not start with one.
+    """
     if not value:
         return None
     match = re.match(r"\s*([+-]?\d+(?:\.\d+)?)", value)

@@ -185,7 +185,19 @@ def time_from_filename(name: str) -> datetime | None:
 
 
 def recorder_family(make: str | None, model: str | None) -> str | None:
-    """Name the recorder family from GUANO ``Make`` and ``Model``."""
+    """Name the recorder family from GUANO ``Make`` and ``Model``.
+
+    Parameters
+    ----------
+    make, model
+        The GUANO values (either may be missing).
+
+    Returns
+    -------
+    str | None
+        ``"AudioMoth"``, ``"Song Meter"``, ``"Echo Meter"``, ``"BATLOGGER"``, otherwise the
+        model (or make) as written, or ``None`` when neither is given.
+    """
     text = f"{make or ''} {model or ''}"
     for pattern, family in _RECORDER_FAMILIES:
         if pattern.search(text):
