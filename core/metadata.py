@@ -251,7 +251,11 @@ def _combine(
     meta.device_id = _pick(meta, "device_id", guano.get("Serial") or None, am.device_id)
     meta.temperature_c = _pick(meta, "temperature_c", _temperature(guano), am.temperature_c)
     meta.battery_v = _battery(meta, guano, am)
-    meta.gain = _pick(meta, "gain", g_gain, am.gain)
+    # Compare by setting, so a numeric "2" (firmware < 1.4) agrees with GUANO's "medium".
+    c_gain = am.gain
+    if c_gain is not None and c_gain.isdigit() and int(c_gain) < len(GAIN_WORDS):
+        c_gain = GAIN_WORDS[int(c_gain)]
+    meta.gain = am.gain if g_gain is None else _pick(meta, "gain", g_gain, c_gain)
     meta.deployment_id = _pick(
         meta, "deployment_id", guano.get("OAD|Deployment ID") or None, am.deployment_id
     )

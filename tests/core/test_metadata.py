@@ -143,6 +143,18 @@ def test_disagreements_are_reported_with_both_values(tmp_path: Path) -> None:
     assert meta.recorded_at == datetime(2024, 5, 1, 4, 30, 17, tzinfo=UTC)
 
 
+def test_numeric_gain_compares_by_setting(tmp_path: Path) -> None:
+    moth = Moth(gain=1)
+    guano = audiomoth_guano("1.11.0", moth)
+    path = write_audiomoth_wav(tmp_path / "g.WAV", "1.2.1", moth, guano=guano)
+    meta = read_metadata(path)
+    assert (meta.gain, meta.conflicts) == ("low-medium", [])
+    other = write_audiomoth_wav(
+        tmp_path / "h.WAV", "1.2.1", moth, guano=guano.replace("GAIN 1", "GAIN 4")
+    )
+    assert read_metadata(other).conflicts == ["gain: GUANO says high, the comment says low-medium"]
+
+
 def test_offset_disagreement(tmp_path: Path) -> None:
     moth = Moth(tz_hours=1)
     guano = audiomoth_guano("1.10.1", moth).replace("T05:30:15+01:00", "T06:30:15+02:00")
