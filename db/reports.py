@@ -44,12 +44,14 @@ _MAX_OFFSET = timedelta(hours=14)
 
 @dataclass(frozen=True)
 class SiteReportData:
-    """Everything :func:`core.report.build_report` needs for one site."""
+    """Everything :func:`core.report.build_report` needs for one site, and the frequency
+    band (Hz) the model listens to, for the Raven selections."""
 
     recordings: pd.DataFrame
     detections: pd.DataFrame
     window_summary: pd.DataFrame
     meta: ReportMeta
+    band_hz: tuple[float, float] = (0.0, 8000.0)
 
 
 def ranawatch_version() -> str:
@@ -339,7 +341,7 @@ def decision_of(model_version: ModelVersion) -> tuple[list[str], dict[str, float
     return targets, thresholds, rule
 
 
-def band_hz(model_version: ModelVersion) -> tuple[float, float]:
+def model_band_hz(model_version: ModelVersion) -> tuple[float, float]:
     """The frequency band the model listens to: 0 Hz to half its input sample rate."""
     frontend = dict((model_version.settings or {}).get("frontend") or {})
     return 0.0, float(frontend.get("samplerate_hz", 16_000)) / 2
@@ -427,6 +429,7 @@ def load_site_report(
         detections=detections_frame(model_version_id=mv.id, **window),
         window_summary=window_summary_frame(model_version=mv, labels=targets, **window),
         meta=meta,
+        band_hz=model_band_hz(mv),
     )
     logger.info(
         "site %s, model %s: %d recordings, %d events",

@@ -1,0 +1,217 @@
+"""Flow ``write-site-reports``: one Excel workbook, CSV and Raven tables per site.
+
+For each site: read its recordings, events and reviews for one model version (the newest
+with results unless ``model`` names one), build the report tables, and write into
+``<reports dir>/<site>/``::
+
+    <site>.xlsx                        Results, Detections, Nights, About
+    <site>.csv                         the Results rows
+    raven/<stem>.Table.1.selections.txt   one Raven Pro selection table per recording
+
+Files are written beside their final name and then renamed over it, so someone opening the
+workbook while the nightly run writes it sees the old complete file or the new one, never
+half of one. A site that fails (unknown, or its folder not writable) is logged and recorded
+in the run log; the other sites are still written, and the run fails at the end.
+
+Run directly: ``python -m flows.report`` (every site, default settings).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.cache_policies import NONE
+from prefect.states import State
+
+from core.errors import RanaWatchError
+from core.excel import write_report_workbook, write_results_csv
+from core.raven import write_selection_tables
+from core.report import ReportTables, build_report
+from core.settings import get_settings
+from db import reports
+from db.session import get_engine, session_scope
+from flows.runlog import DB_RETRIES, DB_RETRY_DELAY_S, check_database, close_run_log, open_run_log
+
+log = logging.getLogger(__name__)
+
+FLOW_NAME = "write-site-reports"
+_UNSAFE = re.compile(r"[^\w.-]+")
+
+
+def site_slug(name: str) -> str:
+    """A file-name-safe form of a site name (``Laguna Pond`` -> ``Laguna_Pond``)."""
+    return _UNSAFE.sub("_", name).strip("._") or "site"
+
+
+@task(name="list-sites", retries=DB_RETRIES, retry_delay_seconds=DB_RETRY_DELAY_S)
+def list_sites(database_url: str) -> list[str]:
+    """Every site in the database."""
+    with session_scope(get_engine(database_url)) as session:
+        return reports.list_site_names(session=session)
+
+
+def _retry_unless_ours(task: object, task_run: object, state: State) -> bool:
+    """Retry a database hiccup; an unknown site or model stays wrong however often asked."""
+    try:
+        state.result()
+    except RanaWatchError:
+        return False
+    except Exception:  # anything else (a lost connection, a locked file) may pass
+        return True
+    return False
+
+
+@task(
+    name="read-site",
+    retries=DB_RETRIES,
+    retry_delay_seconds=DB_RETRY_DELAY_S,
+    retry_condition_fn=_retry_unless_ours,
+    cache_policy=NONE,
+)
+def read_site(
+    database_url: str,
+    site: str,
+    date_from: date | None,
+    date_to: date | None,
+    model: str | None,
+) -> reports.SiteReportData:
+    """The site's recordings, events, reviews and window scores (db.reports)."""
+    with session_scope(get_engine(database_url)) as session:
+        return reports.load_site_report(
+            session=session, site=site, date_from=date_from, date_to=date_to, model=model
+        )
+
+
+@task(name="build-report", cache_policy=NONE)
+def build_tables(data: reports.SiteReportData) -> ReportTables:
+    """The four report sheets (pure: core.report)."""
+    return build_report(data.recordings, data.detections, data.window_summary, data.meta)
+
+
+def _replace_file(final: Path, write) -> Path:
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=final.suffix, dir=final.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return final
+
+
+@task(name="write-workbook", retries=1, retry_delay_seconds=5, cache_policy=NONE)
+def write_workbook(tables: ReportTables, path: Path) -> Path:
+    """Write the workbook (core.excel), replacing the previous one in one step."""
+    return _replace_file(path, lambda tmp: write_report_workbook(tmp, tables))
+
+
+@task(name="write-csv", retries=1, retry_delay_seconds=5, cache_policy=NONE)
+def write_csv(tables: ReportTables, path: Path) -> Path:
+    """Write the Results rows as CSV (core.excel), replacing the previous file in one step."""
+    return _replace_file(path, lambda tmp: write_results_csv(tmp, tables.results))
+
+
+@task(name="write-raven-tables", retries=1, retry_delay_seconds=5, cache_policy=NONE)
+def write_raven(tables: ReportTables, folder: Path, band: tuple[float, float]) -> int:
+    """Write the Raven tables (core.raven) into a fresh folder that replaces the old one,
+    so tables of recordings no longer in the report do not linger."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    fresh = Path(tempfile.mkdtemp(prefix=".raven.", dir=folder.parent))
+    try:
+        written = write_selection_tables(fresh, tables, low_freq_hz=band[0], high_freq_hz=band[1])
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(fresh, folder)
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+    return len(written)
+
+
+@flow(name=FLOW_NAME, log_prints=False)
+def write_site_reports(
+    sites: list[str] | None = None,
+    out_dir: str | None = None,
+    model: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    raven: bool = True,
+    database_url: str | None = None,
+) -> dict[str, str]:
+    """Write the report of each site (workbook, CSV, Raven tables) into the reports folder.
+
+    Parameters
+    ----------
+    sites
+        Site names; ``None``: every site in the database.
+    out_dir
+        Reports folder; default ``RANAWATCH_REPORTS_DIR`` (``<data_dir>/reports``).
+    model
+        ``NAME:VERSION``; default: per site, the newest model version with results.
+    date_from, date_to
+        First and last night (evening dates, inclusive); default: every night with audio.
+    raven
+        Also write one Raven Pro selection table per recording.
+    database_url
+        Default: the configured database.
+
+    Returns
+    -------
+    dict[str, str]
+        Per site, the workbook written.
+
+    Raises
+    ------
+    RanaWatchError
+        After every site was tried, when at least one failed (each reason is logged and
+        kept in the run log).
+    """
+    settings = get_settings()
+    url = database_url or settings.resolved_database_url
+    root = Path(out_dir) if out_dir else settings.resolved_reports_dir
+    check_database(url)
+    run_log_id = open_run_log(url, FLOW_NAME)
+    written: dict[str, str] = {}
+    failures: dict[str, str] = {}
+    counts = {"sites": 0, "written": 0, "failed": 0, "recordings": 0, "raven_tables": 0}
+    try:
+        names = sites if sites is not None else list_sites(url)
+        counts["sites"] = len(names)
+        for name in names:
+            try:
+                data = read_site(url, name, date_from, date_to, model)
+                tables = build_tables(data)
+                folder = root / site_slug(name)
+                book = write_workbook(tables, folder / f"{site_slug(name)}.xlsx")
+                write_csv(tables, folder / f"{site_slug(name)}.csv")
+                if raven:
+                    counts["raven_tables"] += write_raven(tables, folder / "raven", data.band_hz)
+            except (RanaWatchError, OSError) as exc:
+                log.error("report for site %r failed: %s", name, exc)
+                failures[name] = str(exc)
+                continue
+            written[name] = str(book)
+            counts["recordings"] += len(tables.results)
+            log.info("site %s: %d recordings -> %s", name, len(tables.results), book)
+        counts["written"], counts["failed"] = len(written), len(failures)
+    except BaseException as exc:
+        close_run_log(url, run_log_id, counts, error=f"{type(exc).__name__}: {exc}")
+        raise
+    problem = "; ".join(f"{site}: {reason}" for site, reason in failures.items()) or None
+    close_run_log(url, run_log_id, counts, error=problem)
+    if failures:
+        raise RanaWatchError(f"{len(failures)} of {counts['sites']} site reports failed: {problem}")
+    return written
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=get_settings().log_level)
+    write_site_reports()

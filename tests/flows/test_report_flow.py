@@ -1,0 +1,132 @@
+"""The ``write-site-reports`` flow under a Prefect test harness, on a seeded SQLite database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from core.errors import RanaWatchError
+from db.migrate import upgrade
+from db.models import FlowStatus, RunLog
+from db.session import get_engine, session_scope
+from tests.db import report_seed as seed
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One Prefect test server for the session, its home and database in a temp folder."""
+    from prefect.settings import (
+        PREFECT_HOME,
+        PREFECT_SERVER_ANALYTICS_ENABLED,
+        temporary_settings,
+    )
+    from prefect.testing.utilities import prefect_test_harness
+
+    home = tmp_path_factory.mktemp("prefect-home")
+    with pytest.MonkeyPatch.context() as mp:
+        # The harness server runs in a subprocess: it reads these from the environment.
+        mp.setenv("PREFECT_HOME", str(home))
+        mp.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        updates = {PREFECT_HOME: str(home), PREFECT_SERVER_ANALYTICS_ENABLED: False}
+        with temporary_settings(updates=updates), prefect_test_harness():
+            yield
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'ranawatch.db'}"
+    upgrade(url)
+    seed.seed(get_engine(url))
+    return url
+
+
+def _run_log(url: str) -> RunLog:
+    with session_scope(get_engine(url)) as session:
+        return session.exec(select(RunLog).order_by(RunLog.id.desc())).first()
+
+
+def test_writes_workbook_csv_and_raven_tables_per_site(
+    prefect_harness: None, database: str, tmp_path: Path
+) -> None:
+    from flows.report import write_site_reports
+
+    out = tmp_path / "reports"
+    written = write_site_reports(out_dir=str(out), database_url=database)
+    assert set(written) == {seed.SITE, seed.OTHER_SITE}
+    pond = out / "Laguna_Pond"
+    assert written[seed.SITE] == str(pond / "Laguna_Pond.xlsx")
+    assert (pond / "Laguna_Pond.csv").is_file()
+    tables = sorted(p.name for p in (pond / "raven").iterdir())
+    assert len(tables) == 5 and "20240301_190000.Table.1.selections.txt" in tables
+    assert not [p for p in pond.iterdir() if p.name.startswith(".")]  # no temp files left
+
+    book = openpyxl.load_workbook(pond / "Laguna_Pond.xlsx")
+    assert book.sheetnames == ["Results", "Detections", "Nights", "About"]
+    results = book["Results"]
+    assert results.max_row == 1 + 5
+    # Default model: the newest with results at the site (2.0 found one call at 10-20 s).
+    assert results["A2"].value == "AST_Rana_Draytonii:2.0"
+    assert results["D2"].value == "10-20"
+    creek = openpyxl.load_workbook(out / "Upper_Creek" / "Upper_Creek.xlsx")["Results"]
+    assert creek.max_row == 2 and creek["A2"].value == "AST_Rana_Draytonii:1.0"
+
+    entry = _run_log(database)
+    assert entry.flow == "write-site-reports" and entry.status == FlowStatus.COMPLETED
+    assert entry.counts["written"] == 2 and entry.counts["recordings"] == 6
+
+
+def test_model_and_range_parameters(prefect_harness: None, database: str, tmp_path: Path) -> None:
+    from datetime import date
+
+    from flows.report import write_site_reports
+
+    out = tmp_path / "reports"
+    write_site_reports(
+        sites=[seed.SITE],
+        out_dir=str(out),
+        model="AST_Rana_Draytonii:1.0",
+        date_from=date(2024, 3, 1),
+        date_to=date(2024, 3, 1),
+        raven=False,
+        database_url=database,
+    )
+    pond = out / "Laguna_Pond"
+    assert not (pond / "raven").exists() and not (out / "Upper_Creek").exists()
+    results = openpyxl.load_workbook(pond / "Laguna_Pond.xlsx")["Results"]
+    assert [results.cell(r, 2).value for r in range(2, results.max_row + 1)] == [
+        "20240301_190000",
+        '\'=HYPERLINK("x")',
+    ]
+    assert results["D2"].value == "0-20, 40-60"
+
+
+def test_a_failing_site_does_not_stop_the_others(
+    prefect_harness: None, database: str, tmp_path: Path
+) -> None:
+    from flows.report import write_site_reports
+
+    out = tmp_path / "reports"
+    stale = out / "Laguna_Pond" / "raven" / "gone.Table.1.selections.txt"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("old\n", encoding="utf-8")
+    with pytest.raises(RanaWatchError, match="1 of 2 site reports failed: Nowhere: no site"):
+        write_site_reports(sites=["Nowhere", seed.SITE], out_dir=str(out), database_url=database)
+    assert (out / "Laguna_Pond" / "Laguna_Pond.xlsx").is_file()
+    assert not stale.exists()  # the Raven folder is replaced whole
+    entry = _run_log(database)
+    assert entry.status == FlowStatus.FAILED and "Nowhere" in entry.message
+    assert (entry.counts["written"], entry.counts["failed"]) == (1, 1)
+
+
+def test_refuses_a_database_that_is_not_migrated(prefect_harness: None, tmp_path: Path) -> None:
+    from flows.report import write_site_reports
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    sa.create_engine(url).dispose()
+    with pytest.raises(RanaWatchError, match="ranawatch db upgrade"):
+        write_site_reports(out_dir=str(tmp_path / "r"), database_url=url)
