@@ -19,7 +19,7 @@ app = typer.Typer(
 )
 
 # Sub-command modules, in the order they appear in --help.
-_COMMAND_MODULES: tuple[str, ...] = ("cli.inspect", "cli.score")
+_COMMAND_MODULES: tuple[str, ...] = ("cli.inspect", "cli.score", "cli.report")
 
 
 @app.callback()
