@@ -96,10 +96,16 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
         # weights_only: a checkpoint is data; never execute the pickles it may carry
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        if found is None:
+            raise CheckpointError(
+                f"{path}: not a readable PyTorch checkpoint (the pickle is damaged or not one); "
+                "is the file complete (compare its size or SHA-256 with the original)?"
+            ) from exc
         raise CheckpointError(
-            f"{path}: not a plain checkpoint of tensors ({first}). If it is a whole pickled "
-            "model, re-save its weights with torch.save(model.state_dict(), path)"
+            f"{path}: not a plain checkpoint of tensors, it pickles the Python object "
+            f"{found.group(1)}, which RanaWatch does not execute. Re-save the weights alone "
+            "with torch.save(model.state_dict(), path)"
         ) from exc
     except Exception as exc:  # a damaged pickle raises almost any exception type
         raise CheckpointError(
