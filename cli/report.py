@@ -41,7 +41,7 @@ def report(
     ),
     model: str | None = typer.Option(
         None, "--model", metavar="NAME:VERSION",
-        help="Model version, e.g. AST_Rana_Draytonii:1.0 [default: newest with results].",
+        help="Model version, e.g. AST_Rana_Draytonii:1.0 (default: newest with results).",
     ),
     out: Path = typer.Option(
         ..., "--out", callback=_xlsx, metavar="FILE.xlsx", help="Workbook to write."
@@ -55,7 +55,7 @@ def report(
     ),
     database_url: str | None = typer.Option(
         None, "--database-url", metavar="URL",
-        help="Database [default: RANAWATCH_DATABASE_URL, else <data_dir>/ranawatch.db].",
+        help="Database (default: RANAWATCH_DATABASE_URL, else <data_dir>/ranawatch.db).",
     ),
 ) -> None:  # fmt: skip
     """Write a site's report: Results, Detections, Nights and About sheets in one workbook."""
@@ -82,8 +82,16 @@ def report(
             n = len(write_selection_tables(raven_dir, tables, low_freq_hz=low, high_freq_hz=high))
             written.append(raven_dir)
             logger.debug("%d Raven tables in %s", n, raven_dir)
-    except (RanaWatchError, OSError) as exc:
+    except RanaWatchError as exc:
         typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except OSError as exc:
+        typer.echo(
+            f"error: cannot write {exc.filename or out}: {exc.strerror or exc} "
+            "(check that the folder exists and is writable, and that the file is not open "
+            "in a spreadsheet program)",
+            err=True,
+        )
         raise typer.Exit(1) from exc
     typer.echo(summary(tables, data.meta.site_name, data.meta.model_tag))
     for path in written:
