@@ -211,9 +211,9 @@ def _filter_range(recs: pd.DataFrame, meta: ReportMeta) -> pd.DataFrame:
 
 
 def _labels(window_summary: pd.DataFrame, detections: pd.DataFrame, meta: ReportMeta) -> list[str]:
-    seen = list(meta.thresholds) + sorted(
-        set(window_summary["label"]).union(detections["label"]) - set(meta.thresholds)
-    )
+    """Score columns: target labels first, in the model's order, then any other seen."""
+    seen = [*meta.target_labels, *meta.thresholds]
+    seen += sorted(set(window_summary["label"]).union(detections["label"]) - set(seen))
     return list(dict.fromkeys(seen))
 
 
@@ -256,6 +256,17 @@ def build_results(
         results[f"Max Score ({label})"] = ids.map(per["max_score"]).astype(float).to_numpy()
         positives = ids.map(per["positive_windows"]).astype("Int64")
         results[f"Positive Windows ({label})"] = positives.to_numpy()
+    labels = sorted(set(calls["label"]), key=_labels(windows, dets, meta).index)
+    if len(labels) > 1:  # several species: when each was heard, as the later RibbitRadar did
+        for label in labels:
+            per_label = calls[calls["label"] == label]
+            heard = {
+                rid: list(zip(g["start_s"], g["end_s"], strict=True))
+                for rid, g in per_label.groupby("recording_id")
+            }
+            results[f"Times Heard ({label})"] = ids.map(
+                lambda rid, heard=heard: format_times_heard(heard.get(rid, []))
+            ).to_numpy()
     results["Events"] = ids.map(calls.groupby("recording_id").size()).fillna(0).astype(int)
     results["Review Result"] = ids.map(_review_result(calls)).map(_text).to_numpy()
     results["Duration (s)"] = recs["duration_s"].astype(float).to_numpy()
@@ -360,7 +371,7 @@ def build_about(meta: ReportMeta, recs: pd.DataFrame, nights: pd.DataFrame) -> p
         ("Recordings", len(recs)),
         ("Model Name : Version", meta.model_tag),
         ("Checkpoint SHA-256", meta.checkpoint_sha256 or "unknown"),
-        ("Thresholds", thresholds or "not recorded"),
+        ("Thresholds", thresholds or "none (see Decision Rule)"),
         ("Decision Rule", meta.decision_rule),
         ("Night Definition", "local noon to noon, labelled by the evening's date"),
         ("Times", "Timestamp as the recorder wrote it; (UTC) and (Local) columns as named"),

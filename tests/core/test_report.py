@@ -231,3 +231,18 @@ def test_missing_input_column_is_named() -> None:
             rf.window_summary(),
             rf.meta(),
         )
+
+
+def test_several_target_species_each_get_their_times_heard() -> None:
+    dets = rf.detections()
+    dets.loc[dets["detection_id"] == 2, "label"] = "RACA"
+    tables = build_report(
+        rf.recordings(), dets, rf.window_summary(), rf.meta(target_labels=("RADR", "RACA"))
+    )
+    first = tables.results.set_index("File Name").loc["20221201_190000"]
+    assert first["Times Heard"] == "0-20, 40-60" and first["Prediction"] == "Positive"
+    assert (first["Times Heard (RADR)"], first["Times Heard (RACA)"]) == ("0-20", "40-60")
+    assert first["Max Score (RADR)"] == 0.9 and pd.isna(first["Max Score (RACA)"])
+    # One species only: no per-species columns, the original layout.
+    single = build_report(rf.recordings(), rf.detections(), rf.window_summary(), rf.meta())
+    assert not [c for c in single.results.columns if c.startswith("Times Heard (")]
