@@ -1,0 +1,364 @@
+"""Flow ``detect-calls``: score every recording the current model version has not scored.
+
+The model is loaded once per run. Recordings are claimed from the queue in batches (on
+PostgreSQL with ``FOR UPDATE SKIP LOCKED``, so several workers never take the same file; on
+SQLite in a single-writer transaction), scored, and each one's window scores, events and
+``done`` mark are written in one transaction, so a crash never leaves half a result. Files
+that cannot be read are marked ``failed`` with the reason. A run that dies leaves its claims
+behind; they are taken over when the claiming process is gone (same machine) or when the
+claim is older than ``claim_timeout_s`` (any machine). Re-running never duplicates; a new
+model version scores everything again and keeps the old results beside the new.
+
+Run it directly: ``python -m flows.detect [--limit N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NONE
+
+from core.detect import Detector, RecordingResult, build_detector
+from core.errors import AudioError, ConfigError
+from core.modelcard import ModelCard, load_model_card
+from core.settings import get_settings
+from db import crud, queue
+from db.models import utcnow
+from db.session import get_engine, session_scope
+from flows.runlog import DB_RETRIES, DB_RETRY_DELAY_S, check_database, close_run_log, open_run_log
+
+FLOW_NAME = "detect-calls"
+
+
+@dataclass(frozen=True)
+class ScoringFailed:
+    """A recording that cannot be scored: an expected outcome, not a failed task."""
+
+    reason: str
+
+
+db_task = task(retries=DB_RETRIES, retry_delay_seconds=DB_RETRY_DELAY_S, cache_policy=NONE)
+
+
+@task(name="load-model", retries=1, retry_delay_seconds=5, cache_policy=NONE)
+def load_model(card: ModelCard, checkpoint: str | None, device: str, bf16: bool) -> Detector:
+    """Read the checkpoint and build the model on its device (once per run)."""
+    return build_detector(card, checkpoint, device=device, bf16=bf16)
+
+
+@db_task(name="register-model-version")
+def register_model_version(database_url: str, detector: Detector, hop_s: float) -> int:
+    """The id of this model version (name, version, checkpoint hash), registered when new.
+
+    Raises
+    ------
+    ConfigError
+        The version is stored with other settings (labels, front end, decision, hop):
+        results under one version must come from one configuration.
+    """
+    card = detector.card
+    settings = model_settings(card, hop_s)
+    with session_scope(get_engine(database_url)) as session:
+        version = crud.get_or_create_model_version(
+            session=session,
+            name=card.name,
+            version=card.version,
+            checkpoint_sha256=detector.checkpoint_sha256 or card.checkpoint_sha256 or "unknown",
+            labels=list(card.labels),
+            settings=settings,
+        )
+    if version.labels != list(card.labels) or version.settings != settings:
+        raise ConfigError(
+            f"model {card.name} {card.version} is stored with other settings "
+            f"(labels, front end, decision or hop_s) than this run uses; give the model card a "
+            f"new version to run these settings beside the stored results"
+        )
+    assert version.id is not None
+    return version.id
+
+
+def model_settings(card: ModelCard, hop_s: float) -> dict[str, Any]:
+    """What, besides the checkpoint, decides the scores: stored with the model version."""
+    keep = {"model", "frontend", "decision", "positive_labels", "negative_label"}
+    return card.model_dump(mode="json", include=keep) | {"hop_s": hop_s}
+
+
+@db_task(name="queue-recordings")
+def queue_recordings(database_url: str, model_version_id: int) -> int:
+    """Queue every readable recording this model version has not seen."""
+    with session_scope(get_engine(database_url)) as session:
+        return queue.enqueue_runs(session=session, model_version_id=model_version_id)
+
+
+@db_task(name="recover-orphaned-claims")
+def recover_orphaned_claims(database_url: str, model_version_id: int) -> int:
+    """Hand back claims of detect processes on this machine that no longer exist."""
+    with session_scope(get_engine(database_url)) as session:
+        claims = queue.list_claims(session=session, model_version_id=model_version_id)
+        orphans = [(run_id, by) for run_id, by in claims if _is_dead_local_worker(by)]
+        return queue.release_claims(session=session, claims=orphans)
+
+
+@db_task(name="claim-recordings")
+def claim_recordings(
+    database_url: str, model_version_id: int, worker: str, limit: int, claim_timeout_s: float
+) -> list[queue.Claim]:
+    """Claim the next batch of recordings for this worker."""
+    with session_scope(get_engine(database_url), immediate=True) as session:
+        return queue.claim_runs(
+            session=session,
+            model_version_id=model_version_id,
+            worker=worker,
+            limit=limit,
+            stale_before=utcnow() - timedelta(seconds=claim_timeout_s),
+        )
+
+
+@db_task(name="renew-claim")
+def renew_claim(database_url: str, claim: queue.Claim, worker: str) -> bool:
+    """Renew a claim just before scoring it; ``False`` if another worker took it over."""
+    with session_scope(get_engine(database_url)) as session:
+        return queue.touch_claim(session=session, run_id=claim.run_id, worker=worker)
+
+
+@task(name="score-recording", task_run_name="score {claim.path}", cache_policy=NONE)
+def score_recording(
+    detector: Detector, claim: queue.Claim, hop_s: float, batch_size: int
+) -> RecordingResult | ScoringFailed:
+    """Run the model over every window of one recording (no retries: a forward pass).
+
+    An unreadable file is an outcome (:class:`ScoringFailed`); anything else raises.
+    """
+    logger = get_run_logger()
+
+    def progress(done: int, total: int) -> None:
+        logger.debug("%s: %d/%d windows", claim.path, done, total)
+
+    try:
+        return detector.score_file(
+            claim.path, hop_s=hop_s, batch_size=batch_size, progress=progress
+        )
+    except AudioError as exc:
+        return ScoringFailed(str(exc))
+
+
+@db_task(name="save-results", task_run_name="save {claim.path}")
+def save_results(
+    database_url: str, claim: queue.Claim, worker: str, result: RecordingResult, labels: list[str]
+) -> bool:
+    """Write window scores and events and mark the recording done, in one transaction."""
+    with session_scope(get_engine(database_url)) as session:
+        return queue.save_results(
+            session=session, run_id=claim.run_id, worker=worker, result=result, labels=labels
+        )
+
+
+@db_task(name="mark-failed", task_run_name="mark failed {claim.path}")
+def mark_failed(database_url: str, claim: queue.Claim, worker: str, error: str) -> bool:
+    """Record why a recording could not be scored."""
+    with session_scope(get_engine(database_url)) as session:
+        return queue.mark_run_failed(
+            session=session, run_id=claim.run_id, worker=worker, error=error
+        )
+
+
+@db_task(name="release-claims")
+def release_claims(database_url: str, claims: list[queue.Claim], worker: str) -> int:
+    """Hand unfinished claims back to the queue (the run is stopping early)."""
+    with session_scope(get_engine(database_url)) as session:
+        return queue.release_claims(session=session, claims=[(c.run_id, worker) for c in claims])
+
+
+@flow(name=FLOW_NAME)
+def detect_calls(
+    batch_size: int = 8,
+    limit: int | None = None,
+    checkpoint: str | None = None,
+    model_card: str | None = None,
+    device: str | None = None,
+    bf16: bool | None = None,
+    hop_s: float | None = None,
+    window_batch_size: int | None = None,
+    database_url: str | None = None,
+    claim_timeout_s: float = 3600.0,
+    max_attempts: int = 3,
+) -> dict[str, int]:
+    """Score the recordings waiting for the current model version.
+
+    Parameters
+    ----------
+    batch_size
+        Recordings claimed at a time.
+    limit
+        Stop after this many recordings (default: until none is left).
+    checkpoint, model_card, device, bf16, hop_s, window_batch_size
+        Model and inference settings; defaults from ``RANAWATCH_CHECKPOINT``,
+        ``RANAWATCH_MODEL_CARD``, ``RANAWATCH_DEVICE``, ``RANAWATCH_BF16``,
+        ``RANAWATCH_HOP_S`` and ``RANAWATCH_BATCH_SIZE`` (windows per forward pass).
+    database_url
+        Default: the configured database.
+    claim_timeout_s
+        A claim older than this (seconds) counts as abandoned by a crashed worker on another
+        machine and is taken over. Longer than scoring one recording takes.
+    max_attempts
+        A recording whose scoring was interrupted this many times (e.g. the worker ran out of
+        memory on it each time) is marked failed instead of being tried again.
+
+    Returns
+    -------
+    dict[str, int]
+        Counts: ``queued`` (newly), ``done``, ``positive``, ``failed``, ``lost_claims``.
+
+    Raises
+    ------
+    ConfigError, CheckpointError
+        No usable model card, checkpoint or device, or a database not at the current schema.
+    """
+    settings = get_settings()
+    logger = get_run_logger()
+    url = database_url or settings.resolved_database_url
+    hop = hop_s if hop_s is not None else settings.hop_s
+    windows_per_pass = window_batch_size or settings.batch_size
+    worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    check_database(url)
+    run_log_id = open_run_log(url, FLOW_NAME)
+    counts: Counter[str] = Counter()
+    rows: list[dict[str, Any]] = []
+    held: list[queue.Claim] = []
+    try:
+        card = load_model_card(model_card or settings.model_card)
+        ckpt = checkpoint or (str(settings.checkpoint) if settings.checkpoint else None)
+        detector = load_model(
+            card, ckpt, device or settings.device, settings.bf16 if bf16 is None else bf16
+        )
+        model_version_id = register_model_version(url, detector, hop)
+        counts["queued"] = queue_recordings(url, model_version_id)
+        recovered = recover_orphaned_claims(url, model_version_id)
+        if recovered:
+            logger.info("took back %d recordings from detect runs that died", recovered)
+        logger.info(
+            "model %s %s on %s, worker %s", card.name, card.version, detector.device, worker
+        )
+        processed = 0
+        while limit is None or processed < limit:
+            want = batch_size if limit is None else min(batch_size, limit - processed)
+            held = claim_recordings(url, model_version_id, worker, want, claim_timeout_s)
+            if not held:
+                break
+            while held:
+                outcome = _process(
+                    url, detector, held[0], worker, hop, windows_per_pass, max_attempts, rows
+                )
+                counts.update(outcome)
+                processed += 1
+                held.pop(0)
+            logger.info("%d recordings scored, %d failed so far", counts["done"], counts["failed"])
+    except BaseException as exc:
+        if held:
+            release_claims(url, held, worker)
+        close_run_log(url, run_log_id, dict(counts), error=f"{type(exc).__name__}: {exc}")
+        raise
+    summary = {key: counts.get(key, 0) for key in _COUNT_KEYS}
+    close_run_log(url, run_log_id, summary, message=f"{card.name} {card.version}: {summary}")
+    _publish(card, summary, rows)
+    return summary
+
+
+_COUNT_KEYS = ("queued", "done", "positive", "failed", "lost_claims")
+
+
+def _process(
+    url: str,
+    detector: Detector,
+    claim: queue.Claim,
+    worker: str,
+    hop_s: float,
+    batch_size: int,
+    max_attempts: int,
+    rows: list[dict[str, Any]],
+) -> list[str]:
+    """Score one claimed recording and store the outcome; returns the counts it adds to."""
+    logger = get_run_logger()
+    if claim.attempts > max_attempts:
+        reason = (
+            f"{claim.path}: scoring was interrupted {claim.attempts - 1} times (the worker "
+            "crashed, was killed or ran out of memory on this file); not tried again"
+        )
+        mark_failed(url, claim, worker, reason)
+        rows.append({"file": claim.path, "prediction": "failed", "times_heard": reason})
+        return ["failed"]
+    if not renew_claim(url, claim, worker):
+        return ["lost_claims"]
+    result = score_recording(detector, claim, hop_s, batch_size)
+    if isinstance(result, ScoringFailed):
+        logger.warning("cannot score %s", result.reason)
+        mark_failed(url, claim, worker, result.reason)
+        rows.append({"file": claim.path, "prediction": "failed", "times_heard": result.reason})
+        return ["failed"]
+    if not save_results(url, claim, worker, result, list(detector.card.labels)):
+        logger.warning("%s was taken over by another worker; its result was not saved", claim.path)
+        return ["lost_claims"]
+    rows.append(
+        {"file": claim.path, "prediction": result.prediction, "times_heard": result.times_heard}
+    )
+    return ["done", "positive"] if result.prediction == "Positive" else ["done"]
+
+
+def _is_dead_local_worker(claimed_by: str) -> bool:
+    """Whether a claim was made by a process of this machine that has ended."""
+    host, _, rest = claimed_by.partition(":")
+    pid_text = rest.split(":", 1)[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _publish(card: ModelCard, summary: dict[str, int], rows: list[dict[str, Any]]) -> None:
+    lines = [
+        f"# Detection with {card.name} {card.version}",
+        "",
+        "| | recordings |",
+        "|---|---:|",
+        *(f"| {key.replace('_', ' ')} | {value} |" for key, value in summary.items()),
+    ]
+    create_markdown_artifact(
+        "\n".join(lines), key="detect-summary", description="Detect run counts"
+    )
+    if rows:
+        create_table_artifact(
+            rows[:1000], key="detect-results", description="Per-recording results"
+        )
+
+
+def _main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, help="stop after this many recordings")
+    parser.add_argument("--batch-size", type=int, default=8, help="recordings claimed at a time")
+    parser.add_argument("--checkpoint", help="model checkpoint (.pth)")
+    parser.add_argument("--model-card", help="model card YAML or preset name")
+    args = parser.parse_args()
+    detect_calls(
+        batch_size=args.batch_size,
+        limit=args.limit,
+        checkpoint=args.checkpoint,
+        model_card=args.model_card,
+    )
+
+
+if __name__ == "__main__":
+    _main()
