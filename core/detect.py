@@ -19,23 +19,22 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from core.audio import iter_blocks, read_info
+from core.audio import read_info
 from core.checkpoint import read_checkpoint, verify_sha256
 from core.errors import AudioError, CheckpointError, ConfigError
-from core.frontend import StreamingResampler, compute_fbank, frame_samples
+from core.frontend import plan_windows, window_fbanks
 from core.model import ASTModel, build_model
 from core.modelcard import ModelCard
 
 logger = logging.getLogger(__name__)
 
-_READ_BLOCK_S = 10.0  # seconds of input decoded per read
 _EPS_S = 1e-6
 
 
@@ -191,34 +190,6 @@ def decide(
     return (hits[0][0] if hits else card.negative_label), bool(hits), tuple(hits)
 
 
-def plan_windows(
-    duration_s: float, n_samples: int, card: ModelCard, hop_s: float
-) -> list[tuple[float, float, int, int]]:
-    """Window times and 16 kHz sample ranges: ``(start_s, end_s, start, stop)``.
-
-    Windows start every ``hop_s`` and stop at the first that reaches the end; those shorter
-    than one fbank frame are dropped.
-    """
-    if hop_s <= 0:
-        raise ValueError(f"hop_s must be > 0, got {hop_s}")
-    rate, window_s = card.frontend.samplerate_hz, card.frontend.window_s
-    length = round(window_s * rate)
-    plan = []
-    k = 0
-    while True:
-        start_s = k * hop_s
-        start = round(start_s * rate)
-        if start >= n_samples:
-            break
-        stop = min(start + length, n_samples)
-        if stop - start >= frame_samples(card.frontend):
-            plan.append((start_s, min(start_s + window_s, duration_s), start, stop))
-        if stop >= n_samples:
-            break
-        k += 1
-    return plan
-
-
 class Detector:
     """A loaded model and its card, ready to score recordings (build once per run)."""
 
@@ -282,7 +253,7 @@ class Detector:
         info = read_info(path)
         rate = self.card.frontend.samplerate_hz
         n_samples = -(-info.frames * rate // info.samplerate_hz)  # the resampler's length
-        plan = plan_windows(info.duration_s, n_samples, self.card, hop_s)
+        plan = plan_windows(info.duration_s, n_samples, self.card.frontend, hop_s)
         if not plan:
             raise AudioError(
                 path,
@@ -292,23 +263,34 @@ class Detector:
             )
         logits: list[torch.Tensor] = []
         batch: list[torch.Tensor] = []
-        for fbank in self._window_fbanks(path, info.samplerate_hz, plan):
-            batch.append(fbank)
-            if len(batch) == batch_size:
+        fbanks = window_fbanks(
+            path,
+            info.samplerate_hz,
+            plan,
+            self.card.frontend,
+            self.model.cfg.input_tdim,
+            device=self.device,
+        )
+        with torch.inference_mode():  # the front end too: no autograd bookkeeping anywhere
+            for fbank in fbanks:
+                batch.append(fbank)
+                if len(batch) == batch_size:
+                    logits.append(self._forward(batch))
+                    batch = []
+                    if progress:
+                        progress(sum(len(x) for x in logits), len(plan))
+            if batch:
                 logits.append(self._forward(batch))
-                batch = []
                 if progress:
-                    progress(sum(len(x) for x in logits), len(plan))
-        if batch:
-            logits.append(self._forward(batch))
-            if progress:
-                progress(len(plan), len(plan))
+                    progress(len(plan), len(plan))
         all_logits = torch.cat(logits)
         windows = []
-        for (start_s, end_s, _, _), row in zip(plan, all_logits.tolist(), strict=True):
+        for span, row in zip(plan, all_logits.tolist(), strict=True):
             scores = torch.sigmoid(torch.tensor(row, dtype=torch.float64)).tolist()
             label, positive, detected = decide(scores, self.card)
-            windows.append(WindowScore(start_s, end_s, row, scores, label, positive, detected))
+            windows.append(
+                WindowScore(span.start_s, span.end_s, row, scores, label, positive, detected)
+            )
         events = merge_events(windows, self.card.labels)
         logger.info("%s: %d windows, %d events", path, len(windows), len(events))
         return RecordingResult(
@@ -323,29 +305,6 @@ class Detector:
             checkpoint_sha256=self.checkpoint_sha256,
         )
 
-    def _window_fbanks(
-        self, path: Path, orig_hz: int, plan: list[tuple[float, float, int, int]]
-    ) -> Iterator[torch.Tensor]:
-        """Stream the file and yield the fbank of each planned window, in order."""
-        frontend, tdim = self.card.frontend, self.model.cfg.input_tdim
-        resampler = StreamingResampler(orig_hz, frontend.samplerate_hz, device=self.device)
-        blocks = iter_blocks(path, max(1, round(_READ_BLOCK_S * orig_hz)), mono=True)
-        chunks = (resampler.push(torch.from_numpy(b)) for b in blocks)
-        todo = list(plan)
-        # buf holds resampled samples [buf_start, received); buf_start > received while
-        # skipping a gap between windows (hop_s > window_s)
-        buf, buf_start, received = torch.zeros(0, device=self.device), 0, 0
-        for chunk in _then(chunks, resampler.flush):
-            first, received = received, received + chunk.shape[0]
-            buf = torch.cat([buf, chunk[max(0, buf_start - first) :]])
-            while todo and todo[0][3] <= received:
-                _, _, start, stop = todo.pop(0)
-                yield compute_fbank(buf[start - buf_start : stop - buf_start], frontend, tdim)
-                keep = todo[0][2] if todo else received
-                buf, buf_start = buf[max(0, keep - buf_start) :], keep
-        if todo:  # the file held fewer samples than its header said while we read it
-            raise AudioError(path, "ended before its last window could be read", "re-copy it")
-
     def _forward(self, batch: list[torch.Tensor]) -> torch.Tensor:
         x = torch.stack(batch).to(self.device)
         autocast = (
@@ -355,13 +314,6 @@ class Detector:
         )
         with torch.inference_mode(), autocast:
             return self.model(x).float().cpu()
-
-
-def _then(
-    chunks: Iterator[torch.Tensor], last: Callable[[], torch.Tensor]
-) -> Iterator[torch.Tensor]:
-    yield from chunks
-    yield last()
 
 
 def resolve_device(device: str) -> torch.device:

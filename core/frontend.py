@@ -16,10 +16,16 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 import torch
 import torchaudio
 
+from core.audio import iter_blocks
+from core.errors import AudioError
 from core.modelcard import FrontendConfig
 
 logger = logging.getLogger(__name__)
@@ -27,6 +33,7 @@ logger = logging.getLogger(__name__)
 # torchaudio's resample defaults (also those of the original torchaudio.transforms.Resample)
 _LOWPASS_FILTER_WIDTH = 6
 _ROLLOFF = 0.99
+_READ_BLOCK_S = 10.0  # seconds of input decoded per read
 
 
 def frame_samples(cfg: FrontendConfig) -> int:
@@ -169,3 +176,103 @@ def resample(waveform: torch.Tensor, orig_hz: int, new_hz: int) -> torch.Tensor:
     if orig_hz == new_hz:
         return waveform
     return torchaudio.functional.resample(waveform, orig_hz, new_hz)
+
+
+@dataclass(frozen=True)
+class WindowSpan:
+    """One analysis window: its true times and its samples at the front-end rate."""
+
+    start_s: float
+    end_s: float
+    start: int
+    stop: int
+
+
+def plan_windows(
+    duration_s: float, n_samples: int, cfg: FrontendConfig, hop_s: float
+) -> list[WindowSpan]:
+    """The windows of a recording: one every ``hop_s``, up to the first reaching the end.
+
+    Parameters
+    ----------
+    duration_s
+        Length of the recording in seconds (window ends are clipped to it).
+    n_samples
+        Its length in samples at ``cfg.samplerate_hz``.
+    cfg
+        Front-end settings (``window_s``, sample rate, frame length).
+    hop_s
+        Seconds between window starts.
+
+    Returns
+    -------
+    list[WindowSpan]
+        Windows shorter than one fbank frame (:func:`frame_samples`) are left out.
+
+    Raises
+    ------
+    ValueError
+        ``hop_s`` <= 0.
+    """
+    if hop_s <= 0:
+        raise ValueError(f"hop_s must be > 0, got {hop_s}")
+    length = round(cfg.window_s * cfg.samplerate_hz)
+    plan: list[WindowSpan] = []
+    for k in range(n_samples):  # bounded: each window starts at least one sample later
+        start_s = float(k * hop_s)
+        start = round(start_s * cfg.samplerate_hz)
+        if start >= n_samples:
+            break
+        stop = min(start + length, n_samples)
+        if stop - start >= frame_samples(cfg):
+            plan.append(WindowSpan(start_s, min(start_s + cfg.window_s, duration_s), start, stop))
+        if stop >= n_samples:
+            break
+    return plan
+
+
+def window_fbanks(
+    path: Path,
+    orig_hz: int,
+    plan: list[WindowSpan],
+    cfg: FrontendConfig,
+    target_frames: int,
+    *,
+    device: torch.device | str = "cpu",
+) -> Iterator[torch.Tensor]:
+    """Stream a recording and yield the normalised fbank of each planned window, in order.
+
+    The file is read in blocks, averaged to mono and resampled once
+    (:class:`StreamingResampler`); only the samples of the windows still to come are kept.
+
+    Raises
+    ------
+    AudioError
+        The file cannot be read, or ends before the last window.
+    """
+    resampler = StreamingResampler(orig_hz, cfg.samplerate_hz, device=device)
+    blocks = iter_blocks(path, max(1, round(_READ_BLOCK_S * orig_hz)), mono=True)
+    todo = list(plan)
+    # buf holds resampled samples [buf_start, received); buf_start > received while
+    # skipping a gap between windows (hop_s > window_s)
+    buf, buf_start, received = torch.zeros(0, device=device), 0, 0
+    for chunk in _resampled(blocks, resampler):
+        first, received = received, received + chunk.shape[0]
+        buf = torch.cat([buf, chunk[max(0, buf_start - first) :]])
+        while todo and todo[0].stop <= received:
+            span = todo.pop(0)
+            yield compute_fbank(
+                buf[span.start - buf_start : span.stop - buf_start], cfg, target_frames
+            )
+            keep = todo[0].start if todo else received
+            buf, buf_start = buf[max(0, keep - buf_start) :], keep
+    if todo:  # the file held fewer samples than its header said while we read it
+        raise AudioError(path, "ended before its last window could be read", "re-copy it")
+
+
+def _resampled(
+    blocks: Iterator[np.ndarray], resampler: StreamingResampler
+) -> Iterator[torch.Tensor]:
+    for block in blocks:
+        yield resampler.push(torch.from_numpy(block))
+    yield resampler.flush()
