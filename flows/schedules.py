@@ -1,0 +1,99 @@
+"""When each RanaWatch flow runs, written once.
+
+``prefect.yaml`` (for ``prefect deploy`` and docker compose) and ``ranawatch serve`` (for a
+single machine without docker) both run the same three deployments. The table below is
+their single source: ``ranawatch serve`` builds its deployments from it, and a test checks
+that every deployment in ``prefect.yaml`` says the same thing. Change a schedule here and in
+``prefect.yaml`` together; the test fails until both agree.
+
+This module is plain data: it imports neither prefect nor the flows, so that reading a
+schedule never loads the model stack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Flow-run event that starts detection after ingest (Prefect's own event name).
+COMPLETED_EVENT = "prefect.flow-run.Completed"
+
+#: Time zone of the nightly schedule: the species lives in California, and "after the
+#: night's chorus" only means something in the recorders' local time.
+LOCAL_TIMEZONE = "America/Los_Angeles"
+
+
+@dataclass(frozen=True)
+class DeploymentPlan:
+    """One deployment of one flow: where it runs and what starts it.
+
+    Parameters
+    ----------
+    name
+        Deployment name; runs are addressed as ``<flow_name>/<name>``.
+    flow_name
+        The ``@flow(name=...)`` of the flow it runs.
+    entrypoint
+        ``module:function`` of the flow, importable from the installed package.
+    work_pool
+        Prefect work pool whose workers pick up its runs (``cpu`` or ``gpu``).
+    interval_min
+        Run every this many minutes, or ``None``.
+    cron
+        Cron expression in :data:`LOCAL_TIMEZONE`, or ``None``.
+    after_flow
+        Also run after every completed run of the flow with this name, or ``None``.
+    description
+        One line for the Prefect UI.
+    """
+
+    name: str
+    flow_name: str
+    entrypoint: str
+    work_pool: str
+    interval_min: int | None = None
+    cron: str | None = None
+    after_flow: str | None = None
+    description: str = ""
+
+    @property
+    def full_name(self) -> str:
+        """``<flow_name>/<name>``, as ``prefect deployment run`` expects it."""
+        return f"{self.flow_name}/{self.name}"
+
+
+INGEST = DeploymentPlan(
+    name="scheduled",
+    flow_name="ingest-recordings",
+    entrypoint="flows.ingest:ingest_recordings",
+    work_pool="cpu",
+    # AudioMoth files are closed every few minutes at most; a quarter hour keeps the
+    # database close behind the cards without rescanning the folders constantly.
+    interval_min=15,
+    description="Scan the audio folders for new WAV files and store them as pending.",
+)
+
+DETECT = DeploymentPlan(
+    name="gpu",
+    flow_name="detect-calls",
+    entrypoint="flows.detect:detect_calls",
+    work_pool="gpu",
+    # The trigger below starts detection as soon as an ingest finishes; the hourly run
+    # only retries what a crashed or missed run left pending.
+    interval_min=60,
+    after_flow=INGEST.flow_name,
+    description="Score pending recordings with the AST model and store the detections.",
+)
+
+REPORT = DeploymentPlan(
+    name="nightly",
+    flow_name="write-site-reports",
+    entrypoint="flows.report:write_site_reports",
+    work_pool="cpu",
+    # Early morning, local time: after the night's calling, so each report covers whole
+    # nights rather than stopping mid-chorus.
+    cron="0 6 * * *",
+    description="Write the per-site reports from the stored detections.",
+)
+
+#: Every deployment, in the order they are listed in ``prefect.yaml``.
+DEPLOYMENTS: tuple[DeploymentPlan, ...] = (INGEST, DETECT, REPORT)
