@@ -9,7 +9,8 @@ to ``input_tdim`` frames, and normalised as ``(fbank - mean) / (2 * std)``.
 Resampling is done once per recording with torchaudio's sinc resampler, but in chunks:
 :class:`StreamingResampler` gives the same samples as resampling the whole file at once
 (each chunk carries enough neighbouring input for the filter), so an hour at 384 kHz never
-sits whole in memory.
+sits whole in memory. :func:`plan_windows` places the analysis windows and
+:func:`window_fbanks` streams a file into the fbank of each.
 """
 
 from __future__ import annotations
