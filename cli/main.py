@@ -19,7 +19,14 @@ app = typer.Typer(
 )
 
 # Sub-command modules, in the order they appear in --help.
-_COMMAND_MODULES: tuple[str, ...] = ("cli.inspect", "cli.score", "cli.report")
+_COMMAND_MODULES: tuple[str, ...] = (
+    "cli.inspect",
+    "cli.score",
+    "cli.report",
+    "cli.db",
+    "cli.ingest",
+    "cli.list",
+)
 
 
 @app.callback()
