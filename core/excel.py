@@ -82,31 +82,36 @@ def _display_width(value: object) -> int:
 
 def _style_sheet(ws: Worksheet, sheet: Sheet) -> None:
     frame = sheet.frame
+    # Bounds are passed explicitly: openpyxl recomputes max_row/max_column by scanning every
+    # cell, which made styling a season-long sheet take minutes.
+    n_rows, n_cols = len(frame) + 1, max(len(frame.columns), 1)
     header_font, header_fill = Font(bold=True), PatternFill("solid", fgColor=HEADER_FILL)
-    for cell in ws[1]:
+    for (cell,) in ws.iter_cols(min_row=1, max_row=1, max_col=n_cols):
         cell.font, cell.fill = header_font, header_fill
     ws.freeze_panes = ws.cell(row=2, column=sheet.freeze_columns + 1).coordinate
-    if ws.max_row > 1:
-        ws.auto_filter.ref = ws.dimensions
-    for j, column in enumerate(frame.columns, start=1):
-        letter = get_column_letter(j)
-        fmt = sheet.number_formats.get(column) or _column_format(str(column))
-        widest = len(str(column))
-        for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+    if n_rows > 1:
+        ws.auto_filter.ref = f"A1:{get_column_letter(n_cols)}{n_rows}"
+    formats = [sheet.number_formats.get(c) or _column_format(str(c)) for c in frame.columns]
+    widths = [len(str(c)) for c in frame.columns]
+    fills = list(sheet.fills or ()) + [None] * len(frame)
+    fill_of = {c: PatternFill("solid", fgColor=c) for c in set(fills) if c}
+    for row, colour in zip(
+        ws.iter_rows(min_row=2, max_row=n_rows, max_col=n_cols), fills, strict=False
+    ):
+        for j, cell in enumerate(row):
             value = cell.value
             if isinstance(value, datetime):
                 cell.number_format = DATETIME_FORMAT
             elif isinstance(value, date):
                 cell.number_format = DATE_FORMAT
-            elif fmt and isinstance(value, int | float):
-                cell.number_format = fmt
-            widest = max(widest, _display_width(value))
-        ws.column_dimensions[letter].width = max(_MIN_WIDTH, min(_MAX_WIDTH, widest + 2))
-    for i, colour in enumerate(sheet.fills or (), start=2):
-        if colour:
-            fill = PatternFill("solid", fgColor=colour)
-            for cell in ws[i]:
-                cell.fill = fill
+            elif formats[j] and isinstance(value, int | float):
+                cell.number_format = formats[j]
+            widths[j] = max(widths[j], _display_width(value))
+            if colour:
+                cell.fill = fill_of[colour]
+    for j, widest in enumerate(widths, start=1):
+        width = max(_MIN_WIDTH, min(_MAX_WIDTH, widest + 2))
+        ws.column_dimensions[get_column_letter(j)].width = width
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True

@@ -49,6 +49,7 @@ TABLE_SUFFIX = ".Table.1.selections.txt"
 DEFAULT_HIGH_FREQ_HZ = 8000.0
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _BREAKS = re.compile(r"[\t\r\n]+")
+_HEADER = "\t".join(RAVEN_COLUMNS + ANNOTATION_COLUMNS)
 
 
 def table_name(stem: str) -> str:
@@ -87,7 +88,9 @@ def format_selection_table(
         The table text: a header line and one line per event, ``\\n``-terminated, ordered
         by begin time and numbered from 1.
     """
-    lines = ["\t".join(RAVEN_COLUMNS + ANNOTATION_COLUMNS)]
+    lines = [_HEADER]
+    if events.empty:  # most recordings of a season: skip pandas, it dominates the run time
+        return _HEADER + "\n"
     ordered = events.sort_values(["Start (s)", "End (s)"], kind="stable")
     for number, ev in enumerate(ordered.to_dict("records"), start=1):
         fields = [
@@ -155,8 +158,9 @@ def write_selection_tables(
     names = _names(keys)
     grouped = dict(iter(tables.detections.groupby(["File Name", "Device ID"], sort=False)))
     written = []
+    no_events = tables.detections.iloc[0:0]
     for key in dict.fromkeys(keys):
-        events = grouped.get(key, tables.detections.iloc[0:0])
+        events = grouped.get(key, no_events)
         if only_with_events and events.empty:
             continue
         path = out / table_name(names[key])
