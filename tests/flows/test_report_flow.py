@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -11,38 +10,19 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from core.errors import RanaWatchError
-from db.migrate import upgrade
 from db.models import FlowStatus, RunLog
 from db.session import get_engine, session_scope
 from tests.db import report_seed as seed
 
-
-@pytest.fixture(scope="session")
-def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """One Prefect test server for the session, its home and database in a temp folder."""
-    from prefect.settings import (
-        PREFECT_HOME,
-        PREFECT_SERVER_ANALYTICS_ENABLED,
-        temporary_settings,
-    )
-    from prefect.testing.utilities import prefect_test_harness
-
-    home = tmp_path_factory.mktemp("prefect-home")
-    with pytest.MonkeyPatch.context() as mp:
-        # The harness server runs in a subprocess: it reads these from the environment.
-        mp.setenv("PREFECT_HOME", str(home))
-        mp.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        updates = {PREFECT_HOME: str(home), PREFECT_SERVER_ANALYTICS_ENABLED: False}
-        with temporary_settings(updates=updates), prefect_test_harness():
-            yield
+# One Prefect test server for the whole session: tests/flows/conftest.py.
+pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'ranawatch.db'}"
-    upgrade(url)
-    seed.seed(get_engine(url))
-    return url
+def database(database_url: str) -> str:
+    """The shared fresh SQLite database, with the seeded season of tests.db.report_seed."""
+    seed.seed(get_engine(database_url))
+    return database_url
 
 
 def _run_log(url: str) -> RunLog:
@@ -50,9 +30,7 @@ def _run_log(url: str) -> RunLog:
         return session.exec(select(RunLog).order_by(RunLog.id.desc())).first()
 
 
-def test_writes_workbook_csv_and_raven_tables_per_site(
-    prefect_harness: None, database: str, tmp_path: Path
-) -> None:
+def test_writes_workbook_csv_and_raven_tables_per_site(database: str, tmp_path: Path) -> None:
     from flows.report import write_site_reports
 
     out = tmp_path / "reports"
@@ -80,7 +58,7 @@ def test_writes_workbook_csv_and_raven_tables_per_site(
     assert entry.counts["written"] == 2 and entry.counts["recordings"] == 6
 
 
-def test_model_and_range_parameters(prefect_harness: None, database: str, tmp_path: Path) -> None:
+def test_model_and_range_parameters(database: str, tmp_path: Path) -> None:
     from datetime import date
 
     from flows.report import write_site_reports
@@ -105,9 +83,7 @@ def test_model_and_range_parameters(prefect_harness: None, database: str, tmp_pa
     assert results["D2"].value == "0-20, 40-60"
 
 
-def test_a_failing_site_does_not_stop_the_others(
-    prefect_harness: None, database: str, tmp_path: Path
-) -> None:
+def test_a_failing_site_does_not_stop_the_others(database: str, tmp_path: Path) -> None:
     from flows.report import write_site_reports
 
     out = tmp_path / "reports"
@@ -123,7 +99,7 @@ def test_a_failing_site_does_not_stop_the_others(
     assert (entry.counts["written"], entry.counts["failed"]) == (1, 1)
 
 
-def test_refuses_a_database_that_is_not_migrated(prefect_harness: None, tmp_path: Path) -> None:
+def test_refuses_a_database_that_is_not_migrated(tmp_path: Path) -> None:
     from flows.report import write_site_reports
 
     url = f"sqlite:///{tmp_path / 'empty.db'}"
