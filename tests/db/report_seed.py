@@ -80,6 +80,11 @@ def _windows(frog_scores: list[float]) -> list[Window]:
     ]
 
 
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    """A UTC time in March 2024."""
+    return datetime(2024, 3, day, hour, minute, tzinfo=UTC)
+
+
 def _recording(session, name: str, utc: datetime, site_id: int, device_id: int, **kw) -> int:
     values = {
         "path": f"/cards/{name}",
@@ -130,7 +135,6 @@ def seed(engine: sa.Engine) -> dict[str, int]:
             session=session, device_id=device.id, site_id=pond.id,
             start_at=datetime(2024, 2, 1, tzinfo=UTC),
         )  # fmt: skip
-        at = lambda d, h, m=0: datetime(2024, 3, d, h, m, tzinfo=UTC)  # noqa: E731
         ids = {
             "calls": _recording(session, "20240301_190000.WAV", at(2, 3), pond.id, device.id),
             "quiet": _recording(

@@ -73,11 +73,11 @@ def test_window_summary_reads_the_label_score_from_each_window(engine, ids) -> N
 
 def test_model_is_chosen_by_name_version_or_latest_results(engine, ids) -> None:
     with session_scope(engine) as session:
-        pick = lambda m: (
-            reports.resolve_model_version(  # noqa: E731
-                session=session, model=m, site_id=_site_id(session)
-            ).id
-        )
+
+        def pick(model: str | None) -> int:
+            site_id = _site_id(session)
+            return reports.resolve_model_version(session=session, model=model, site_id=site_id).id
+
         assert pick("AST_Rana_Draytonii:1.0") == ids["v1"]
         assert pick("AST_Rana_Draytonii:2.0") == ids["v2"]
         assert pick("AST_Rana_Draytonii") == ids["v2"]  # newest of that name
