@@ -71,7 +71,7 @@ def ingest_command(
     from flows.detect import detect_calls
     from flows.ingest import ingest_recordings
 
-    _quiet_task_logs()
+    _quiet_library_logs()
     url = get_settings().resolved_database_url
     try:
         _prepare_database(url)
@@ -108,11 +108,13 @@ def _prepare_database(url: str) -> None:
         require_current_schema(url)
 
 
-def _quiet_task_logs() -> None:
-    # One "Finished in state Completed()" line per task and file drowns the flow's own
-    # progress lines; --verbose (DEBUG on the root logger) keeps them.
+def _quiet_library_logs() -> None:
+    # One "Finished in state Completed()" line per task and file, and one line per HTTP
+    # request to the temporary Prefect server, drown the flows' own progress lines;
+    # --verbose (DEBUG on the root logger) keeps them.
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
-        logging.getLogger("prefect.task_runs").setLevel(logging.WARNING)
+        for name in ("prefect.task_runs", "httpx", "alembic.runtime.migration"):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _ingest_line(counts: dict[str, int]) -> str:

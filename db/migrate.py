@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from core.errors import ConfigError
@@ -21,6 +21,7 @@ from db.session import default_database_url, get_engine, redact_url
 log = logging.getLogger(__name__)
 
 _HERE = Path(__file__).resolve().parent
+VERSION_TABLE = "alembic_version"
 
 
 def alembic_config() -> Config:
@@ -39,8 +40,12 @@ def head_revision() -> str:
 
 def current_revision(url: str | None = None) -> str | None:
     """The migration the database at ``url`` is at (``None``: empty or never migrated)."""
+    # Read Alembic's version table directly: a MigrationContext would log two INFO lines
+    # every time a flow or command checks the schema.
     with get_engine(url).connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        if not sa.inspect(connection).has_table(VERSION_TABLE):
+            return None
+        return connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
 
 
 def upgrade(url: str | None = None, revision: str = "head") -> str | None:

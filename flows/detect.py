@@ -34,7 +34,14 @@ from core.settings import get_settings
 from db import crud, queue
 from db.models import utcnow
 from db.session import get_engine, session_scope
-from flows.runlog import DB_RETRIES, DB_RETRY_DELAY_S, check_database, close_run_log, open_run_log
+from flows.runlog import (
+    DB_RETRIES,
+    DB_RETRY_DELAY_S,
+    check_database,
+    close_run_log,
+    open_run_log,
+    transient_only,
+)
 
 FLOW_NAME = "detect-calls"
 
@@ -46,10 +53,21 @@ class ScoringFailed:
     reason: str
 
 
-db_task = task(retries=DB_RETRIES, retry_delay_seconds=DB_RETRY_DELAY_S, cache_policy=NONE)
+db_task = task(
+    retries=DB_RETRIES,
+    retry_delay_seconds=DB_RETRY_DELAY_S,
+    cache_policy=NONE,
+    retry_condition_fn=transient_only,
+)
 
 
-@task(name="load-model", retries=1, retry_delay_seconds=5, cache_policy=NONE)
+@task(
+    name="load-model",
+    retries=1,
+    retry_delay_seconds=5,
+    cache_policy=NONE,
+    retry_condition_fn=transient_only,
+)
 def load_model(card: ModelCard, checkpoint: str | None, device: str, bf16: bool) -> Detector:
     """Read the checkpoint and build the model on its device (once per run)."""
     return build_detector(card, checkpoint, device=device, bf16=bf16)

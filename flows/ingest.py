@@ -31,7 +31,14 @@ from db import crud
 from db.models import Recording, RecordingStatus
 from db.session import get_engine, session_scope
 from db.sites import SiteResolver, load_sites_file, store_sites_file
-from flows.runlog import DB_RETRIES, DB_RETRY_DELAY_S, check_database, close_run_log, open_run_log
+from flows.runlog import (
+    DB_RETRIES,
+    DB_RETRY_DELAY_S,
+    check_database,
+    close_run_log,
+    open_run_log,
+    transient_only,
+)
 
 FLOW_NAME = "ingest-recordings"
 # Metadata fields kept in Recording.recorder_metadata rather than in columns of their own.
@@ -45,8 +52,15 @@ class Unreadable:
     reason: str
 
 
-io_task = task(retries=2, retry_delay_seconds=2, cache_policy=NONE)
-db_task = task(retries=DB_RETRIES, retry_delay_seconds=DB_RETRY_DELAY_S, cache_policy=NONE)
+io_task = task(
+    retries=2, retry_delay_seconds=2, cache_policy=NONE, retry_condition_fn=transient_only
+)
+db_task = task(
+    retries=DB_RETRIES,
+    retry_delay_seconds=DB_RETRY_DELAY_S,
+    cache_policy=NONE,
+    retry_condition_fn=transient_only,
+)
 
 
 @db_task(name="store-sites-file")

@@ -8,11 +8,13 @@ fails), so that the database itself tells what ran, when, and with what outcome.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NONE
 from prefect.runtime import flow_run
 
+from core.errors import RanaWatchError
 from db import crud
 from db.migrate import require_current_schema
 from db.models import FlowStatus
@@ -25,7 +27,21 @@ DB_RETRIES = 2
 DB_RETRY_DELAY_S = 3
 
 
-@task(name="check-database", retries=DB_RETRIES, retry_delay_seconds=DB_RETRY_DELAY_S)
+def transient_only(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry condition: retry I/O and database hiccups, never RanaWatch's own errors.
+
+    A ConfigError or AudioError says something is wrong with the setup or the file; trying
+    again cannot help and only delays the message.
+    """
+    return not isinstance(state.data, RanaWatchError)
+
+
+@task(
+    name="check-database",
+    retries=DB_RETRIES,
+    retry_delay_seconds=DB_RETRY_DELAY_S,
+    retry_condition_fn=transient_only,
+)
 def check_database(database_url: str) -> None:
     """Fail early, with what to do, when the database is not at the current schema."""
     require_current_schema(database_url)

@@ -8,41 +8,20 @@ database in a temporary folder and analytics off.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from db.migrate import upgrade
-from tests.flows.helpers import sqlite_url
+from tests.flows.helpers import TinyModel, prefect_server, sqlite_url
 from tests.model_factory import tiny_card, tiny_model, write_checkpoint
 
 
 @pytest.fixture(scope="session")
 def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A temporary Prefect server for the session; yields its API URL."""
-    from prefect.settings import (
-        PREFECT_API_URL,
-        PREFECT_HOME,
-        PREFECT_SERVER_ANALYTICS_ENABLED,
-        temporary_settings,
-    )
-    from prefect.testing.utilities import prefect_test_harness
-
-    home = tmp_path_factory.mktemp("prefect-home")
-    with (
-        temporary_settings({PREFECT_HOME: home, PREFECT_SERVER_ANALYTICS_ENABLED: False}),
-        prefect_test_harness(server_startup_timeout=60),
-    ):
-        yield str(PREFECT_API_URL.value())
-
-
-@dataclass(frozen=True)
-class TinyModel:
-    """A tiny random-weight checkpoint and its model card, written to disk."""
-
-    checkpoint: Path
-    card: Path
+    with prefect_server(tmp_path_factory.mktemp("prefect-home")) as api_url:
+        yield api_url
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,35 @@ from tests.audiomoth_factory import Moth, write_audiomoth_wav
 from tests.factories import write_wav
 
 SAMPLERATE_HZ = 16_000
+
+
+@contextmanager
+def prefect_server(home: Path) -> Iterator[str]:
+    """Run flows against a throwaway Prefect server (home in ``home``, analytics off).
+
+    Yields the server's API URL, for subprocesses that should report to it.
+    """
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_HOME,
+        PREFECT_SERVER_ANALYTICS_ENABLED,
+        temporary_settings,
+    )
+    from prefect.testing.utilities import prefect_test_harness
+
+    with (
+        temporary_settings({PREFECT_HOME: home, PREFECT_SERVER_ANALYTICS_ENABLED: False}),
+        prefect_test_harness(server_startup_timeout=60),
+    ):
+        yield str(PREFECT_API_URL.value())
+
+
+@dataclass(frozen=True)
+class TinyModel:
+    """A tiny random-weight checkpoint and its model card, written to disk."""
+
+    checkpoint: Path
+    card: Path
 
 
 def write_good_recordings(folder: Path, n: int = 3, seconds: float = 12.0) -> list[Path]:

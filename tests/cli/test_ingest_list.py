@@ -1,0 +1,135 @@
+"""``ranawatch db upgrade``, ``ranawatch ingest DIR`` and ``ranawatch list ... --json``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli.main import app
+from core.settings import get_settings
+from tests.flows.helpers import (
+    TinyModel,
+    prefect_server,
+    write_broken_recordings,
+    write_good_recordings,
+    write_too_short,
+)
+from tests.model_factory import tiny_card, tiny_model, write_checkpoint
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with prefect_server(tmp_path_factory.mktemp("prefect-home")) as api_url:
+        yield api_url
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
+    folder = tmp_path_factory.mktemp("model")
+    return TinyModel(
+        checkpoint=write_checkpoint(folder / "tiny.pth", tiny_model()),
+        card=tiny_card().save(folder / "tiny.yaml"),
+    )
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Settings pointing at a fresh data folder (and nothing else configured)."""
+    for name in ("DATABASE_URL", "CHECKPOINT", "MODEL_CARD", "SITES_FILE", "AUDIO_ROOTS"):
+        monkeypatch.delenv(f"RANAWATCH_{name}", raising=False)
+    monkeypatch.setenv("RANAWATCH_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    yield tmp_path / "data"
+    get_settings.cache_clear()
+
+
+def _json_lines(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+def test_db_upgrade_creates_and_keeps_the_schema(data_dir: Path) -> None:
+    for _ in range(2):
+        result = runner.invoke(app, ["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        assert "is at schema revision 0001" in result.stdout
+    assert (data_dir / "ranawatch.db").is_file()
+
+
+def test_db_upgrade_names_an_unreachable_database(data_dir: Path) -> None:
+    url = "postgresql+psycopg://ranawatch:secret@127.0.0.1:1/nowhere"
+    result = runner.invoke(app, ["db", "upgrade", "--database-url", url])
+    assert result.exit_code == 1
+    assert "127.0.0.1:1/nowhere" in result.stderr and "secret" not in result.stderr
+
+
+def test_ingest_then_list(
+    data_dir: Path, tmp_path: Path, tiny: TinyModel, prefect_api: str
+) -> None:
+    audio = tmp_path / "card"
+    good = write_good_recordings(audio, n=2)
+    broken = write_broken_recordings(audio / "odd")
+    short = write_too_short(audio / "odd")
+    args = ["ingest", str(audio), "--site", "Laguna Pond", "--settle-s", "0"]
+    model = ["--checkpoint", str(tiny.checkpoint), "--model-card", str(tiny.card)]
+    result = runner.invoke(app, [*args, *model, "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert "ingest: 7 new files: 3 stored, 4 unreadable" in result.stdout
+    assert "detect: 2 recordings scored" in result.stdout
+    assert "1 could not be scored" in result.stdout
+
+    listed = runner.invoke(app, ["list", "recordings", "--json"])
+    assert listed.exit_code == 0, listed.output
+    rows = {Path(row["path"]).name: row for row in _json_lines(listed.stdout)}
+    expected = {p.name for p in good} | {p.name for p in broken.values()} | {short.name}
+    assert set(rows) == expected
+    for name, row in rows.items():
+        assert row["site"] == "Laguna Pond"
+        assert row["status"] in ("done", "failed"), name
+        assert (row["status"] == "failed") == bool(row["error"]), name
+    first = rows[good[0].name]
+    assert first["status"] == "done" and first["recorded_at"] == "2024-03-01T03:00:00Z"
+    assert (first["device_id"], first["utc_offset"]) == ("249BC30461CBB1E6", "-08:00")
+
+    failed = runner.invoke(app, ["list", "recordings", "--json", "--status", "failed"])
+    assert {Path(r["path"]).name for r in _json_lines(failed.stdout)} == expected - {
+        p.name for p in good
+    }
+
+    detections = _json_lines(runner.invoke(app, ["list", "detections", "--json"]).stdout)
+    for det in detections:
+        assert det["model"] == "Tiny_Test_Model" and det["model_version"] == "0.0-test"
+        assert det["end_s"] > det["start_s"] >= 0 and 0 <= det["max_score"] <= 1
+        assert det["start_at"].endswith("Z") and det["site"] == "Laguna Pond"
+    assert {Path(d["path"]).name for d in detections} <= {p.name for p in good}
+
+    again = runner.invoke(app, [*args, *model, "--device", "cpu"])
+    assert again.exit_code == 0, again.output
+    assert "ingest: 0 new files" in again.stdout and "detect: 0 recordings" in again.stdout
+    table = runner.invoke(app, ["list", "recordings"])
+    assert table.stdout.splitlines()[0].startswith("id\tpath\tstatus")
+    assert len(table.stdout.splitlines()) == 1 + len(expected)
+
+
+def test_ingest_without_a_checkpoint_stores_and_says_what_to_do(
+    data_dir: Path, tmp_path: Path, prefect_api: str
+) -> None:
+    write_good_recordings(tmp_path / "card", n=1)
+    result = runner.invoke(app, ["ingest", str(tmp_path / "card"), "--settle-s", "0"])
+    assert result.exit_code == 1
+    assert "ingest: 1 new files: 1 stored" in result.stdout
+    assert "RANAWATCH_CHECKPOINT" in result.stderr
+    (row,) = _json_lines(runner.invoke(app, ["list", "recordings", "--json"]).stdout)
+    assert row["status"] == "pending"
+
+
+def test_bad_usage_and_missing_database(data_dir: Path, tmp_path: Path) -> None:
+    assert runner.invoke(app, ["ingest", str(tmp_path / "missing")]).exit_code == 2
+    assert runner.invoke(app, ["list", "recordings", "--status", "lost"]).exit_code == 2
+    result = runner.invoke(app, ["list", "detections", "--json"])
+    assert result.exit_code == 1 and "ranawatch db upgrade" in result.stderr
