@@ -24,7 +24,12 @@ from datetime import timedelta
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import NONE
 
 from core.detect import Detector, RecordingResult, build_detector
@@ -115,6 +120,14 @@ def queue_recordings(database_url: str, model_version_id: int) -> int:
     """Queue every readable recording this model version has not seen."""
     with session_scope(get_engine(database_url)) as session:
         return queue.enqueue_runs(session=session, model_version_id=model_version_id)
+
+
+@db_task(name="count-waiting")
+def count_waiting(database_url: str, model_version_id: int) -> int:
+    """How many recordings wait for (or are being scored by) this model version."""
+    with session_scope(get_engine(database_url)) as session:
+        counts = crud.count_runs_by_status(session=session, model_version_id=model_version_id)
+    return counts.get("pending", 0) + counts.get("processing", 0)
 
 
 @db_task(name="recover-orphaned-claims")
@@ -263,8 +276,17 @@ def detect_calls(
         recovered = recover_orphaned_claims(url, model_version_id)
         if recovered:
             logger.info("took back %d recordings from detect runs that died", recovered)
+        waiting = count_waiting(url, model_version_id)
         logger.info(
-            "model %s %s on %s, worker %s", card.name, card.version, detector.device, worker
+            "model %s %s on %s, worker %s: %d recordings waiting",
+            card.name,
+            card.version,
+            detector.device,
+            worker,
+            waiting,
+        )
+        progress = create_progress_artifact(
+            0.0, description=f"Recordings scored by {card.name} {card.version} in this run"
         )
         processed = 0
         while limit is None or processed < limit:
@@ -279,7 +301,13 @@ def detect_calls(
                 counts.update(outcome)
                 processed += 1
                 held.pop(0)
-            logger.info("%d recordings scored, %d failed so far", counts["done"], counts["failed"])
+            update_progress_artifact(progress, min(100.0, 100.0 * processed / max(waiting, 1)))
+            logger.info(
+                "%d of %d recordings done (%d could not be scored)",
+                processed,
+                waiting,
+                counts["failed"],
+            )
     except BaseException as exc:
         if held:
             release_claims(url, held, worker)

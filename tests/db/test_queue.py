@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from db import queue
+from db import crud, queue
 from db.models import Detection, DetectionRun, Recording, RecordingStatus, WindowScore
 from db.session import session_scope
 from tests.db.helpers import LABELS, FakeResult, add_model_version, add_recording
@@ -55,6 +55,9 @@ def test_claims_are_disjoint_limited_and_counted(engine: sa.Engine) -> None:
     assert _claim(engine, mv, "w3") == []
     with session_scope(engine) as session:
         statuses = set(session.exec(select(Recording.status)).all())
+        assert crud.count_runs_by_status(session=session, model_version_id=mv) == {
+            "processing": 5
+        }
     assert statuses == {RecordingStatus.PROCESSING}
 
 

@@ -333,3 +333,32 @@ def test_two_workers_on_postgres_score_each_recording_once(
     assert len(runs) == len({r for r, _ in runs}) == readable
     assert sorted(s for _, s in runs).count(RecordingStatus.DONE) == readable - 1
     assert sorted(n for _, n in windows) == [2] * GOOD + [3] * len(more)
+
+
+@pytest.mark.realdata
+def test_real_recordings_all_end_done_or_failed_with_a_reason(
+    realaudio_dir: Path,
+    manifest: dict[str, dict[str, str]],
+    tiny_model_files: TinyModel,
+    database_url: str,
+) -> None:
+    ingested = ingest_recordings(roots=[str(realaudio_dir)], database_url=database_url, settle_s=0)
+    wavs = [name for name in manifest if name.lower().endswith(".wav")]
+    assert ingested["found"] == len(wavs)
+    _detect(database_url, tiny_model_files)
+    with session_scope(get_engine(database_url)) as session:
+        rows = {Path(r.path).name: r for r in session.exec(select(Recording)).all()}
+    assert set(rows) == set(wavs)  # every file, once
+    for name, row in rows.items():
+        expected = manifest[name]
+        assert row.status in (RecordingStatus.DONE, RecordingStatus.FAILED), name
+        if row.status is RecordingStatus.FAILED:
+            assert row.error and name in row.error, name
+        decodable = expected["bits"] in ("8", "16", "24", "32", "64")  # PCM/float, not ADPCM
+        if decodable and float(expected["duration_s"] or 0) > 0:
+            assert row.readable and row.samplerate_hz == int(expected["sample_rate"]), name
+            assert row.channels == int(expected["channels"]), name
+        if expected["metadata_kind"].startswith("audiomoth"):
+            assert row.device_id is not None and row.recorded_at is not None, name
+    failed = {name for name, r in rows.items() if r.status is RecordingStatus.FAILED}
+    assert len(failed) <= 4, failed  # empty, 0-frame, ADPCM, and at most one too short
