@@ -124,9 +124,11 @@ def test_a_file_still_being_copied_waits_for_the_next_run(
     tmp_path: Path, database_url: str
 ) -> None:
     root = tmp_path / "audio"
-    (done,) = write_good_recordings(root, n=1)
+    write_good_recordings(root, n=1)
+    (source,) = write_good_recordings(tmp_path / "card", n=1, seconds=11.0)
+    content = source.read_bytes()
     growing = root / "20240301_000000.WAV"
-    growing.write_bytes(done.read_bytes()[:1000])
+    growing.write_bytes(content[:1000])
     stop = threading.Event()
 
     def copy_slowly() -> None:
@@ -145,9 +147,11 @@ def test_a_file_still_being_copied_waits_for_the_next_run(
         writer.join()
     assert (first["found"], first["stored"], first["still_copying"]) == (2, 1, 1)
     assert growing.name not in _recordings(database_url)
+    growing.write_bytes(content)  # the copy finished
     second = _ingest(database_url, root)
-    assert (second["found"], second["failed"] + second["stored"]) == (1, 1)
-    assert growing.name in _recordings(database_url)
+    assert (second["found"], second["stored"]) == (1, 1)
+    row = _recordings(database_url)[growing.name]
+    assert (row.status, row.duration_s, row.truncated) == (RecordingStatus.PENDING, 11.0, False)
 
 
 def test_run_log_and_errors(tmp_path: Path, database_url: str) -> None:
