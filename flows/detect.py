@@ -133,7 +133,7 @@ def count_waiting(database_url: str, model_version_id: int) -> int:
 @db_task(name="recover-orphaned-claims")
 def recover_orphaned_claims(database_url: str, model_version_id: int) -> int:
     """Hand back claims of detect processes on this machine that no longer exist."""
-    with session_scope(get_engine(database_url)) as session:
+    with session_scope(get_engine(database_url), immediate=True) as session:
         claims = queue.list_claims(session=session, model_version_id=model_version_id)
         orphans = [(run_id, by) for run_id, by in claims if _is_dead_local_worker(by)]
         return queue.release_claims(session=session, claims=orphans)

@@ -67,7 +67,7 @@ db_task = task(
 def store_sites(database_url: str, sites_file: str) -> None:
     """Write the sites file's sites, devices and deployments to the database."""
     parsed = load_sites_file(sites_file)
-    with session_scope(get_engine(database_url)) as session:
+    with session_scope(get_engine(database_url), immediate=True) as session:
         store_sites_file(session=session, sites_file=parsed)
 
 
@@ -102,7 +102,7 @@ def find_stored_copy(database_url: str, sha256: str) -> int | None:
 @db_task(name="store-duplicate")
 def store_duplicate(database_url: str, path: Path, size_bytes: int, recording_id: int) -> None:
     """Remember a second path of a stored recording."""
-    with session_scope(get_engine(database_url)) as session:
+    with session_scope(get_engine(database_url), immediate=True) as session:
         crud.add_duplicate(
             session=session, path=str(path), size_bytes=size_bytes, recording_id=recording_id
         )
@@ -134,7 +134,7 @@ def store_recording(
     resolver: SiteResolver,
 ) -> str:
     """Store one recording with its device and site; returns ``stored`` or ``already-known``."""
-    with session_scope(get_engine(database_url)) as session:
+    with session_scope(get_engine(database_url), immediate=True) as session:
         if metadata is not None and metadata.device_id:
             device = crud.get_or_create_device(
                 session=session, serial=metadata.device_id, recorder=metadata.recorder

@@ -78,7 +78,7 @@ def close_run_log(
 ) -> None:
     """Record how a flow run ended: completed with its counts, or failed with the reason."""
     status = FlowStatus.FAILED if error else FlowStatus.COMPLETED
-    with session_scope(get_engine(database_url)) as session:
+    with session_scope(get_engine(database_url), immediate=True) as session:
         crud.finish_run_log(
             session=session,
             run_log_id=run_log_id,

@@ -55,9 +55,7 @@ def test_claims_are_disjoint_limited_and_counted(engine: sa.Engine) -> None:
     assert _claim(engine, mv, "w3") == []
     with session_scope(engine) as session:
         statuses = set(session.exec(select(Recording.status)).all())
-        assert crud.count_runs_by_status(session=session, model_version_id=mv) == {
-            "processing": 5
-        }
+        assert crud.count_runs_by_status(session=session, model_version_id=mv) == {"processing": 5}
     assert statuses == {RecordingStatus.PROCESSING}
 
 

@@ -15,7 +15,8 @@ from sqlmodel import select
 from core.errors import ConfigError
 from db.models import Device, DuplicateFile, FlowStatus, Recording, RecordingStatus, RunLog, Site
 from db.session import get_engine, session_scope
-from flows.ingest import ingest_recordings
+from db.sites import SiteResolver
+from flows.ingest import ingest_recordings, store_recording
 from tests.flows.helpers import write_broken_recordings, write_good_recordings
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -173,3 +174,16 @@ def test_an_empty_database_is_refused(tmp_path: Path) -> None:
     write_good_recordings(tmp_path / "audio", n=1)
     with pytest.raises(ConfigError, match="ranawatch db upgrade"):
         _ingest(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path / "audio")
+
+
+def test_a_file_stored_meanwhile_by_another_run_is_not_an_error(
+    tmp_path: Path, database_url: str
+) -> None:
+    (path,) = write_good_recordings(tmp_path / "audio", n=1)
+    _ingest(database_url, tmp_path / "audio")
+    stored = _recordings(database_url)[path.name]
+    # A second ingest run that looked before the first one committed:
+    late = Recording(path=stored.path, size_bytes=stored.size_bytes, sha256=stored.sha256)
+    outcome = store_recording.fn(database_url, late, None, SiteResolver())
+    assert outcome == "already-known"
+    assert len(_recordings(database_url)) == 1
