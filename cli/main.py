@@ -26,6 +26,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "cli.db",
     "cli.ingest",
     "cli.list",
+    "cli.serve",
 )
 
 

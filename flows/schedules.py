@@ -39,7 +39,9 @@ class DeploymentPlan:
     interval_min
         Run every this many minutes, or ``None``.
     cron
-        Cron expression in :data:`LOCAL_TIMEZONE`, or ``None``.
+        Cron expression in ``timezone``, or ``None``.
+    timezone
+        IANA time zone of ``cron``.
     after_flow
         Also run after every completed run of the flow with this name, or ``None``.
     description
@@ -52,6 +54,7 @@ class DeploymentPlan:
     work_pool: str
     interval_min: int | None = None
     cron: str | None = None
+    timezone: str = LOCAL_TIMEZONE
     after_flow: str | None = None
     description: str = ""
 

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from flows.schedules import COMPLETED_EVENT, DEPLOYMENTS, LOCAL_TIMEZONE, DeploymentPlan
+from flows.schedules import COMPLETED_EVENT, DEPLOYMENTS, DeploymentPlan
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -230,7 +230,7 @@ def test_prefect_yaml_matches_flows_schedules(plan: DeploymentPlan) -> None:
     if plan.interval_min is not None:
         expected_schedule["interval"] = plan.interval_min * 60
     if plan.cron is not None:
-        expected_schedule.update(cron=plan.cron, timezone=LOCAL_TIMEZONE)
+        expected_schedule.update(cron=plan.cron, timezone=plan.timezone)
     assert deployment["schedules"] == [expected_schedule]
 
     triggers = deployment.get("triggers") or []

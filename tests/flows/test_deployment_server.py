@@ -3,9 +3,9 @@ work pools and deployments registered from ``prefect.yaml`` by ``scripts/deploy.
 process worker per pool, and the ingest deployment run through them.
 
 Everything lives in temporary folders: the Prefect home (SQLite), the RanaWatch database
-(SQLite at the current schema), the recordings and a tiny model. The server's scheduler is
-off, so every flow run in it was started by this test or by the deployment trigger: the
-detection run that follows ingest can only come from the trigger in ``prefect.yaml``.
+(SQLite at the current schema), the recordings and a tiny model. The server's scheduler
+runs, but the first scheduled run of every deployment lies at least 15 minutes ahead, so
+within the test every run that executes was started by the test or by a trigger.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
@@ -30,7 +32,7 @@ from sqlmodel import select
 from db.migrate import upgrade
 from db.models import Recording, RecordingStatus
 from db.session import get_engine, session_scope
-from flows.schedules import DETECT, INGEST, REPORT
+from flows.schedules import DEPLOYMENTS, DETECT, INGEST, REPORT, DeploymentPlan
 from tests.flows.helpers import sqlite_url, write_good_recordings
 from tests.model_factory import tiny_card, tiny_model, write_checkpoint
 
@@ -94,7 +96,7 @@ class Stack:
         if result.returncode != 0:
             pytest.fail(
                 f"`prefect {' '.join(args)}` exited with {result.returncode}:\n"
-                f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}\n{self.worker_logs()}"
+                f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}\n{self.log_tails()}"
             )
         return result
 
@@ -108,7 +110,7 @@ class Stack:
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.load(response)
 
-    def worker_logs(self) -> str:
+    def log_tails(self) -> str:
         return "\n".join(
             f"--- {log.name} ---\n{_tail(log)}" for log in sorted(self.logs.glob("*.log"))
         )
@@ -151,7 +153,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         PREFECT_API_URL=api_url,
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_UI_ENABLED="false",
-        PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED="false",
         PREFECT_WORKER_QUERY_SECONDS="1",
         PREFECT=PREFECT_CLI,
     )
@@ -200,7 +201,7 @@ def test_deploy_registers_schedules_pools_and_working_directory(stack: Stack) ->
         if plan.interval_min is not None:
             assert schedule["interval"] == plan.interval_min * 60
         else:
-            assert (schedule["cron"], schedule["timezone"]) == (plan.cron, "America/Los_Angeles")
+            assert (schedule["cron"], schedule["timezone"]) == (plan.cron, plan.timezone)
         # Workers start runs in the folder `prefect deploy` ran in: the project root.
         (step,) = deployment["pull_steps"]
         directory = step["prefect.deployments.steps.set_working_directory"]["directory"]
@@ -247,10 +248,46 @@ def test_ingest_deployment_stores_recordings_and_triggers_detection(stack: Stack
             break
         time.sleep(2)
     else:
-        pytest.fail(f"recordings not detected in time: {statuses}\n{stack.worker_logs()}")
+        pytest.fail(f"recordings not detected in time: {statuses}\n{stack.log_tails()}")
 
-    detect_runs = stack.api("flow_runs/filter", {"flows": {"name": {"any_": [DETECT.flow_name]}}})
-    assert len(detect_runs) == 1
-    (detect_run,) = detect_runs
-    assert detect_run["state"]["type"] == "COMPLETED"
-    assert detect_run["created_by"]["type"] == "AUTOMATION"
+    detect_runs = _flow_runs(stack, DETECT)
+    triggered = [r for r in detect_runs if (r["created_by"] or {}).get("type") == "AUTOMATION"]
+    assert [r["state"]["type"] for r in triggered] == ["COMPLETED"]
+
+
+def _flow_runs(stack: Stack, plan: DeploymentPlan) -> list[dict]:
+    return stack.api("flow_runs/filter", {"flows": {"name": {"any_": [plan.flow_name]}}})
+
+
+def test_server_schedules_each_deployment(stack: Stack) -> None:
+    # The scheduler inserts the coming runs of every deployment within seconds of
+    # `prefect deploy`; their start times are the schedules as the server reads them.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        planned = {
+            plan.name: sorted(
+                datetime.fromisoformat(run["expected_start_time"])
+                for run in _flow_runs(stack, plan)
+                if "auto-scheduled" in run["tags"]
+            )
+            for plan in DEPLOYMENTS
+        }
+        if all(len(times) >= 2 for times in planned.values()):
+            break
+        time.sleep(1)
+    else:
+        pytest.fail(
+            f"the Prefect server scheduled no runs ({ {k: len(v) for k, v in planned.items()} }). "
+            'If its log says "Can\'t evaluate bulk DML statement", SQLAlchemy 2.1 is installed; '
+            "Prefect 3.8's scheduler needs sqlalchemy<2.1.\n" + stack.log_tails()
+        )
+    for plan in DEPLOYMENTS:
+        first, second = planned[plan.name][:2]
+        if plan.interval_min is not None:
+            assert second - first == timedelta(minutes=plan.interval_min)
+        else:
+            # Daily crons only ("M H * * *"): the same local time on consecutive days.
+            minute, hour = (int(field) for field in plan.cron.split()[:2])
+            local = [t.astimezone(ZoneInfo(plan.timezone)) for t in (first, second)]
+            assert [(t.hour, t.minute) for t in local] == [(hour, minute)] * 2
+            assert local[1].date() - local[0].date() == timedelta(days=1)
