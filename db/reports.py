@@ -122,7 +122,10 @@ def resolve_model_version(
             return ran
     newest = crud.find_model_versions(session=session)
     if not newest:
-        raise ConfigError("no model version in the database: run `ranawatch detect` first")
+        raise ConfigError(
+            "no model version in the database: score the recordings first "
+            "(`ranawatch ingest FOLDER --checkpoint PATH`)"
+        )
     return newest[0]
 
 

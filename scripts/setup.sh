@@ -35,7 +35,9 @@ extras=""
 ((WITH_TEST)) && extras="[test]"
 stamp="$VENV/.ranawatch-installed${extras}"
 want=$(cat pyproject.toml constraints.txt | sha256sum | cut -d' ' -f1)
-if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+installed() { [[ -f "$1" && "$(cat "$1")" == "$want" ]]; }
+# An environment set up with the test extras also serves the plain install.
+if ! installed "$stamp" && ! installed "$VENV/.ranawatch-installed[test]"; then
     log "installing RanaWatch and its pinned dependencies (first time: several minutes, ~3 GB)"
     "$VENV/bin/python" -m pip install -q --upgrade pip
     "$VENV/bin/python" -m pip install -q -e ".${extras}"
