@@ -94,9 +94,20 @@ def test_compose_refuses_to_start_without_required_variable(tmp_path: Path, miss
 def test_compose_services(tmp_path: Path) -> None:
     config = _config(tmp_path)
     services = config["services"]
-    assert set(services) == {"postgres", "prefect-server", "migrate", "deploy", *WORKERS}
-    for name in ("postgres", "prefect-server", *WORKERS):
+    assert set(services) == {
+        "postgres",
+        "prefect-server",
+        "migrate",
+        "deploy",
+        "dashboard",
+        *WORKERS,
+    }
+    for name in ("postgres", "prefect-server", "dashboard", *WORKERS):
         assert services[name]["healthcheck"]["test"], name
+    # The dashboard reads the same database as the workers write.
+    dashboard_env = services["dashboard"]["environment"]
+    worker_env = services["cpu-worker"]["environment"]
+    assert dashboard_env["RANAWATCH_DATABASE_URL"] == worker_env["RANAWATCH_DATABASE_URL"]
 
     # The Prefect server keeps its state in PostgreSQL, in its own database.
     server_env = services["prefect-server"]["environment"]
