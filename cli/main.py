@@ -27,6 +27,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "cli.ingest",
     "cli.list",
     "cli.serve",
+    "cli.dashboard",
 )
 
 
