@@ -1,6 +1,6 @@
-"""Read-only queries behind the dashboard pages; every function returns plain DataFrames.
+"""Read-only queries behind the dashboard pages, returning DataFrames (and lists of names).
 
-The numbers are the site report's: :func:`db.reports.load_site_report` reads the rows and
+The numbers are the site report's: the queries of :mod:`db.reports` read the rows and
 :func:`core.report.build_report` turns them into per-night effort (``Nights``) and one row
 per recording (``Results``), so the dashboard and the Excel workbook never disagree on what
 a night, a call minute or a "Positive" recording is.
@@ -20,11 +20,12 @@ from core.nights import NIGHT_COLUMNS
 from core.report import DETECTION_COLUMNS, WINDOW_SUMMARY_COLUMNS, ReportMeta, build_report
 from db import crud
 from db.reports import (
-    SiteReportData,
+    decision_of,
+    detections_frame,
     list_site_names,
-    load_site_report,
     recordings_frame,
     require_site,
+    resolve_model_version,
 )
 from db.session import get_engine
 
@@ -114,32 +115,46 @@ def load_overview(
         Unknown site or model.
     """
     with Session(engine) as session:
-        if crud.find_model_versions(session=session):
-            data = load_site_report(session=session, site=site, model=model)
-            model_tag: str | None = data.meta.model_tag
-        else:
-            data, model_tag = _effort_only(session, site), None
-    tables = build_report(data.recordings, data.detections, data.window_summary, data.meta)
+        recordings, detections, meta = _site_frames(session, site, model)
+    no_scores = pd.DataFrame(columns=list(WINDOW_SUMMARY_COLUMNS))
+    tables = build_report(recordings, detections, no_scores, meta)
     results = tables.results.sort_values(
         "Recorded (UTC)", ascending=False, na_position="last", kind="stable"
     )
+    logger.debug("overview of %s: %d recordings", meta.site_name, len(tables.results))
     return SiteOverview(
-        site=data.meta.site_name,
-        model_tag=model_tag,
+        site=meta.site_name,
+        model_tag=meta.model_tag if meta.model_name else None,
         nights=tables.nights,
         latest=results.loc[:, list(LATEST_COLUMNS)].head(latest).reset_index(drop=True),
         recordings=len(tables.results),
     )
 
 
-def _effort_only(session: Session, site: str) -> SiteReportData:
-    # Before the first detection run there is no model to report on, but the effort
-    # (nights with audio) is already worth seeing: every recording reads "Not analysed".
+def _site_frames(
+    session: Session, site: str, model: str | None
+) -> tuple[pd.DataFrame, pd.DataFrame, ReportMeta]:
+    # The report's own queries, less its per-window score summary: that aggregate scans
+    # every window of the season and the overview shows no scores.
     site_row = require_site(session=session, name=site)
     assert site_row.id is not None
-    return SiteReportData(
-        recordings=recordings_frame(session=session, site_id=site_row.id, model_version_id=-1),
-        detections=pd.DataFrame(columns=list(DETECTION_COLUMNS)),
-        window_summary=pd.DataFrame(columns=list(WINDOW_SUMMARY_COLUMNS)),
-        meta=ReportMeta(site_name=site_row.name, model_name="", model_version=""),
+    frames = {"session": session, "site_id": site_row.id}
+    if model is None and not crud.find_model_versions(session=session):
+        # Before the first detection run there is no model to show, but the effort (nights
+        # with audio) is already worth seeing: every recording reads "Not analysed".
+        meta = ReportMeta(site_name=site_row.name, model_name="", model_version="")
+        recordings = recordings_frame(model_version_id=-1, **frames)
+        return recordings, pd.DataFrame(columns=list(DETECTION_COLUMNS)), meta
+    mv = resolve_model_version(session=session, model=model, site_id=site_row.id)
+    assert mv.id is not None
+    meta = ReportMeta(
+        site_name=site_row.name,
+        model_name=mv.name,
+        model_version=mv.version,
+        target_labels=tuple(decision_of(mv)[0]),
+    )
+    return (
+        recordings_frame(model_version_id=mv.id, **frames),
+        detections_frame(model_version_id=mv.id, **frames),
+        meta,
     )

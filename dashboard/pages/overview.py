@@ -104,9 +104,13 @@ def _summary(overview: data.SiteOverview) -> str:
     with_calls = int((nights["Events"] > 0).sum()) if not nights.empty else 0
     model = f"model {overview.model_tag}" if overview.model_tag else "no detection run yet"
     return (
-        f"{overview.site}: {overview.recordings} recordings, {with_audio} nights with audio, "
-        f"{with_calls} with calls ({model})."
+        f"{overview.site}: {_count(overview.recordings, 'recording')}, "
+        f"{_count(with_audio, 'night')} with audio, {with_calls} with calls ({model})."
     )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _unreadable() -> str:

@@ -11,10 +11,10 @@ import sqlalchemy as sa
 from core.errors import ConfigError
 from core.nights import CALLS, NO_AUDIO, NO_CALLS, NOT_ANALYSED
 from dashboard.data import LATEST_COLUMNS, load_overview, site_names
-from db import crud
+from db import crud, queue
 from db.migrate import upgrade
 from db.session import get_engine, session_scope
-from tests.db.helpers import add_recording
+from tests.db.helpers import FakeEvent, FakeResult, FakeWindow, add_recording
 from tests.db.report_seed import OTHER_SITE, SITE, seed
 
 V1 = "AST_Rana_Draytonii:1.0"
@@ -117,3 +117,32 @@ def test_effort_shows_before_any_detection_run(engine: sa.Engine) -> None:
         2.0,
     )
     assert overview.latest.loc[0, "Prediction"] == "Not analysed"
+
+
+def test_only_the_model_cards_target_labels_count_as_calls(engine: sa.Engine) -> None:
+    # A bullfrog event from a model whose card names only the red-legged frog as target.
+    labels = ["Rana draytonii", "Rana catesbeiana", "Negative"]
+    with session_scope(engine) as session:
+        site = crud.upsert_site(session=session, name="Bullfrog Pond")
+        add_recording(session, "a.WAV", site_id=site.id, utc_offset="-08:00")
+        mv = crud.get_or_create_model_version(
+            session=session, name="AST_Rana_Three_Class", version="1.0",
+            checkpoint_sha256="c" * 64, labels=labels,
+            settings={"positive_labels": ["Rana draytonii"], "negative_label": "Negative"},
+        )  # fmt: skip
+        queue.enqueue_runs(session=session, model_version_id=mv.id)
+    with session_scope(engine, immediate=True) as session:
+        (claim,) = queue.claim_runs(
+            session=session, model_version_id=mv.id, worker="t", limit=1,
+            stale_before=datetime(2000, 1, 1, tzinfo=UTC),
+        )  # fmt: skip
+        bullfrog = FakeResult(
+            windows=[FakeWindow(0.0, 10.0, "Rana catesbeiana", True, [0.1, 0.8, 0.1], [0, 2, 0])],
+            events=[FakeEvent(0.0, 10.0, "Rana catesbeiana", 0.8, 0.8, 1)],
+        )
+        queue.save_results(
+            session=session, run_id=claim.run_id, worker="t", result=bullfrog, labels=labels
+        )
+    overview = load_overview(engine, "Bullfrog Pond")
+    assert overview.nights["Effort"].tolist() == [NO_CALLS]
+    assert overview.latest.loc[0, "Prediction"] == "Negative"
