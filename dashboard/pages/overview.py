@@ -100,7 +100,7 @@ def recordings_table(frame: pd.DataFrame) -> html.Table:
 
 def _summary(overview: data.SiteOverview) -> str:
     nights = overview.nights
-    with_audio = int((nights["Recordings"] > 0).sum()) if not nights.empty else 0
+    with_audio = int((nights["Minutes Recorded"] > 0).sum()) if not nights.empty else 0
     with_calls = int((nights["Events"] > 0).sum()) if not nights.empty else 0
     model = f"model {overview.model_tag}" if overview.model_tag else "no detection run yet"
     return (

@@ -123,7 +123,7 @@ def test_show_site_returns_figure_table_and_summary(overview) -> None:
     ]
     assert body.children[0].children[0].children == "20240304_190000"
     assert summary == (
-        "Laguna Pond: 5 recordings, 3 nights with audio, 1 with calls "
+        "Laguna Pond: 5 recordings, 2 nights with audio, 1 with calls "
         "(model AST_Rana_Draytonii:2.0)."
     )
 
