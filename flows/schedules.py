@@ -80,8 +80,8 @@ DETECT = DeploymentPlan(
     flow_name="detect-calls",
     entrypoint="flows.detect:detect_calls",
     work_pool="gpu",
-    # The trigger below starts detection as soon as an ingest finishes; the hourly run
-    # only retries what a crashed or missed run left pending.
+    # The trigger (after_flow) starts detection when an ingest finishes; the hourly run
+    # picks up what a crashed run, or a trigger Prefect fired late, left pending.
     interval_min=60,
     after_flow=INGEST.flow_name,
     description="Score pending recordings with the AST model and store the detections.",
