@@ -31,10 +31,11 @@ from core.errors import ConfigError, RanaWatchError
 from core.settings import get_settings
 from db.migrate import require_current_schema, upgrade
 from flows.schedules import (
-    COMPLETED_EVENT,
     DEPLOYMENTS,
     DETECT,
     INGEST,
+    INGESTED_EVENT,
+    INGESTED_RESOURCE,
     LOCAL_TIMEZONE,
     REPORT,
     DeploymentPlan,
@@ -135,10 +136,9 @@ def build_deployments(
         if plan.after_flow is not None:
             triggers.append(
                 DeploymentEventTrigger(
-                    expect={COMPLETED_EVENT},
-                    match={"prefect.resource.id": "prefect.flow-run.*"},
-                    match_related={
-                        "prefect.resource.role": "flow",
+                    expect={INGESTED_EVENT},
+                    match={
+                        "prefect.resource.id": INGESTED_RESOURCE,
                         "prefect.resource.name": plan.after_flow,
                     },
                 )

@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
+from prefect.events import emit_event
+from prefect.runtime import flow_run
 
 from core.audio import AudioInfo, read_info
 from core.errors import AudioError, ConfigError, MetadataError
@@ -39,6 +41,7 @@ from flows.runlog import (
     open_run_log,
     transient_only,
 )
+from flows.schedules import INGESTED_EVENT
 
 FLOW_NAME = "ingest-recordings"
 # Metadata fields kept in Recording.recorder_metadata rather than in columns of their own.
@@ -278,6 +281,16 @@ def ingest_recordings(
         description="Files found, stored, failed and skipped by this ingest run",
     )
     logger.info("ingest finished: %s", _one_line(summary))
+    if summary["stored"]:
+        # Starts the detect deployment's trigger (see flows/schedules.py).
+        emit_event(
+            event=INGESTED_EVENT,
+            resource={
+                "prefect.resource.id": f"ranawatch.ingest.{flow_run.get_id()}",
+                "prefect.resource.name": FLOW_NAME,
+            },
+            payload=summary,
+        )
     return summary
 
 

@@ -14,8 +14,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-#: Flow-run event that starts detection after ingest (Prefect's own event name).
-COMPLETED_EVENT = "prefect.flow-run.Completed"
+#: Event an ingest run emits when it stored new recordings; it starts detection. A custom
+#: event rather than Prefect's ``prefect.flow-run.Completed``: Prefect 3.8's trigger service
+#: holds back the state events of *scheduled* runs (their "Scheduled" event is never
+#: emitted), so a trigger on Completed fires minutes late or not at all after a scheduled
+#: ingest, while a custom event from inside the run is seen at once.
+INGESTED_EVENT = "ranawatch.recordings.ingested"
+
+#: Resource id pattern of :data:`INGESTED_EVENT` (``ranawatch.ingest.<flow run id>``).
+INGESTED_RESOURCE = "ranawatch.ingest.*"
 
 #: Time zone of the nightly schedule: the species lives in California, and "after the
 #: night's chorus" only means something in the recorders' local time.
@@ -43,7 +50,8 @@ class DeploymentPlan:
     timezone
         IANA time zone of ``cron``.
     after_flow
-        Also run after every completed run of the flow with this name, or ``None``.
+        Also run whenever a run of the flow with this name announces new recordings
+        (:data:`INGESTED_EVENT`), or ``None``.
     description
         One line for the Prefect UI.
     """
@@ -80,8 +88,8 @@ DETECT = DeploymentPlan(
     flow_name="detect-calls",
     entrypoint="flows.detect:detect_calls",
     work_pool="gpu",
-    # The trigger (after_flow) starts detection when an ingest finishes; the hourly run
-    # picks up what a crashed run, or a trigger Prefect fired late, left pending.
+    # The trigger (after_flow) starts detection when an ingest stored new recordings; the
+    # hourly run picks up what a crashed run left pending.
     interval_min=60,
     after_flow=INGEST.flow_name,
     description="Score pending recordings with the AST model and store the detections.",

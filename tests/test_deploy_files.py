@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from flows.schedules import COMPLETED_EVENT, DEPLOYMENTS, DeploymentPlan
+from flows.schedules import DEPLOYMENTS, INGESTED_EVENT, INGESTED_RESOURCE, DeploymentPlan
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -250,12 +250,12 @@ def test_prefect_yaml_matches_flows_schedules(plan: DeploymentPlan) -> None:
     else:
         (trigger,) = triggers
         assert trigger["enabled"] is True
-        assert trigger["expect"] == [COMPLETED_EVENT]
-        assert trigger["match"] == {"prefect.resource.id": "prefect.flow-run.*"}
-        assert trigger["match_related"] == {
-            "prefect.resource.role": "flow",
+        assert trigger["expect"] == [INGESTED_EVENT]
+        assert trigger["match"] == {
+            "prefect.resource.id": INGESTED_RESOURCE,
             "prefect.resource.name": plan.after_flow,
         }
+        assert "match_related" not in trigger
 
 
 @pytest.mark.parametrize("plan", DEPLOYMENTS, ids=lambda p: p.full_name)

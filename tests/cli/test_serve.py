@@ -21,7 +21,14 @@ from cli.prefect_server import local_prefect_server
 from cli.serve import build_deployments, plans_for
 from core.errors import ConfigError
 from core.settings import get_settings
-from flows.schedules import COMPLETED_EVENT, DEPLOYMENTS, DETECT, INGEST, REPORT
+from flows.schedules import (
+    DEPLOYMENTS,
+    DETECT,
+    INGEST,
+    INGESTED_EVENT,
+    INGESTED_RESOURCE,
+    REPORT,
+)
 
 runner = CliRunner()
 
@@ -65,10 +72,10 @@ def test_built_deployments_carry_schedules_trigger_and_ingest_parameters() -> No
     detect = deployments[DETECT.name]
     assert detect.parameters == {}
     (trigger,) = detect.triggers
-    assert trigger.expect == {COMPLETED_EVENT}
-    related = trigger.match_related  # a ResourceSpecification (a pydantic RootModel)
-    assert related.model_dump() == {
-        "prefect.resource.role": "flow",
+    assert trigger.expect == {INGESTED_EVENT}
+    match = trigger.match  # a ResourceSpecification (a pydantic RootModel)
+    assert match.model_dump() == {
+        "prefect.resource.id": INGESTED_RESOURCE,
         "prefect.resource.name": INGEST.flow_name,
     }
 

@@ -32,7 +32,15 @@ from sqlmodel import select
 from db.migrate import upgrade
 from db.models import Recording, RecordingStatus
 from db.session import get_engine, session_scope
-from flows.schedules import DEPLOYMENTS, DETECT, INGEST, REPORT, DeploymentPlan
+from flows.schedules import (
+    DEPLOYMENTS,
+    DETECT,
+    INGEST,
+    INGESTED_EVENT,
+    INGESTED_RESOURCE,
+    REPORT,
+    DeploymentPlan,
+)
 from tests.flows.helpers import sqlite_url, write_good_recordings
 from tests.model_factory import tiny_card, tiny_model, write_checkpoint
 
@@ -216,10 +224,11 @@ def test_deploy_registers_schedules_pools_and_working_directory(stack: Stack) ->
     ]
     assert len(automations) == 1
     trigger = automations[0]["trigger"]
-    assert trigger["expect"] == ["prefect.flow-run.Completed"]
-    related = trigger["match_related"]
-    related = related if isinstance(related, list) else [related]
-    assert {"prefect.resource.role": "flow", "prefect.resource.name": INGEST.flow_name} in related
+    assert trigger["expect"] == [INGESTED_EVENT]
+    assert trigger["match"] == {
+        "prefect.resource.id": INGESTED_RESOURCE,
+        "prefect.resource.name": INGEST.flow_name,
+    }
 
 
 def test_ingest_deployment_stores_recordings_and_triggers_detection(stack: Stack) -> None:
