@@ -84,8 +84,14 @@ def format_temperature(temperature_c: float | None) -> str:
     return f"{float(temperature_c):.1f}C"
 
 
+_EPS_S = 1e-6
+
+
 def _seconds(value: float) -> str:
-    return f"{round(float(value), 2):g}"
+    """Whole seconds as integers, others with up to two decimals (``24.97``)."""
+    if abs(value - round(value)) < _EPS_S:
+        return str(round(value))
+    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def format_times_heard(spans: Iterable[tuple[float, float]]) -> str:
@@ -98,7 +104,7 @@ def format_times_heard(spans: Iterable[tuple[float, float]]) -> str:
     """
     merged: list[list[float]] = []
     for start, end in sorted((float(s), float(e)) for s, e in spans):
-        if merged and start <= merged[-1][1]:
+        if merged and start <= merged[-1][1] + _EPS_S:
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])

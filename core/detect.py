@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from core.audio import read_info
+from core.cells import format_times_heard as format_spans
 from core.checkpoint import read_checkpoint, verify_sha256
 from core.errors import AudioError, CheckpointError, ConfigError
 from core.frontend import plan_windows, window_fbanks
@@ -87,27 +88,14 @@ class RecordingResult:
         return format_times_heard([e for e in self.events if e.label == label])
 
 
-def _format_s(seconds: float) -> str:
-    if abs(seconds - round(seconds)) < _EPS_S:
-        return str(round(seconds))
-    return f"{seconds:.2f}".rstrip("0").rstrip(".")
-
-
 def format_times_heard(events: Iterable[Event]) -> str:
     """Times Heard in the original format: ``"0-20, 40-60"`` (seconds), ``"N/A"`` when none.
 
     Spans are sorted by time and overlapping or touching spans (of any label) are joined;
     whole seconds print as integers, others with up to two decimals (``"20-24.97"``).
+    The same formatting as the report's cells (:func:`core.cells.format_times_heard`).
     """
-    spans: list[list[float]] = []
-    for event in sorted(events, key=lambda e: (e.start_s, e.end_s)):
-        if spans and event.start_s <= spans[-1][1] + _EPS_S:
-            spans[-1][1] = max(spans[-1][1], event.end_s)
-        else:
-            spans.append([event.start_s, event.end_s])
-    if not spans:
-        return "N/A"
-    return ", ".join(f"{_format_s(a)}-{_format_s(b)}" for a, b in spans)
+    return format_spans((event.start_s, event.end_s) for event in events)
 
 
 def _detections(window: WindowScore, labels: Sequence[str] | None) -> dict[str, float]:
