@@ -17,11 +17,10 @@ import logging
 from pathlib import Path
 
 import typer
-from sqlalchemy.engine import make_url
 
 from core.errors import RanaWatchError
 from core.settings import Device, get_settings
-from db.migrate import require_current_schema, upgrade
+from db.migrate import prepare_database
 
 
 def register(app: typer.Typer) -> None:
@@ -74,7 +73,7 @@ def ingest_command(
     _quiet_library_logs()
     url = get_settings().resolved_database_url
     try:
-        _prepare_database(url)
+        prepare_database(url)
         stored = ingest_recordings(
             roots=[str(folder)],
             site=site,
@@ -97,15 +96,6 @@ def ingest_command(
         raise typer.Exit(1) from exc
     if stored["failed"] or scored["failed"]:
         typer.echo("unreadable files: ranawatch list recordings --status failed")
-
-
-def _prepare_database(url: str) -> None:
-    # A local SQLite file is created on first use; a shared PostgreSQL is only migrated on
-    # purpose (`ranawatch db upgrade`), never as a side effect of ingesting a folder.
-    if make_url(url).get_backend_name() == "sqlite":
-        upgrade(url)
-    else:
-        require_current_schema(url)
 
 
 def _quiet_library_logs() -> None:

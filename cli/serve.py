@@ -24,12 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy.engine import make_url
 
 from cli.prefect_server import local_prefect_server
 from core.errors import ConfigError, RanaWatchError
 from core.settings import get_settings
-from db.migrate import require_current_schema, upgrade
+from db.migrate import prepare_database
 from flows.schedules import (
     DEPLOYMENTS,
     DETECT,
@@ -156,15 +155,6 @@ def build_deployments(
     return deployments
 
 
-def _prepare_database(url: str) -> None:
-    # As `ranawatch ingest`: a local SQLite file is created on first use; a shared
-    # PostgreSQL is only migrated on purpose (`ranawatch db upgrade`).
-    if make_url(url).get_backend_name() == "sqlite":
-        upgrade(url)
-    else:
-        require_current_schema(url)
-
-
 def serve_command(
     roots: list[Path] | None = typer.Argument(
         None,
@@ -232,7 +222,7 @@ def serve_command(
     if site:
         ingest_parameters["site"] = site
     try:
-        _prepare_database(settings.resolved_database_url)
+        prepare_database(settings.resolved_database_url)
         deployments = build_deployments(plans, {INGEST.name: ingest_parameters})
         configured = get_current_settings().api.url
         server = (

@@ -89,3 +89,22 @@ def require_current_schema(url: str | None = None) -> None:
             f"database {redact_url(url)} is at schema revision {current or 'none (empty)'}, "
             f"this RanaWatch needs {head}: run `ranawatch db upgrade`"
         )
+
+
+def prepare_database(url: str | None = None) -> None:
+    """Make a database ready for a local command: migrate SQLite, check anything else.
+
+    A local SQLite file is created and migrated on first use; a shared PostgreSQL is only
+    migrated on purpose (``ranawatch db upgrade``), never as a side effect of a command
+    such as ``ranawatch ingest`` or ``ranawatch serve``.
+
+    Raises
+    ------
+    ConfigError
+        A non-SQLite database that is not at the current schema.
+    """
+    url = url or default_database_url()
+    if sa.make_url(url).get_backend_name() == "sqlite":
+        upgrade(url)
+    else:
+        require_current_schema(url)

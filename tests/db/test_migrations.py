@@ -12,7 +12,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
 from core.errors import ConfigError
-from db.migrate import alembic_config, current_revision, head_revision, require_current_schema
+from db.migrate import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    prepare_database,
+    require_current_schema,
+)
 from db.migrate import upgrade as migrate_upgrade
 from db.session import get_engine
 
@@ -73,3 +79,18 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_prepare_database_creates_a_local_sqlite_file(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new' / 'ranawatch.db'}"
+    (tmp_path / "new").mkdir()
+    prepare_database(url)
+    assert current_revision(url) == head_revision()
+
+
+@pytest.mark.postgres
+def test_prepare_database_never_migrates_a_shared_postgresql(make_postgres_database) -> None:
+    url = make_postgres_database()
+    with pytest.raises(ConfigError, match="ranawatch db upgrade"):
+        prepare_database(url)
+    assert current_revision(url) is None
