@@ -249,19 +249,29 @@ def test_ingest_deployment_stores_recordings_and_triggers_detection(stack: Stack
     assert sorted(Path(r.path).parent.name for r in recordings) == ["pond-a", "pond-a"]
     assert all(r.readable for r in recordings)
 
-    # The trigger on "ingest-recordings completed" starts detect-calls on the gpu pool.
+    # The ingest run's "recordings ingested" event triggers detect-calls on the gpu pool.
+    # The recordings are marked done inside that run, a moment before it completes: wait
+    # for both.
     deadline = time.monotonic() + RUN_TIMEOUT_S
     while time.monotonic() < deadline:
         statuses = {r.status for r in _recordings(stack.database_url)}
-        if statuses == {RecordingStatus.DONE}:
+        triggered = [
+            r["state"]["type"]
+            for r in _flow_runs(stack, DETECT)
+            if (r["created_by"] or {}).get("type") == "AUTOMATION"
+        ]
+        if statuses == {RecordingStatus.DONE} and triggered and triggered[0] in FINAL_STATES:
             break
         time.sleep(2)
     else:
-        pytest.fail(f"recordings not detected in time: {statuses}\n{stack.log_tails()}")
+        pytest.fail(
+            f"detection not finished in time: recordings {statuses}, triggered runs "
+            f"{triggered}\n{stack.log_tails()}"
+        )
+    assert triggered == ["COMPLETED"]
 
-    detect_runs = _flow_runs(stack, DETECT)
-    triggered = [r for r in detect_runs if (r["created_by"] or {}).get("type") == "AUTOMATION"]
-    assert [r["state"]["type"] for r in triggered] == ["COMPLETED"]
+
+FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
 def _flow_runs(stack: Stack, plan: DeploymentPlan) -> list[dict]:
