@@ -7,13 +7,16 @@ import logging
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from core.detect import RecordingResult, build_detector
 from core.errors import RanaWatchError
 from core.modelcard import load_model_card
 from core.settings import get_settings
+
+if TYPE_CHECKING:
+    from core.detect import RecordingResult
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +74,9 @@ def score(
     """
     settings = get_settings()
     try:
+        # torch and timm load here, not when any other `ranawatch` command starts
+        from core.detect import build_detector
+
         card = load_model_card(model_card or settings.model_card)
         detector = build_detector(
             card,

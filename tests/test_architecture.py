@@ -64,3 +64,17 @@ def test_importing_core_loads_no_framework() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_command_line_starts_without_the_heavy_stack() -> None:
+    # `ranawatch inspect` on a card must not wait for torch, prefect or dash to load:
+    # each command imports those inside its own function.
+    code = (
+        "import sys, cli.main\n"
+        "print(sorted(m for m in ('torch', 'timm', 'torchaudio', 'prefect', 'dash') "
+        "if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
