@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -95,6 +95,7 @@ def _style_sheet(ws: Worksheet, sheet: Sheet) -> None:
     widths = [len(str(c)) for c in frame.columns]
     fills = list(sheet.fills or ()) + [None] * len(frame)
     fill_of = {c: PatternFill("solid", fgColor=c) for c in set(fills) if c}
+    wrap = Alignment(wrap_text=True, vertical="top")
     for row, colour in zip(
         ws.iter_rows(min_row=2, max_row=n_rows, max_col=n_cols), fills, strict=False
     ):
@@ -106,7 +107,12 @@ def _style_sheet(ws: Worksheet, sheet: Sheet) -> None:
                 cell.number_format = DATE_FORMAT
             elif formats[j] and isinstance(value, int | float):
                 cell.number_format = formats[j]
-            widths[j] = max(widths[j], _display_width(value))
+            width = _display_width(value)
+            widths[j] = max(widths[j], width)
+            if width > _MAX_WIDTH:
+                # Long text (an error message, a note) wraps inside its capped column rather
+                # than spilling over its neighbours and widening the printed page.
+                cell.alignment = wrap
             if colour:
                 cell.fill = fill_of[colour]
     for j, widest in enumerate(widths, start=1):

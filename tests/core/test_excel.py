@@ -151,3 +151,16 @@ def _is_number(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def test_long_text_wraps_in_its_capped_column(tmp_path: Path, tables: ReportTables) -> None:
+    long_error = "cannot read this file: " + "the header is damaged " * 10
+    tables.results.loc[tables.results.index[0], "Error"] = long_error
+    ws = openpyxl.load_workbook(write_report_workbook(tmp_path / "w.xlsx", tables))["Results"]
+    column = [c.value for c in ws[1]].index("Error") + 1
+    cell = ws.cell(row=2, column=column)
+    assert cell.value == long_error
+    assert cell.alignment.wrap_text
+    assert ws.column_dimensions[cell.column_letter].width <= 62
+    short = ws.cell(row=2, column=2)  # the file name fits: no wrapping
+    assert not short.alignment.wrap_text
