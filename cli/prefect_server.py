@@ -71,10 +71,23 @@ def local_prefect_server(port: int, log_path: Path) -> Iterator[str]:
         logger.info("Prefect server at %s (UI: http://127.0.0.1:%d)", api_url, port)
         yield api_url
     finally:
-        if server.poll() is None:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=SERVER_STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        stop_process(server, SERVER_STOP_TIMEOUT_S)
+
+
+def stop_process(proc: subprocess.Popen, timeout_s: float) -> None:
+    """Stop a Prefect server or worker: SIGINT (workers ignore SIGTERM), then kill.
+
+    Parameters
+    ----------
+    proc
+        The process; nothing happens when it has already exited.
+    timeout_s
+        Seconds to wait after SIGINT before killing it.
+    """
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
+from cli.prefect_server import stop_process
 from db.migrate import upgrade
 from db.models import Recording, RecordingStatus
 from db.session import get_engine, session_scope
@@ -72,14 +72,7 @@ def _background(cmd: list[str], env: dict[str, str], log: Path) -> Iterator[subp
         try:
             yield proc
         finally:
-            # Prefect workers shut down on SIGINT and ignore SIGTERM.
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-                try:
-                    proc.wait(timeout=STOP_TIMEOUT_S)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_process(proc, STOP_TIMEOUT_S)
 
 
 @dataclass(frozen=True)
