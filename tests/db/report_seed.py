@@ -29,6 +29,7 @@ from sqlmodel import select
 from db import crud, queue
 from db.models import Detection, Recording, RecordingStatus, Review, Verdict
 from db.session import session_scope
+from tests.db.helpers import FakeEvent, FakeWindow
 
 SITE, OTHER_SITE = "Laguna Pond", "Upper Creek"
 SERIAL = "249BC30461CBB1E6"
@@ -40,27 +41,8 @@ SETTINGS = {
     "decision": {"rule": "argmax", "default_threshold": 0.5},
     "frontend": {"samplerate_hz": 16000, "window_s": 10.0},
 }
+Window, Event = FakeWindow, FakeEvent  # what db.queue.save_results reads
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-@dataclass
-class Window:
-    start_s: float
-    end_s: float
-    label: str
-    positive: bool
-    scores: list[float]
-    logits: list[float]
-
-
-@dataclass
-class Event:
-    start_s: float
-    end_s: float
-    label: str
-    max_score: float
-    mean_score: float
-    n_windows: int
 
 
 @dataclass
