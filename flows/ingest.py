@@ -75,11 +75,40 @@ def store_sites(database_url: str, sites_file: str) -> None:
 
 
 @io_task(name="find-new-files")
-def find_new_files(roots: list[str], database_url: str) -> list[Path]:
-    """WAV files under ``roots`` that are neither stored nor known as duplicates."""
+def find_new_files(roots: list[str], database_url: str) -> tuple[list[Path], set[Path]]:
+    """WAV files under ``roots`` to ingest, and which of them replace an unreadable file.
+
+    New files are those neither stored nor known as duplicates. A file stored as unreadable
+    whose size has changed since (the user copied it again from the card, as the error
+    message advised) is read again.
+    """
     with session_scope(get_engine(database_url)) as session:
         known = crud.known_paths(session=session)
-    return [path for path in find_wav_files(roots) if str(path) not in known]
+        unreadable = crud.unreadable_sizes(session=session)
+    new: list[Path] = []
+    replaced: set[Path] = set()
+    for path in find_wav_files(roots):
+        key = str(path)
+        if key not in known:
+            new.append(path)
+        elif key in unreadable and _size_or_none(path) not in (None, unreadable[key]):
+            new.append(path)
+            replaced.add(path)
+    return new, replaced
+
+
+def _size_or_none(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
+@db_task(name="forget-unreadable", task_run_name="forget failed {path.name}")
+def forget_unreadable(database_url: str, path: Path) -> None:
+    """Drop the failed row of a file that changed, so that it is stored afresh."""
+    with session_scope(get_engine(database_url), immediate=True) as session:
+        crud.forget_unreadable(session=session, path=str(path))
 
 
 @task(name="wait-for-copies", cache_policy=NONE)
@@ -256,7 +285,7 @@ def ingest_recordings(
         if sites_path:
             store_sites(url, sites_path)
         resolver = SiteResolver(load_sites_file(sites_path) if sites_path else None, site)
-        candidates = find_new_files(roots, url)
+        candidates, replaced = find_new_files(roots, url)
         settled = wait_for_copies(candidates, settle_s)
         counts.update(found=len(candidates), still_copying=len(settled.changing))
         counts.update(vanished=len(settled.vanished))
@@ -264,6 +293,10 @@ def ingest_recordings(
             logger.info("%s is still being copied; it will be taken next time", path)
         logger.info("%d new WAV files under %s", len(candidates), ", ".join(roots))
         for n, path in enumerate(settled.stable, 1):
+            if path in replaced:
+                logger.info("%s changed since it could not be read: reading it again", path)
+                forget_unreadable(url, path)
+                counts["read_again"] += 1
             outcome, error = _ingest_one(url, path, resolver)
             counts[outcome] += 1
             if error:
@@ -302,6 +335,7 @@ _COUNT_KEYS = (
     "still_copying",
     "vanished",
     "already_known",
+    "read_again",
 )
 
 

@@ -187,3 +187,31 @@ def test_a_file_stored_meanwhile_by_another_run_is_not_an_error(
     outcome = store_recording.fn(database_url, late, None, SiteResolver())
     assert outcome == "already-known"
     assert len(_recordings(database_url)) == 1
+
+
+def test_a_failed_file_copied_again_is_read_again(tmp_path: Path, database_url: str) -> None:
+    # "re-copy it from the card", the error says: the next run must then take the new copy.
+    root = tmp_path / "audio"
+    broken = write_broken_recordings(root)
+    (good,) = write_good_recordings(tmp_path / "card", n=1, seconds=3.0)
+    first = _ingest(database_url, root)
+    assert first["failed"] == len(broken) and first["read_again"] == 0
+    failed_id = _recordings(database_url)[broken["empty"].name].id
+
+    # Unchanged failures are not read again.
+    assert _ingest(database_url, root)["read_again"] == 0
+
+    shutil.copyfile(good, broken["empty"])
+    again = _ingest(database_url, root)
+
+    assert (again["read_again"], again["stored"], again["failed"]) == (1, 1, 0)
+    rows = _recordings(database_url)
+    row = rows[broken["empty"].name]
+    assert (row.status, row.readable, row.error) == (RecordingStatus.PENDING, True, None)
+    assert row.duration_s == 3.0 and row.id != failed_id
+    # The other failures are untouched; nothing is stored twice.
+    assert all(
+        rows[p.name].status == RecordingStatus.FAILED for k, p in broken.items() if k != "empty"
+    )
+    assert len(rows) == len(broken)
+    assert _ingest(database_url, root)["found"] == 0
