@@ -155,9 +155,9 @@ def test_released_claims_go_back_to_the_queue(engine: sa.Engine) -> None:
     assert {c.attempts for c in again} == {2}
 
 
-def test_a_new_model_version_keeps_old_results_beside_new(engine: sa.Engine) -> None:
-    old = _setup(engine, n=2)
-    for claim in _claim(engine, old):
+def _score_all(engine: sa.Engine, model_version_id: int) -> None:
+    """Claim and save a result for every pending recording of the model version."""
+    for claim in _claim(engine, model_version_id):
         with session_scope(engine) as session:
             queue.save_results(
                 session=session,
@@ -166,18 +166,15 @@ def test_a_new_model_version_keeps_old_results_beside_new(engine: sa.Engine) -> 
                 result=FakeResult(),
                 labels=LABELS,
             )
+
+
+def test_a_new_model_version_keeps_old_results_beside_new(engine: sa.Engine) -> None:
+    old = _setup(engine, n=2)
+    _score_all(engine, old)
     with session_scope(engine) as session:
         new = add_model_version(session, version="2.0", sha="b" * 64).id
         assert queue.enqueue_runs(session=session, model_version_id=new) == 2
-    for claim in _claim(engine, new):
-        with session_scope(engine) as session:
-            queue.save_results(
-                session=session,
-                run_id=claim.run_id,
-                worker="w1",
-                result=FakeResult(),
-                labels=LABELS,
-            )
+    _score_all(engine, new)
     with session_scope(engine) as session:
         per_version = dict(
             session.exec(
