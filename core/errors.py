@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import ValidationError
+
 
 class RanaWatchError(Exception):
     """Base class of every error RanaWatch raises on purpose."""
@@ -66,3 +68,15 @@ class CheckpointError(RanaWatchError):
 
 class ConfigError(RanaWatchError):
     """A configuration value or file is invalid."""
+
+
+def describe_validation_error(exc: ValidationError, root: str = "value") -> str:
+    """One line naming each invalid field of a pydantic ``ValidationError``.
+
+    ``root`` names the whole document for errors not tied to a field, e.g.
+    ``"labels: Field required; model.fstride: Input should be greater than 0"``.
+    """
+    return "; ".join(
+        f"{'.'.join(str(part) for part in err['loc']) or root}: {err['msg']}"
+        for err in exc.errors()
+    )

@@ -24,7 +24,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from core.errors import ConfigError
+from core.errors import ConfigError, describe_validation_error
 
 logger = logging.getLogger(__name__)
 
@@ -251,10 +251,7 @@ def load_model_card(source: str | Path | None = None) -> ModelCard:
     try:
         card = ModelCard.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'card'}: {err['msg']}"
-            for err in exc.errors()
-        )
+        problems = describe_validation_error(exc, "card")
         raise ConfigError(f"{path}: invalid model card: {problems}") from exc
     logger.debug("model card %s %s from %s", card.name, card.version, path)
     return card

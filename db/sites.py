@@ -35,7 +35,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlmodel import Session
 
-from core.errors import ConfigError
+from core.errors import ConfigError, describe_validation_error
 from db import crud
 from db.models import Site
 
@@ -114,10 +114,7 @@ def load_sites_file(path: str | Path) -> SitesFile:
     try:
         parsed = SitesFile.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'file'}: {err['msg']}"
-            for err in exc.errors()
-        )
+        problems = describe_validation_error(exc, "file")
         raise ConfigError(f"{path}: invalid sites file: {problems}") from exc
     names = {site.name for site in parsed.sites}
     unknown = sorted({d.site for d in parsed.deployments} - names)
