@@ -234,7 +234,7 @@ def load_audio(
 
 
 def iter_blocks(
-    path: str | Path,
+    path: str | Path | AudioInfo,
     block_frames: int,
     *,
     start_frame: int = 0,
@@ -249,7 +249,8 @@ def iter_blocks(
     Parameters
     ----------
     path
-        The WAV file.
+        The WAV file, or its :class:`AudioInfo` when the caller has read the header
+        already (it is then not read, nor a truncation warned about, a second time).
     block_frames
         Frames per block; the last block may be shorter.
     start_frame
@@ -272,7 +273,7 @@ def iter_blocks(
     AudioError
         Any subclass raised by :func:`read_info`, or the file shrank while being read.
     """
-    info = read_info(path)
+    info = path if isinstance(path, AudioInfo) else read_info(path)
     if block_frames < 1:
         raise ValueError(f"block_frames must be at least 1, got {block_frames}")
     if not 0 <= start_frame <= info.frames:

@@ -252,8 +252,7 @@ class Detector:
         logits: list[torch.Tensor] = []
         batch: list[torch.Tensor] = []
         fbanks = window_fbanks(
-            path,
-            info.samplerate_hz,
+            info,
             plan,
             self.card.frontend,
             self.model.cfg.input_tdim,

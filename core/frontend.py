@@ -19,13 +19,12 @@ import logging
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 import torchaudio
 
-from core.audio import iter_blocks
+from core.audio import AudioInfo, iter_blocks
 from core.errors import AudioError
 from core.modelcard import FrontendConfig
 
@@ -233,8 +232,7 @@ def plan_windows(
 
 
 def window_fbanks(
-    path: Path,
-    orig_hz: int,
+    info: AudioInfo,
     plan: list[WindowSpan],
     cfg: FrontendConfig,
     target_frames: int,
@@ -251,8 +249,9 @@ def window_fbanks(
     AudioError
         The file cannot be read, or ends before the last window.
     """
+    orig_hz = info.samplerate_hz
     resampler = StreamingResampler(orig_hz, cfg.samplerate_hz, device=device)
-    blocks = iter_blocks(path, max(1, round(_READ_BLOCK_S * orig_hz)), mono=True)
+    blocks = iter_blocks(info, max(1, round(_READ_BLOCK_S * orig_hz)), mono=True)
     todo = list(plan)
     # buf holds resampled samples [buf_start, received); buf_start > received while
     # skipping a gap between windows (hop_s > window_s)
@@ -268,7 +267,7 @@ def window_fbanks(
             keep = todo[0].start if todo else received
             buf, buf_start = buf[max(0, keep - buf_start) :], keep
     if todo:  # the file held fewer samples than its header said while we read it
-        raise AudioError(path, "ended before its last window could be read", "re-copy it")
+        raise AudioError(info.path, "ended before its last window could be read", "re-copy it")
 
 
 def _resampled(

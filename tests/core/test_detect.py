@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 import torch
 
+from core.audio import TruncatedAudioWarning
 from core.detect import (
     Detector,
     Event,
@@ -319,3 +320,13 @@ def test_device_resolution() -> None:
         assert resolve_device("auto") == torch.device("cpu")
         with pytest.raises(ConfigError, match="no CUDA GPU"):
             resolve_device("cuda")
+
+
+def test_a_truncated_file_is_warned_about_once(tmp_path: Path) -> None:
+    samples = np.zeros(16_000 * 3, dtype=np.float32)
+    path = write_wav(tmp_path / "cut.wav", samples, 16_000, truncate_to=44 + 2 * 16_000 * 2)
+    detector = build_detector(tiny_card(), model=tiny_model())
+    with pytest.warns(TruncatedAudioWarning) as caught:
+        result = detector.score_file(path)
+    assert len([w for w in caught if issubclass(w.category, TruncatedAudioWarning)]) == 1
+    assert result.duration_s == pytest.approx(2.0)
