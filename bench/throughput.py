@@ -1,7 +1,7 @@
 """End-to-end detector throughput: read, resample, fbank and model, in x real time.
 
 Writes a synthetic recording (48 kHz mono 16-bit by default, as an AudioMoth), then scores
-it with :meth:`core.detect.Detector.score_file` for each model size and device, and prints
+it with :meth:`core.model.detector.Detector.score_file` for each model size and device, and prints
 one row per run: seconds of audio per second of wall time ("x real time"). A "frontend"
 row uses a model that costs nothing, to show what reading, resampling and the fbank alone
 cost. Weights are random (speed does not depend on them).
@@ -23,9 +23,9 @@ import soundfile as sf
 import torch
 from torch import nn
 
-from core.detect import build_detector
-from core.model import ASTModel
-from core.modelcard import ASTConfig, ModelCard, load_model_card
+from core.model.ast import ASTModel
+from core.model.card import ASTConfig, ModelCard, load_model_card
+from core.model.detector import build_detector
 
 
 class FrontendOnly(nn.Module):

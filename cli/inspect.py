@@ -21,9 +21,9 @@ from typing import Any
 
 import typer
 
-from core.audio import read_info
+from core.audio.io import read_info
 from core.errors import AudioError, RanaWatchError
-from core.metadata import read_metadata
+from core.metadata.recording import read_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def inspect_file(path: Path) -> dict[str, Any]:
 def _add_audio(record: dict[str, Any], path: Path, errors: list[str]) -> None:
     try:
         with warnings.catch_warnings():
-            # core.audio logs the truncation itself; the Python warning would repeat it.
+            # core.audio.io logs the truncation itself; the Python warning would repeat it.
             warnings.simplefilter("ignore")
             info = read_info(path)
     except AudioError as exc:

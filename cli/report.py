@@ -14,10 +14,10 @@ from pathlib import Path
 import typer
 
 from core.errors import RanaWatchError
-from core.excel import write_report_workbook, write_results_csv
-from core.nights import CALLS, NO_AUDIO
-from core.raven import write_selection_tables
-from core.report import NOT_ANALYSED, POSITIVE, ReportTables, build_report
+from core.report.excel import write_report_workbook, write_results_csv
+from core.report.nights import CALLS, NO_AUDIO
+from core.report.raven import write_selection_tables
+from core.report.tables import NOT_ANALYSED, POSITIVE, ReportTables, build_report
 from core.settings import get_settings
 
 logger = logging.getLogger(__name__)

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 import typer
 
 from core.errors import RanaWatchError
-from core.modelcard import load_model_card
+from core.model.card import load_model_card
 from core.settings import get_settings
 
 if TYPE_CHECKING:
-    from core.detect import RecordingResult
+    from core.model.detector import RecordingResult
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def score(
     settings = get_settings()
     try:
         # torch and timm load here, not when any other `ranawatch` command starts
-        from core.detect import build_detector
+        from core.model.detector import build_detector
 
         card = load_model_card(model_card or settings.model_card)
         detector = build_detector(

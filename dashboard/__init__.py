@@ -12,7 +12,7 @@ Layout
     map and calling against temperature come as further pages.
 ``data.py``
     Read-only queries returning DataFrames (built on :mod:`db.reports` and
-    :mod:`core.report`, so the numbers match the site report).
+    :mod:`core.report.tables`, so the numbers match the site report).
 ``figures.py``
     Pure ``DataFrame -> go.Figure`` functions.
 """

@@ -1,7 +1,7 @@
 """Read-only queries behind the dashboard pages, returning DataFrames (and lists of names).
 
 The numbers are the site report's: the queries of :mod:`db.reports` read the rows and
-:func:`core.report.build_report` turns them into per-night effort (``Nights``) and one row
+:func:`core.report.tables.build_report` turns them into per-night effort (``Nights``) and one row
 per recording (``Results``), so the dashboard and the Excel workbook never disagree on what
 a night, a call minute or a "Positive" recording is.
 """
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlmodel import Session
 
-from core.nights import NIGHT_COLUMNS
-from core.report import DETECTION_COLUMNS, WINDOW_SUMMARY_COLUMNS, ReportMeta, build_report
+from core.report.nights import NIGHT_COLUMNS
+from core.report.tables import DETECTION_COLUMNS, WINDOW_SUMMARY_COLUMNS, ReportMeta, build_report
 from db import crud
 from db.reports import (
     decision_of,
@@ -62,7 +62,7 @@ class SiteOverview:
         detection has run (every recording then reads "Not analysed").
     nights
         One row per night from the first to the last with audio
-        (:data:`core.nights.NIGHT_COLUMNS`; minutes of audio, local times).
+        (:data:`core.report.nights.NIGHT_COLUMNS`; minutes of audio, local times).
     latest
         The newest recordings first (:data:`LATEST_COLUMNS`); those of unknown time last.
     recordings

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.nights import NO_AUDIO, NOT_ANALYSED
+from core.report.nights import NO_AUDIO, NOT_ANALYSED
 
 # Okabe-Ito colours (safe for colour-blind readers); shapes differ as well.
 RECORDED_COLOUR = "#BBBBBB"
@@ -28,7 +28,7 @@ def calls_per_night(nights: pd.DataFrame) -> go.Figure:
     Parameters
     ----------
     nights
-        One row per night, columns of :data:`core.nights.NIGHT_COLUMNS` (minutes of audio).
+        One row per night, columns of :data:`core.report.nights.NIGHT_COLUMNS` (minutes of audio).
 
     Returns
     -------

@@ -34,7 +34,7 @@ DONE, FAILED = RecordingStatus.DONE, RecordingStatus.FAILED
 
 
 class WindowLike(Protocol):
-    """What :func:`save_results` needs of a window (``core.detect.WindowScore`` fits)."""
+    """What :func:`save_results` needs of a window (``core.model.detector.WindowScore`` fits)."""
 
     start_s: float
     end_s: float
@@ -45,7 +45,7 @@ class WindowLike(Protocol):
 
 
 class EventLike(Protocol):
-    """What :func:`save_results` needs of an event (``core.detect.Event`` fits)."""
+    """What :func:`save_results` needs of an event (``core.model.detector.Event`` fits)."""
 
     start_s: float
     end_s: float

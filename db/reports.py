@@ -1,9 +1,9 @@
 """Read-only queries behind the site report: one site, a range of nights, one model version.
 
 Each function takes ``session=`` (keyword-only), reads, and returns plain DataFrames in the
-shape :func:`core.report.build_report` expects; nothing here writes. The date range is a
+shape :func:`core.report.tables.build_report` expects; nothing here writes. The date range is a
 range of *nights* (evening dates, local time): the SQL keeps a UTC window wide enough for any
-recorder offset (up to 14 h either side) and :mod:`core.report` then applies the exact local
+recorder offset (up to 14 h either side) and :mod:`core.report.tables` then applies the exact local
 noon-to-noon boundaries per recording.
 """
 
@@ -19,9 +19,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from core.cells import parse_utc_offset
 from core.errors import ConfigError
-from core.report import DETECTION_COLUMNS, RECORDING_COLUMNS, ReportMeta
+from core.report.cells import parse_utc_offset
+from core.report.tables import DETECTION_COLUMNS, RECORDING_COLUMNS, ReportMeta
 from db import crud
 from db.models import (
     Deployment,
@@ -44,7 +44,7 @@ _MAX_OFFSET = timedelta(hours=14)
 
 @dataclass(frozen=True)
 class SiteReportData:
-    """Everything :func:`core.report.build_report` needs for one site, and the frequency
+    """Everything :func:`core.report.tables.build_report` needs for one site, and the frequency
     band (Hz) the model listens to, for the Raven selections."""
 
     recordings: pd.DataFrame

@@ -32,9 +32,9 @@ from prefect.artifacts import (
 )
 from prefect.cache_policies import NONE
 
-from core.detect import Detector, RecordingResult, build_detector
 from core.errors import AudioError, ConfigError
-from core.modelcard import ModelCard, load_model_card
+from core.model.card import ModelCard, load_model_card
+from core.model.detector import Detector, RecordingResult, build_detector
 from core.settings import get_settings
 from db import crud, queue
 from db.models import utcnow

@@ -24,10 +24,10 @@ from prefect.cache_policies import NONE
 from prefect.events import emit_event
 from prefect.runtime import flow_run
 
-from core.audio import AudioInfo, read_info
+from core.audio.files import Settled, find_wav_files, sha256_of, wait_until_settled
+from core.audio.io import AudioInfo, read_info
 from core.errors import AudioError, ConfigError, MetadataError
-from core.files import Settled, find_wav_files, sha256_of, wait_until_settled
-from core.metadata import RecordingMetadata, read_metadata
+from core.metadata.recording import RecordingMetadata, read_metadata
 from core.settings import get_settings
 from db import crud
 from db.models import Recording, RecordingStatus

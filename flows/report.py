@@ -31,9 +31,9 @@ from prefect.cache_policies import NONE
 from prefect.states import State
 
 from core.errors import RanaWatchError
-from core.excel import write_report_workbook, write_results_csv
-from core.raven import write_selection_tables
-from core.report import ReportTables, build_report
+from core.report.excel import write_report_workbook, write_results_csv
+from core.report.raven import write_selection_tables
+from core.report.tables import ReportTables, build_report
 from core.settings import get_settings
 from db import reports
 from db.session import get_engine, session_scope
@@ -91,7 +91,7 @@ def read_site(
 
 @task(name="build-report", cache_policy=NONE)
 def build_tables(data: reports.SiteReportData) -> ReportTables:
-    """The four report sheets (pure: core.report)."""
+    """The four report sheets (pure: core.report.tables)."""
     return build_report(data.recordings, data.detections, data.window_summary, data.meta)
 
 
@@ -110,19 +110,19 @@ def _replace_file(final: Path, write) -> Path:
 
 @task(name="write-workbook", retries=1, retry_delay_seconds=5, cache_policy=NONE)
 def write_workbook(tables: ReportTables, path: Path) -> Path:
-    """Write the workbook (core.excel), replacing the previous one in one step."""
+    """Write the workbook (core.report.excel), replacing the previous one in one step."""
     return _replace_file(path, lambda tmp: write_report_workbook(tmp, tables))
 
 
 @task(name="write-csv", retries=1, retry_delay_seconds=5, cache_policy=NONE)
 def write_csv(tables: ReportTables, path: Path) -> Path:
-    """Write the Results rows as CSV (core.excel), replacing the previous file in one step."""
+    """Write the Results rows as CSV (core.report.excel), replacing the old file in one step."""
     return _replace_file(path, lambda tmp: write_results_csv(tmp, tables.results))
 
 
 @task(name="write-raven-tables", retries=1, retry_delay_seconds=5, cache_policy=NONE)
 def write_raven(tables: ReportTables, folder: Path, band: tuple[float, float]) -> int:
-    """Write the Raven tables (core.raven) into a fresh folder that replaces the old one,
+    """Write the Raven tables (core.report.raven) into a fresh folder that replaces the old one,
     so tables of recordings no longer in the report do not linger."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     fresh = Path(tempfile.mkdtemp(prefix=".raven.", dir=folder.parent))

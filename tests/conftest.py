@@ -107,3 +107,10 @@ def _migrated_postgres_template(make_postgres_database) -> str:
 def postgres_url(make_postgres_database, _migrated_postgres_template: str) -> str:
     """URL of a fresh PostgreSQL database at the current schema (one per test)."""
     return make_postgres_database(template=_migrated_postgres_template)
+
+
+@pytest.fixture(autouse=True)
+def _wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Typer's error boxes wrap at the terminal width: a long tmp path split over two lines
+    # would no longer be found in the output.
+    monkeypatch.setenv("COLUMNS", "200")

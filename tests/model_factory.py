@@ -13,8 +13,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from core.model import ASTModel, build_model
-from core.modelcard import ASTConfig, DecisionConfig, ModelCard
+from core.model.ast import ASTModel, build_model
+from core.model.card import ASTConfig, DecisionConfig, ModelCard
 
 FROG_LABELS = ("Rana draytonii", "Negative")
 THREE_LABELS = ("Rana draytonii", "Rana catesbeiana", "Negative")

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.errors import ConfigError
-from core.nights import CALLS, NO_AUDIO, NO_CALLS, NOT_ANALYSED
+from core.report.nights import CALLS, NO_AUDIO, NO_CALLS, NOT_ANALYSED
 from dashboard.data import LATEST_COLUMNS, load_overview, site_names
 from db import crud, queue
 from db.migrate import upgrade

@@ -6,7 +6,7 @@ from datetime import date
 
 import pandas as pd
 
-from core.nights import CALLS, NIGHT_COLUMNS, NO_AUDIO, NO_CALLS, NOT_ANALYSED
+from core.report.nights import CALLS, NIGHT_COLUMNS, NO_AUDIO, NO_CALLS, NOT_ANALYSED
 from dashboard.figures import MINUTES_AXIS_TITLE, NIGHT_AXIS_TITLE, calls_per_night
 
 CALL_NIGHT, QUIET_NIGHT, SILENT_NIGHT, SKIPPED_NIGHT = (date(2024, 3, d) for d in (1, 2, 3, 4))

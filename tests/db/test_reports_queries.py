@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from core.errors import ConfigError
-from core.report import build_report
+from core.report.tables import build_report
 from db import reports
 from db.session import session_scope
 from tests.db import report_seed as seed

@@ -15,9 +15,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from core.detect import Detector
 from core.errors import ConfigError
-from core.modelcard import load_model_card
+from core.model.card import load_model_card
+from core.model.detector import Detector
 from db import queue
 from db.models import (
     DetectionRun,

@@ -1,0 +1,359 @@
+"""Read the sentence AudioMoth writes into every WAV: the ``ICMT`` comment and ``IART`` artist.
+
+AudioMoth-Firmware-Basic has worded that sentence differently over the years
+(``setHeaderComment`` in its ``main.c``):
+
+============  =====================================================================
+firmware      what the comment looks like
+============  =====================================================================
+1.0.0         no time zone; ``at gain setting 2 while battery state was 4.05V``
+1.0.1-1.1.x   ``(UTC)``; ``4.5V`` without a closing period
+1.2.0         ``(UTC+1)``; ``< 3.6V.`` / ``> 5.0V.``
+1.2.1-1.3.x   ``IART`` added; ``less than 3.6V.`` / ``greater than 4.9V.``;
+              ``Recording cancelled before completion due to low battery voltage.``;
+              1.2.2 adds minutes (``(UTC+5:30)``)
+1.4.0-1.5.x   ``at medium gain setting while battery state was 4.1V and temperature
+              was 5.8C.``, ``less than 2.5V``, ``Amplitude threshold was 128.``,
+              ``Low-pass filter applied with cut-off frequency of 8.0kHz.``;
+              1.5 adds ``during deployment <id>``, ``using external microphone``
+1.6.0+        ``at medium gain while battery was 4.6V``, thresholds in % or dB
+              ``with 5s minimum trigger duration``, ``High-pass filter with frequency of
+              15.0kHz applied.``, ``Recording stopped due to ...``; 1.7 ``Recording
+              stopped by magnetic switch.``; 1.8 ``Frequency trigger (...)``
+1.10+         the same comment plus a GUANO chunk (:mod:`core.metadata.guano`)
+============  =====================================================================
+
+The AudioMoth Live app writes the same opening with milliseconds (``Recorded at
+21:04:05.250 12/06/2024 (UTC-7) by AudioMoth Live using ...``) and no serial; it is read too.
+
+Two firmware bugs are undone rather than copied: 1.0.0 printed 4.5 V as ``4.05V``, and 1.0.x
+printed the *address* of the serial number (always ``0FE081F80FE081F0``) instead of the
+serial itself, which is therefore reported as unknown.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+
+from core.errors import MetadataError
+
+logger = logging.getLogger(__name__)
+
+#: What AudioMoth 1.0.x wrote in place of every device's serial (a memory address).
+BOGUS_SERIAL = "0FE081F80FE081F0"
+
+#: Gain settings by index, as in the firmware's ``gainSettings`` table and GUANO ``GAIN n``.
+GAIN_WORDS = ("low", "low-medium", "medium", "medium-high", "high")
+
+_HEADER = re.compile(
+    r"Recorded at (?P<time>\d{1,2}:\d{2}:\d{2})(?:\.(?P<ms>\d{3}))? "
+    r"(?P<date>\d{1,2}/\d{1,2}/\d{4})"
+    r"(?: \(UTC(?P<tz>[^)]{0,8})\))?"
+)
+_TZ = re.compile(r"(?P<sign>[+-]?)(?P<hours>\d{1,2})?(?::\s?(?P<minutes>\d{1,2}))?")
+_BY = re.compile(r"\bby AudioMoth (?P<serial>[0-9A-Fa-f]{16})\b")
+# The AudioMoth Live app signs "by AudioMoth Live using <microphone>." and has no serial.
+_BY_ANY = re.compile(r"\bby AudioMoth\b")
+_ARTIST = re.compile(r"\s*AudioMoth (?P<serial>[0-9A-Fa-f]{16})\s*")
+_DEPLOYMENT = re.compile(r"\bduring deployment (?P<id>[0-9A-Fa-f]{16})\b")
+_GAIN = re.compile(
+    r"\bat (?:gain setting (?P<number>\d+)"
+    r"|(?P<word>low-medium|medium-high|low|medium|high) gain(?P<setting> setting)?)\b"
+)
+_BATTERY = re.compile(
+    r"\bwhile battery (?:state )?was (?P<cond>less than |greater than |< |> )?"
+    r"(?P<volts>\d+\.\d+)V(?P<period>\.)?"
+)
+_TEMPERATURE = re.compile(r"\btemperature was (?P<celsius>-?\d+(?:\.\d+)?)C")
+_NUMBER = r"\d+(?:\.\d+)?"
+_FILTER = re.compile(
+    rf"\b(?P<kind>Low|Band|High)-pass filter (?:applied )?with (?:cut-off )?"
+    rf"frequenc(?:y|ies) of (?P<first>{_NUMBER})kHz(?: and (?P<second>{_NUMBER})kHz)?"
+)
+_AMPLITUDE = re.compile(
+    rf"\bAmplitude threshold was (?P<value>{_NUMBER}%|-?\d+ ?dB|\d+)"
+    r"(?: with (?P<duration>\d+)s minimum trigger duration)?"
+)
+_FREQUENCY = re.compile(
+    rf"\bFrequency trigger \((?P<centre>{_NUMBER})kHz and window length of (?P<window>\d+) "
+    rf"samples\) threshold was (?P<value>{_NUMBER}%)"
+    r"(?: with (?P<duration>\d+)s minimum trigger duration)?"
+)
+_STOP = re.compile(
+    r"\bRecording (?:cancelled before completion due to |stopped due to |stopped )"
+    r"(?P<reason>[^.]*)\."
+)
+# Every reason any firmware wrote, mapped onto one wording per cause.
+_STOP_REASONS = {
+    "low battery voltage": "low voltage",
+    "low voltage": "low voltage",
+    "change of switch position": "switch position change",
+    "switch position change": "switch position change",
+    "microphone change": "microphone change",
+    "file size limit": "file size limit",
+    "total file size limit": "total file size limit",
+    "by magnetic switch": "magnetic switch",
+    "sd card write error": "SD card write error",
+}
+_CONDITIONS = {
+    "less than ": "less than",
+    "< ": "less than",
+    "greater than ": "greater than",
+    "> ": "greater than",
+}
+
+
+@dataclass(frozen=True)
+class AudioMothComment:
+    """What one AudioMoth comment says. Every field is ``None`` when the comment does not say it.
+
+    Attributes
+    ----------
+    recorded_at
+        Start of the recording, timezone-aware UTC. A comment without a time zone (firmware
+        1.0.0, whose clock ran on UTC) is taken as UTC.
+    utc_offset
+        The recorder's configured offset from UTC (``(UTC)`` gives 0); ``None`` when the
+        comment names no time zone.
+    device_id
+        The 16-hex-digit serial (``"249BC30461CBB1E6"``), from the comment or the artist.
+    gain
+        As written: a word (``"medium"``) from 1.4.0 on, a digit (``"2"``) before.
+    battery_v, battery_condition
+        Battery voltage in volts; when out of the measurable range the firmware writes only a
+        bound, kept as ``battery_condition`` ``"less than"``/``"greater than"``.
+    temperature_c
+        Internal temperature in degrees Celsius (1.4.0+).
+    deployment_id
+        The deployment id set in the configuration app (1.5.0+).
+    external_microphone
+        ``True`` when recorded through the external microphone socket, ``False`` when the
+        firmware would have said so and did not, ``None`` for firmware that never says.
+    filter
+        ``"low-pass 8.0 kHz"``, ``"band-pass 1.0-8.0 kHz"`` or ``"high-pass 15.0 kHz"``.
+    trigger
+        ``"amplitude 4%, 5 s minimum"``, ``"amplitude -30 dB"``, ``"amplitude 128"`` or
+        ``"frequency 48.0 kHz, 512-sample window, 10%, 2 s minimum"``.
+    stop_reason
+        Why the recording ended early: ``"low voltage"``, ``"switch position change"``,
+        ``"microphone change"``, ``"file size limit"``, ``"magnetic switch"``,
+        ``"SD card write error"`` (or the firmware's own words for a reason not listed).
+    firmware_hint
+        Firmware generation inferred from the wording, e.g. ``"1.4.0-1.5.x"``, ``"1.8.0+"``.
+    """
+
+    recorded_at: datetime | None = None
+    utc_offset: timedelta | None = None
+    device_id: str | None = None
+    gain: str | None = None
+    battery_v: float | None = None
+    battery_condition: str | None = None
+    temperature_c: float | None = None
+    deployment_id: str | None = None
+    external_microphone: bool | None = None
+    filter: str | None = None
+    trigger: str | None = None
+    stop_reason: str | None = None
+    firmware_hint: str | None = None
+
+
+def is_audiomoth_comment(comment: str | None, artist: str | None = None) -> bool:
+    """Tell whether a comment was written by an AudioMoth.
+
+    Parameters
+    ----------
+    comment
+        ``ICMT`` text.
+    artist
+        ``IART`` text, which identifies a comment that names a deployment instead.
+
+    Returns
+    -------
+    bool
+        True when it opens with ``Recorded at <time> <date>`` and is signed by an AudioMoth.
+    """
+    if not comment:
+        return False
+    text = _clean(comment)
+    return bool(_HEADER.match(text)) and bool(
+        _BY_ANY.search(text) or _DEPLOYMENT.search(text) or (artist and _ARTIST.fullmatch(artist))
+    )
+
+
+def parse_audiomoth_comment(comment: str, artist: str | None = None) -> AudioMothComment:
+    """Parse an AudioMoth ``ICMT`` comment of any firmware generation.
+
+    Parameters
+    ----------
+    comment
+        The comment text. Anything after the first NUL is ignored: older firmware rewrote a
+        fixed-size field without clearing it, leaving the tail of an earlier comment there.
+    artist
+        The ``IART`` text (``"AudioMoth 249BC30461CBB1E6"``), which names the device when the
+        comment names a deployment instead.
+
+    Returns
+    -------
+    AudioMothComment
+        Every field the comment states; the others are ``None``.
+
+    Raises
+    ------
+    MetadataError
+        The text is not an AudioMoth comment, or its date, time or time zone is impossible.
+    """
+    text = _clean(comment)
+    header = _HEADER.match(text)
+    if not header or not is_audiomoth_comment(text, artist):
+        raise MetadataError(f"not an AudioMoth comment: {text[:80]!r}")
+    tz_text = header["tz"]
+    offset = None if tz_text is None else _parse_offset(tz_text, text)
+    try:
+        local = datetime.strptime(f"{header['date']} {header['time']}", "%d/%m/%Y %H:%M:%S")
+    except ValueError as exc:
+        raise MetadataError(f"impossible date or time in AudioMoth comment {text[:60]!r}") from exc
+    if header["ms"]:
+        local = local.replace(microsecond=int(header["ms"]) * 1000)
+    zone = timezone(offset) if offset is not None else UTC
+    recorded_at = local.replace(tzinfo=zone).astimezone(UTC)
+
+    gain = _GAIN.search(text)
+    battery = _BATTERY.search(text)
+    temperature = _TEMPERATURE.search(text)
+    deployment = _DEPLOYMENT.search(text)
+    stop = _STOP.search(text)
+    stop_reason = None
+    if stop:
+        reason = stop["reason"].strip()
+        stop_reason = _STOP_REASONS.get(reason.lower(), reason)
+    new_wording = bool(gain and gain["word"] and not gain["setting"])
+    external = "using external microphone" in text
+    says_microphone = new_wording or deployment is not None or stop_reason == "microphone change"
+    return AudioMothComment(
+        recorded_at=recorded_at,
+        utc_offset=offset,
+        device_id=_device_id(text, artist),
+        gain=(gain["word"] or gain["number"]) if gain else None,
+        battery_v=_battery_volts(battery, old_format=tz_text is None) if battery else None,
+        battery_condition=_CONDITIONS.get(battery["cond"] or "") if battery else None,
+        temperature_c=float(temperature["celsius"]) if temperature else None,
+        deployment_id=deployment["id"].upper() if deployment else None,
+        external_microphone=True if external else (False if says_microphone else None),
+        filter=_filter(text),
+        trigger=_trigger(text),
+        stop_reason=stop_reason,
+        firmware_hint=_firmware_hint(text, tz_text, gain, battery, artist, stop_reason),
+    )
+
+
+def format_offset(offset: timedelta) -> str:
+    """Format a UTC offset the ISO 8601 way.
+
+    Parameters
+    ----------
+    offset
+        Offset from UTC (east positive).
+
+    Returns
+    -------
+    str
+        ``"+01:00"``, ``"-08:00"``, ``"+05:30"``, ``"+00:00"``.
+    """
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
+
+
+def _clean(comment: str) -> str:
+    return comment.split("\x00", 1)[0].strip()
+
+
+def _parse_offset(tz_text: str, comment: str) -> timedelta:
+    match = _TZ.fullmatch(tz_text.strip())
+    if match is None:
+        raise MetadataError(f"unreadable time zone '(UTC{tz_text})' in {comment[:60]!r}")
+    hours, minutes = int(match["hours"] or 0), int(match["minutes"] or 0)
+    if hours > 14 or minutes >= 60:
+        raise MetadataError(f"impossible time zone '(UTC{tz_text})' in {comment[:60]!r}")
+    # Firmware 1.2.2 dropped the sign when the hours were zero ("(UTC:30)"); every real zone
+    # with a bare half hour is east of Greenwich, so a missing sign means "+".
+    sign = -1 if match["sign"] == "-" else 1
+    return sign * timedelta(hours=hours, minutes=minutes)
+
+
+def _device_id(text: str, artist: str | None) -> str | None:
+    match = _BY.search(text) or (_ARTIST.fullmatch(artist) if artist else None)
+    if match is None:
+        return None
+    serial = match["serial"].upper()
+    if serial == BOGUS_SERIAL:
+        logger.debug("firmware 1.0.x wrote a memory address, not the serial: device unknown")
+        return None
+    return serial
+
+
+def _battery_volts(match: re.Match[str], *, old_format: bool) -> float:
+    volts = match["volts"]
+    # Firmware 1.0.0 printed the tenths with "%02d": 4.5 V came out as "4.05V".
+    if old_format and re.fullmatch(r"\d\.0\d", volts):
+        volts = f"{volts[0]}.{volts[-1]}"
+    return float(volts)
+
+
+def _filter(text: str) -> str | None:
+    match = _FILTER.search(text)
+    if match is None:
+        return None
+    kind = match["kind"].lower()
+    if kind == "band" and match["second"]:
+        return f"band-pass {match['first']}-{match['second']} kHz"
+    return f"{kind}-pass {match['first']} kHz"
+
+
+def _trigger(text: str) -> str | None:
+    if match := _FREQUENCY.search(text):
+        described = (
+            f"frequency {match['centre']} kHz, {match['window']}-sample window, {match['value']}"
+        )
+    elif match := _AMPLITUDE.search(text):
+        described = "amplitude " + re.sub(r"\s*dB", " dB", match["value"])
+    else:
+        return None
+    if match["duration"] is not None:
+        described += f", {match['duration']} s minimum"
+    return described
+
+
+def _firmware_hint(
+    text: str,
+    tz_text: str | None,
+    gain: re.Match[str] | None,
+    battery: re.Match[str] | None,
+    artist: str | None,
+    stop_reason: str | None,
+) -> str | None:
+    if gain is None:
+        return None
+    if gain["word"] and not gain["setting"]:
+        if _FREQUENCY.search(text) or stop_reason == "SD card write error":
+            return "1.8.0+"
+        amplitude, filtered = _AMPLITUDE.search(text), _FILTER.search(text)
+        if amplitude and filtered:
+            return "1.8.0+" if amplitude.start() > filtered.start() else "1.6.0-1.7.x"
+        return "1.7.0+" if stop_reason == "magnetic switch" else "1.6.0+"
+    if gain["word"]:
+        newer = _DEPLOYMENT.search(text) or "external microphone" in text
+        return "1.5.x" if newer or stop_reason == "microphone change" else "1.4.0-1.5.x"
+    if tz_text is None:
+        return "1.0.0"
+    if tz_text == "" and battery is not None and not battery["period"]:
+        return "1.0.1-1.1.x"
+    if battery is not None and battery["cond"] in ("< ", "> "):
+        return "1.2.0"
+    if artist or stop_reason or (battery is not None and battery["cond"]) or ":" in tz_text:
+        return "1.2.1-1.3.x"
+    return "1.2.0-1.3.x"
