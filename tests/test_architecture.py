@@ -2,7 +2,9 @@
 
 ``core`` never imports prefect, sqlmodel/``db``, dash or plotly, and only ``core.settings``
 reads the environment. Checked on the source (imports at any depth), and by importing every
-core module in a fresh interpreter.
+core module in a fresh interpreter. Inside ``core`` the subpackages depend one way:
+audio <- metadata <- model; reports never load torch, and reading audio or metadata never
+loads torch, pandas or openpyxl (``ranawatch inspect`` on a card stays quick).
 """
 
 from __future__ import annotations
@@ -20,15 +22,59 @@ def _core_modules() -> list[Path]:
     return sorted((ROOT / "core").rglob("*.py"))
 
 
-def _imported_roots(path: Path) -> set[str]:
+def _imported_modules(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    roots: set[str] = set()
+    modules: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            roots.update(alias.name.split(".")[0] for alias in node.names)
+            modules.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            roots.add(node.module.split(".")[0])
-    return roots
+            modules.add(node.module)
+    return modules
+
+
+def _imported_roots(path: Path) -> set[str]:
+    return {module.split(".")[0] for module in _imported_modules(path)}
+
+
+# For each core subpackage: the other core subpackages it may import, and the heavy
+# third-party packages it must not. core.errors and core.settings are open to all.
+LAYERS: dict[str, tuple[set[str], set[str]]] = {
+    "audio": (set(), {"torch", "torchaudio", "timm", "pandas", "openpyxl"}),
+    "metadata": ({"audio"}, {"torch", "torchaudio", "timm", "pandas", "openpyxl"}),
+    "model": ({"audio", "metadata", "report"}, {"pandas", "openpyxl"}),
+    "report": ({"metadata"}, {"torch", "torchaudio", "timm"}),
+}
+
+
+def test_core_subpackages_depend_one_way() -> None:
+    offenders: dict[str, list[str]] = {}
+    for package, (allowed, heavy) in LAYERS.items():
+        for path in sorted((ROOT / "core" / package).rglob("*.py")):
+            bad = []
+            for module in _imported_modules(path):
+                parts = module.split(".")
+                if parts[0] in heavy:
+                    bad.append(module)
+                elif parts[0] == "core" and len(parts) > 1:
+                    sub = parts[1]
+                    if sub not in {package, "errors", "settings"} | allowed:
+                        bad.append(module)
+            if bad:
+                offenders[str(path.relative_to(ROOT))] = sorted(bad)
+    assert offenders == {}
+
+
+def test_model_uses_only_the_report_formatters() -> None:
+    # The detector formats Times Heard with the report's own span formatter (one format
+    # everywhere); nothing else of the report layer belongs in the model.
+    used = {
+        module
+        for path in (ROOT / "core" / "model").rglob("*.py")
+        for module in _imported_modules(path)
+        if module.startswith("core.report")
+    }
+    assert used <= {"core.report.cells"}
 
 
 def test_core_imports_no_framework() -> None:
