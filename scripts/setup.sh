@@ -53,4 +53,8 @@ scripts/ensure_postgres.sh || log "PostgreSQL not available: its tests will be s
 # LibreOffice Calc, headless only: a test renders the report workbook to PDF with it.
 apt_install libreoffice-calc-nogui fonts-dejavu-core \
     || log "LibreOffice not installed: its test will be skipped (fail under CI=true)"
+# pdftotext reads the rendered report back; Chromium + ChromeDriver drive the dashboard's
+# browser tests (dash[testing]'s dash_duo, headless).
+apt_install poppler-utils chromium chromium-driver \
+    || log "Chromium/poppler not installed: browser and PDF tests will be skipped (fail under CI=true)"
 log "setup complete"
