@@ -31,10 +31,10 @@ from db.models import (
     ModelVersion,
     Recording,
     RecordingStatus,
-    Review,
     Site,
     WindowScore,
 )
+from db.reviews import latest_reviews
 
 logger = logging.getLogger(__name__)
 
@@ -236,19 +236,7 @@ def detections_frame(
     end: datetime | None = None,
 ) -> pd.DataFrame:
     """The model's events at the site, each with its latest review (``DETECTION_COLUMNS``)."""
-    latest = select(
-        Review.detection_id,
-        Review.verdict,
-        Review.reviewer,
-        Review.reviewed_at,
-        Review.note,
-        sa.func.row_number()
-        .over(
-            partition_by=Review.detection_id,
-            order_by=(Review.reviewed_at.desc(), Review.id.desc()),  # type: ignore[union-attr]
-        )
-        .label("rank"),
-    ).subquery()
+    latest = latest_reviews()
     query = (
         select(
             Detection.id,
@@ -264,7 +252,7 @@ def detections_frame(
             latest.c.note,
         )
         .join(Recording, Recording.id == Detection.recording_id)
-        .outerjoin(latest, sa.and_(latest.c.detection_id == Detection.id, latest.c.rank == 1))
+        .outerjoin(latest, latest.c.detection_id == Detection.id)
         .where(Recording.site_id == site_id, Detection.model_version_id == model_version_id)
         .order_by(Detection.recording_id, Detection.start_s, Detection.label)
     )
