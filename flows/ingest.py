@@ -7,13 +7,12 @@ attach device and site, and store it. A file that cannot be read is stored as ``
 the reason and the run carries on: nothing is lost and nothing is stored twice, however
 often the flow runs.
 
-Run it directly: ``python -m flows.ingest /path/to/audio [--site NAME]``.
+Run it directly: ``python -m flows.ingest`` (folders from ``RANAWATCH_AUDIO_ROOTS``), or
+``ranawatch ingest FOLDER... [--site NAME]``.
 """
 
 from __future__ import annotations
 
-import argparse
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,22 +29,15 @@ from core.errors import AudioError, ConfigError, MetadataError
 from core.metadata.recording import RecordingMetadata, read_metadata
 from core.settings import get_settings
 from db import crud
-from db.models import Recording, RecordingStatus
+from db.models import Recording
+from db.recordings import build_recording
 from db.session import get_engine, session_scope
 from db.sites import SiteResolver, load_sites_file, store_sites_file
-from flows.runlog import (
-    DB_RETRIES,
-    DB_RETRY_DELAY_S,
-    check_database,
-    close_run_log,
-    open_run_log,
-    transient_only,
-)
+from flows.runlog import run_log
 from flows.schedules import INGESTED_EVENT
+from flows.tasks import db_task, io_task
 
 FLOW_NAME = "ingest-recordings"
-# Metadata fields kept in Recording.recorder_metadata rather than in columns of their own.
-_EXTRA_METADATA = ("deployment_id", "filter", "trigger", "stop_reason", "artist", "conflicts")
 
 
 @dataclass(frozen=True)
@@ -53,17 +45,6 @@ class Unreadable:
     """A file that cannot be read: an expected outcome, not a failed task."""
 
     reason: str
-
-
-io_task = task(
-    retries=2, retry_delay_seconds=2, cache_policy=NONE, retry_condition_fn=transient_only
-)
-db_task = task(
-    retries=DB_RETRIES,
-    retry_delay_seconds=DB_RETRY_DELAY_S,
-    cache_policy=NONE,
-    retry_condition_fn=transient_only,
-)
 
 
 @db_task(name="store-sites-file")
@@ -191,47 +172,6 @@ def store_recording(
     return "stored"
 
 
-def build_recording(
-    path: Path,
-    size_bytes: int,
-    sha256: str,
-    info: AudioInfo | None,
-    metadata: RecordingMetadata | None,
-    error: str | None,
-) -> Recording:
-    """The row of one file from what its header said (or why it could not be read)."""
-    recording = Recording(path=str(path), size_bytes=size_bytes, sha256=sha256)
-    if info is not None:
-        recording.readable = True
-        recording.status = RecordingStatus.PENDING
-        for name in ("duration_s", "samplerate_hz", "channels", "sample_format", "frames"):
-            setattr(recording, name, getattr(info, name))
-        recording.truncated = info.truncated
-    else:
-        recording.status, recording.error = RecordingStatus.FAILED, error
-    if metadata is not None:
-        for name in (
-            "recorded_at",
-            "utc_offset",
-            "time_source",
-            "temperature_c",
-            "battery_v",
-            "gain",
-            "firmware",
-            "latitude",
-            "longitude",
-            "comment",
-        ):
-            setattr(recording, name, getattr(metadata, name))
-        extra = {name: getattr(metadata, name) for name in _EXTRA_METADATA}
-        recording.recorder_metadata = {k: v for k, v in extra.items() if v} | {
-            "recorder": metadata.recorder,
-            "device_id": metadata.device_id,
-            "guano": dict(metadata.guano),
-        }
-    return recording
-
-
 @flow(name=FLOW_NAME)
 def ingest_recordings(
     roots: list[str] | None = None,
@@ -277,11 +217,9 @@ def ingest_recordings(
     if not roots:
         raise ConfigError("no audio folders to scan: pass them or set RANAWATCH_AUDIO_ROOTS")
     sites_path = sites_file or (str(settings.sites_file) if settings.sites_file else None)
-    check_database(url)
-    run_log_id = open_run_log(url, FLOW_NAME)
-    counts: Counter[str] = Counter()
     failures: list[tuple[str, str]] = []
-    try:
+    with run_log(url, FLOW_NAME) as run:
+        counts = run.counts
         if sites_path:
             store_sites(url, sites_path)
         resolver = SiteResolver(load_sites_file(sites_path) if sites_path else None, site)
@@ -303,11 +241,8 @@ def ingest_recordings(
                 failures.append((str(path), error))
             if n % 50 == 0:
                 logger.info("ingested %d of %d files", n, len(settled.stable))
-    except BaseException as exc:
-        close_run_log(url, run_log_id, dict(counts), error=f"{type(exc).__name__}: {exc}")
-        raise
-    summary = {key: counts.get(key, 0) for key in _COUNT_KEYS}
-    close_run_log(url, run_log_id, summary, message=_one_line(summary))
+        summary = {key: counts.get(key, 0) for key in _COUNT_KEYS}
+        run.finish(summary, message=_one_line(summary))
     create_markdown_artifact(
         _markdown(summary, failures, settled.changing),
         key="ingest-summary",
@@ -396,14 +331,6 @@ def _markdown(
     return "\n".join(lines)
 
 
-def _main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("roots", nargs="*", help="folders to scan (default: settings)")
-    parser.add_argument("--site", help="put every new recording at this site")
-    parser.add_argument("--sites-file", help="YAML file of sites and deployments")
-    args = parser.parse_args()
-    ingest_recordings(roots=args.roots or None, site=args.site, sites_file=args.sites_file)
-
-
 if __name__ == "__main__":
-    _main()
+    # Folders, sites and database from the settings; `ranawatch ingest` takes options.
+    ingest_recordings()
