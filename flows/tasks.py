@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from prefect import task
 from prefect.cache_policies import NONE
 
@@ -21,12 +22,27 @@ IO_RETRIES = 2
 IO_RETRY_DELAY_S = 2
 
 
+# OS errors that say how things are, not that something hiccupped: asking again is useless.
+_PERMANENT_OS_ERRORS = (
+    FileNotFoundError,
+    PermissionError,
+    IsADirectoryError,
+    NotADirectoryError,
+    FileExistsError,
+)
+
+
 def transient_only(task: Any, task_run: Any, state: Any) -> bool:
     """Retry condition: retry I/O and database hiccups, never RanaWatch's own errors.
 
-    Prefect hands the failed state with the exception as its ``data``.
+    Prefect hands the failed state with the exception as its ``data``. Not retried:
+    RanaWatch's errors (the setup or the file is wrong), a missing or forbidden file,
+    and errors of the code itself (``ValueError``, ``OverflowError``, ...).
     """
-    return not isinstance(state.data, RanaWatchError)
+    exc = state.data
+    if isinstance(exc, RanaWatchError | _PERMANENT_OS_ERRORS):
+        return False
+    return isinstance(exc, OSError | TimeoutError | sa.exc.OperationalError | sa.exc.InterfaceError)
 
 
 # A task that talks to the database: a few retries for hiccups, no result caching (every
