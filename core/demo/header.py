@@ -102,7 +102,8 @@ def _zone_guano(minutes: int) -> str:
 def header_comment(state: MothState) -> str:
     """The ``ICMT`` text the firmware writes for ``state``."""
     local = state.local
-    text = f"Recorded at {local:%H:%M:%S} {local:%d/%m/%Y} (UTC{_zone_comment(state.utc_offset_min)})"
+    zone = _zone_comment(state.utc_offset_min)
+    text = f"Recorded at {local:%H:%M:%S} {local:%d/%m/%Y} (UTC{zone})"
     text += f" by AudioMoth {state.serial} at {GAIN_WORDS[state.gain]} gain while battery was "
     tenths = _battery_tenths(state.battery_v)
     if tenths is None:

@@ -126,9 +126,7 @@ def sunset_utc(day: date, latitude: float, longitude: float) -> datetime:
     b = 2 * math.pi * (n - 81) / 364
     equation_of_time = 9.87 * math.sin(2 * b) - 7.53 * math.cos(b) - 1.5 * math.sin(b)
     noon_min = 720 - 4 * longitude - equation_of_time
-    return datetime.combine(day, time(0), tzinfo=UTC) + timedelta(
-        minutes=noon_min + 4 * hour_angle
-    )
+    return datetime.combine(day, time(0), tzinfo=UTC) + timedelta(minutes=noon_min + 4 * hour_angle)
 
 
 def plan_nights(config: SeasonConfig, rng: np.random.Generator) -> list[Night]:

@@ -42,7 +42,9 @@ def _shaped_noise(rng: np.random.Generator, n: int, samplerate_hz: int, shape) -
     return out / (np.std(out) + 1e-12)
 
 
-def _slow_envelope(rng: np.random.Generator, n: int, samplerate_hz: int, period_s: float) -> np.ndarray:
+def _slow_envelope(
+    rng: np.random.Generator, n: int, samplerate_hz: int, period_s: float
+) -> np.ndarray:
     points = max(2, int(n / samplerate_hz / period_s) + 2)
     knots = rng.standard_normal(points)
     return np.interp(np.linspace(0, points - 1, n), np.arange(points), knots)

@@ -10,7 +10,6 @@ import pytest
 
 from core.audio.io import TruncatedAudioWarning, read_info
 from core.audio.riff import read_riff
-
 from core.demo.header import MothState, guano_text, header_comment, write_audiomoth_wav
 from core.metadata.recording import read_metadata
 from tests.audiomoth_factory import Moth, audiomoth_comment, audiomoth_guano
