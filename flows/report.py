@@ -19,10 +19,6 @@ Run directly: ``python -m flows.report`` (every site, default settings).
 from __future__ import annotations
 
 import logging
-import os
-import re
-import shutil
-import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -32,6 +28,7 @@ from prefect.states import State
 
 from core.errors import RanaWatchError
 from core.report.excel import write_report_workbook, write_results_csv
+from core.report.files import replace_file, replace_folder, site_folder_names
 from core.report.raven import write_selection_tables
 from core.report.tables import ReportTables, build_report
 from core.settings import get_settings
@@ -42,19 +39,13 @@ from flows.runlog import DB_RETRIES, DB_RETRY_DELAY_S, check_database, close_run
 log = logging.getLogger(__name__)
 
 FLOW_NAME = "write-site-reports"
-_UNSAFE = re.compile(r"[^\w.-]+")
-
-
-def site_slug(name: str) -> str:
-    """A file-name-safe form of a site name (``Laguna Pond`` -> ``Laguna_Pond``)."""
-    return _UNSAFE.sub("_", name).strip("._") or "site"
 
 
 @task(name="list-sites", retries=DB_RETRIES, retry_delay_seconds=DB_RETRY_DELAY_S)
-def list_sites(database_url: str) -> list[str]:
-    """Every site in the database."""
+def list_sites(database_url: str) -> list[tuple[int, str]]:
+    """Every site in the database, ``(id, name)`` in the order they were registered."""
     with session_scope(get_engine(database_url)) as session:
-        return reports.list_site_names(session=session)
+        return reports.list_sites(session=session)
 
 
 def _retry_unless_ours(task: object, task_run: object, state: State) -> bool:
@@ -95,44 +86,29 @@ def build_tables(data: reports.SiteReportData) -> ReportTables:
     return build_report(data.recordings, data.detections, data.window_summary, data.meta)
 
 
-def _replace_file(final: Path, write) -> Path:
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=final.suffix, dir=final.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.replace(tmp, final)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return final
-
-
 @task(name="write-workbook", retries=1, retry_delay_seconds=5, cache_policy=NONE)
 def write_workbook(tables: ReportTables, path: Path) -> Path:
     """Write the workbook (core.report.excel), replacing the previous one in one step."""
-    return _replace_file(path, lambda tmp: write_report_workbook(tmp, tables))
+    return replace_file(path, lambda tmp: write_report_workbook(tmp, tables))
 
 
 @task(name="write-csv", retries=1, retry_delay_seconds=5, cache_policy=NONE)
 def write_csv(tables: ReportTables, path: Path) -> Path:
     """Write the Results rows as CSV (core.report.excel), replacing the old file in one step."""
-    return _replace_file(path, lambda tmp: write_results_csv(tmp, tables.results))
+    return replace_file(path, lambda tmp: write_results_csv(tmp, tables.results))
 
 
 @task(name="write-raven-tables", retries=1, retry_delay_seconds=5, cache_policy=NONE)
 def write_raven(tables: ReportTables, folder: Path, band: tuple[float, float]) -> int:
     """Write the Raven tables (core.report.raven) into a fresh folder that replaces the old one,
     so tables of recordings no longer in the report do not linger."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    fresh = Path(tempfile.mkdtemp(prefix=".raven.", dir=folder.parent))
-    try:
-        written = write_selection_tables(fresh, tables, low_freq_hz=band[0], high_freq_hz=band[1])
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(fresh, folder)
-    finally:
-        shutil.rmtree(fresh, ignore_errors=True)
+    written: list[Path] = []
+
+    def fill(fresh: Path) -> None:
+        low, high = band
+        written.extend(write_selection_tables(fresh, tables, low_freq_hz=low, high_freq_hz=high))
+
+    replace_folder(folder, fill)
     return len(written)
 
 
@@ -183,17 +159,21 @@ def write_site_reports(
     failures: dict[str, str] = {}
     counts = {"sites": 0, "written": 0, "failed": 0, "recordings": 0, "raven_tables": 0}
     try:
-        names = sites if sites is not None else list_sites(url)
+        known = list_sites(url)
+        by_id = site_folder_names(known)
+        folders = {name: by_id[sid] for sid, name in known}
+        names = sites if sites is not None else [name for _, name in known]
         counts["sites"] = len(names)
         for name in names:
             try:
                 data = read_site(url, name, date_from, date_to, model)
                 tables = build_tables(data)
-                folder = root / site_slug(name)
-                book = write_workbook(tables, folder / f"{site_slug(name)}.xlsx")
-                write_csv(tables, folder / f"{site_slug(name)}.csv")
+                slug = folders[data.meta.site_name]
+                book = write_workbook(tables, root / slug / f"{slug}.xlsx")
+                write_csv(tables, root / slug / f"{slug}.csv")
                 if raven:
-                    counts["raven_tables"] += write_raven(tables, folder / "raven", data.band_hz)
+                    raven_dir = root / slug / "raven"
+                    counts["raven_tables"] += write_raven(tables, raven_dir, data.band_hz)
             except (RanaWatchError, OSError) as exc:
                 log.error("report for site %r failed: %s", name, exc)
                 failures[name] = str(exc)

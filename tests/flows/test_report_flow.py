@@ -106,3 +106,18 @@ def test_refuses_a_database_that_is_not_migrated(tmp_path: Path) -> None:
     sa.create_engine(url).dispose()
     with pytest.raises(RanaWatchError, match="ranawatch db upgrade"):
         write_site_reports(out_dir=str(tmp_path / "r"), database_url=url)
+
+
+def test_sites_whose_names_collide_write_to_distinct_folders(database: str, tmp_path: Path) -> None:
+    from db import crud
+    from flows.report import write_site_reports
+
+    with session_scope(get_engine(database)) as session:
+        ids = {name: crud.upsert_site(session=session, name=name).id
+               for name in ("Laguna_Pond", "Pond", "=Pond")}  # fmt: skip
+    out = tmp_path / "reports"
+    written = write_site_reports(out_dir=str(out), raven=False, database_url=database)
+    books = {Path(p).parent.name for p in written.values()}
+    assert len(books) == len(written) == 5
+    assert written[seed.SITE] == str(out / "Laguna_Pond" / "Laguna_Pond.xlsx")  # the first keeps it
+    assert {f"Laguna_Pond-{ids['Laguna_Pond']}", "Pond", f"Pond-{ids['=Pond']}"} <= books
