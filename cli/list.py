@@ -17,6 +17,7 @@ import typer
 from sqlmodel import select
 
 from core.errors import RanaWatchError
+from core.metadata.offsets import format_iso_offset
 from core.settings import get_settings
 from db import crud
 from db.migrate import require_current_schema
@@ -108,6 +109,9 @@ def recordings_command(
                 "site": site_name,
                 "device_id": serial,
                 "recorder": rec.recorder_metadata.get("recorder"),
+                "utc_offset": None
+                if rec.utc_offset_min is None
+                else format_iso_offset(rec.utc_offset_min),
                 "duplicate_paths": sorted(copies.get(rec.id or 0, [])),
             }
             for rec, site_name, serial in rows

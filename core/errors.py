@@ -58,6 +58,10 @@ class UnsupportedFormatError(AudioError):
     """A valid WAV whose codec or sample layout RanaWatch does not decode."""
 
 
+class NotRegularFileError(AudioError):
+    """The path is a named pipe, a device, a socket or a folder: never opened as audio."""
+
+
 class MetadataError(RanaWatchError):
     """Recorder metadata (AudioMoth comment, GUANO) cannot be interpreted."""
 

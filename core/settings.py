@@ -53,6 +53,18 @@ class Settings(BaseSettings):
     hop_s: float = Field(default=10.0, gt=0)
     reports_dir: Path | None = Field(default=None, description="default: <data_dir>/reports")
     log_level: str = "INFO"
+    min_samplerate_hz: int = Field(
+        default=1_000, ge=1, description="Lowest plausible sample rate; below: header damaged."
+    )
+    max_samplerate_hz: int = Field(
+        default=1_000_000, ge=1, description="Highest plausible sample rate; above: damaged."
+    )
+    copy_timeout_s: float = Field(
+        default=600.0,
+        ge=0,
+        description="A file whose header promises more audio than it holds counts as a copy "
+        "in progress until it has not changed for this long; then it is stored as truncated.",
+    )
 
     @field_validator("audio_roots", mode="before")
     @classmethod

@@ -145,37 +145,6 @@ def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 # --------------------------------------------------------------------------- recordings
 
 
-def known_paths(*, session: Session) -> set[str]:
-    """Every path already stored, as a recording or as a duplicate of one."""
-    paths = set(session.exec(select(Recording.path)).all())
-    paths.update(session.exec(select(DuplicateFile.path)).all())
-    return paths
-
-
-def unreadable_sizes(*, session: Session) -> dict[str, int]:
-    """Path and stored size of every recording that could not be read when ingested."""
-    rows = session.exec(
-        select(Recording.path, Recording.size_bytes).where(Recording.readable == False)  # noqa: E712
-    ).all()
-    return dict(rows)
-
-
-def forget_unreadable(*, session: Session, path: str) -> bool:
-    """Delete the stored row of an unreadable recording at ``path``, so it can be read again.
-
-    Only rows of files that could not be read are ever deleted (they hold no audio facts,
-    scores or reviews, only the reason they failed). Returns whether a row was deleted.
-    """
-    recording = session.exec(
-        select(Recording).where(Recording.path == path, Recording.readable == False)  # noqa: E712
-    ).first()
-    if recording is None:
-        return False
-    session.delete(recording)
-    session.flush()
-    return True
-
-
 def get_recording_by_sha256(*, session: Session, sha256: str) -> Recording | None:
     """The recording with this content hash, or ``None``."""
     return session.exec(select(Recording).where(Recording.sha256 == sha256)).first()

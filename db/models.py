@@ -156,6 +156,9 @@ class Recording(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     path: str = Field(unique=True, sa_type=sa.Text)
     size_bytes: int = Field(sa_type=sa.BigInteger)
+    # Modification time of the file when it was read (ns since the epoch): a later run
+    # that finds another size or time reads the file again.
+    mtime_ns: int | None = Field(default=None, sa_type=sa.BigInteger)
     sha256: str = Field(unique=True, max_length=64)
     device_id: int | None = Field(
         default=None, foreign_key="devices.id", ondelete="SET NULL", index=True
@@ -164,8 +167,11 @@ class Recording(SQLModel, table=True):
         default=None, foreign_key="sites.id", ondelete="SET NULL", index=True
     )
     recorded_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
-    utc_offset: str | None = Field(default=None, max_length=6)
+    # The recorder's local offset, minutes east of UTC (-480: UTC-8); None when unknown.
+    utc_offset_min: int | None = None
     time_source: str | None = Field(default=None, max_length=32)
+    # Why recorded_at cannot be right ("clock not set ..."); such times build no nights.
+    clock_issue: str | None = Field(default=None, sa_type=sa.Text)
     duration_s: float | None = None
     samplerate_hz: int | None = None
     channels: int | None = None

@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from core.errors import ConfigError
-from core.report.cells import parse_utc_offset
 from core.report.ranges import NightsMode
 from core.report.tables import DETECTION_COLUMNS, RECORDING_COLUMNS, ReportMeta
 from db import crud
@@ -162,7 +161,7 @@ def recordings_frame(
             Device.serial,
             Device.recorder,
             Recording.recorded_at,
-            Recording.utc_offset,
+            Recording.utc_offset_min,
             Recording.temperature_c,
             Recording.duration_s,
             Recording.status,
@@ -193,7 +192,7 @@ def recordings_frame(
                 "file_name": path,
                 "device_id": device_display(serial, recorder),
                 "recorded_at": at,
-                "utc_offset_min": _offset_min(offset, path),
+                "utc_offset_min": offset,
                 "temperature_c": temp,
                 "duration_s": dur,
                 "status": str(status.value if hasattr(status, "value") else status or ""),
@@ -203,14 +202,6 @@ def recordings_frame(
             }
         )
     return pd.DataFrame(rows, columns=[*RECORDING_COLUMNS, "error", "clock_issue"])
-
-
-def _offset_min(offset: str | None, path: str) -> int:
-    try:
-        return parse_utc_offset(offset)
-    except ValueError:
-        logger.warning("%s: unreadable UTC offset %r, shown as UTC", path, offset)
-        return 0
 
 
 def detections_frame(

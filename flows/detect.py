@@ -18,7 +18,6 @@ import argparse
 import os
 import socket
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -39,14 +38,8 @@ from core.settings import get_settings
 from db import crud, queue
 from db.models import utcnow
 from db.session import get_engine, session_scope
-from flows.runlog import (
-    DB_RETRIES,
-    DB_RETRY_DELAY_S,
-    check_database,
-    close_run_log,
-    open_run_log,
-    transient_only,
-)
+from flows.runlog import run_log
+from flows.tasks import db_task, transient_only
 
 FLOW_NAME = "detect-calls"
 
@@ -56,14 +49,6 @@ class ScoringFailed:
     """A recording that cannot be scored: an expected outcome, not a failed task."""
 
     reason: str
-
-
-db_task = task(
-    retries=DB_RETRIES,
-    retry_delay_seconds=DB_RETRY_DELAY_S,
-    cache_policy=NONE,
-    retry_condition_fn=transient_only,
-)
 
 
 @task(
@@ -260,12 +245,15 @@ def detect_calls(
     hop = hop_s if hop_s is not None else settings.hop_s
     windows_per_pass = window_batch_size or settings.batch_size
     worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    check_database(url)
-    run_log_id = open_run_log(url, FLOW_NAME)
-    counts: Counter[str] = Counter()
     rows: list[dict[str, Any]] = []
     held: list[queue.Claim] = []
-    try:
+
+    def release_held() -> None:
+        if held:
+            release_claims(url, held, worker)
+
+    with run_log(url, FLOW_NAME, on_error=release_held) as run:
+        counts = run.counts
         card = load_model_card(model_card or settings.model_card)
         ckpt = checkpoint or (str(settings.checkpoint) if settings.checkpoint else None)
         detector = load_model(
@@ -308,13 +296,8 @@ def detect_calls(
                 waiting,
                 counts["failed"],
             )
-    except BaseException as exc:
-        if held:
-            release_claims(url, held, worker)
-        close_run_log(url, run_log_id, dict(counts), error=f"{type(exc).__name__}: {exc}")
-        raise
-    summary = {key: counts.get(key, 0) for key in _COUNT_KEYS}
-    close_run_log(url, run_log_id, summary, message=f"{card.name} {card.version}: {summary}")
+        summary = {key: counts.get(key, 0) for key in _COUNT_KEYS}
+        run.finish(summary, message=f"{card.name} {card.version}: {summary}")
     _publish(card, summary, rows)
     return summary
 

@@ -1,69 +1,58 @@
-"""Flow ``ingest-recordings``: new WAV files in the audio folders become recordings.
+"""Flow ``ingest-recordings``: new audio files in the audio folders become recordings.
 
-For every WAV file under the roots that the database does not know yet: skip it while it is
-still being copied (its size or time changed between two looks), hash it, count a copy of a
-stored recording once (remembering its second path), read its header and recorder metadata,
-attach device and site, and store it. A file that cannot be read is stored as ``failed`` with
-the reason and the run carries on: nothing is lost and nothing is stored twice, however
-often the flow runs.
+For every audio file (``*.wav``, ``*.flac``) under the roots that the database does not
+know yet, or that changed since it was read: skip it while it is still being copied (its
+size or time changed between two looks, or its header promises more audio than the file
+holds yet), hash it, count a copy of a stored recording once (remembering its second path),
+read its header and recorder metadata, attach device and site, and store it
+(:mod:`flows.ingest_file`). A file that cannot be read is stored as ``failed`` with the
+reason and the run carries on; a stored file whose content changed is read again and
+scored again. Files that are not read at all (other formats, named pipes, devices, links
+out of the folders) are listed with the reason in the run's summary. Nothing is lost and
+nothing is stored twice, however often the flow runs.
 
-Run it directly: ``python -m flows.ingest /path/to/audio [--site NAME]``.
+Run it directly: ``python -m flows.ingest`` (folders from ``RANAWATCH_AUDIO_ROOTS``), or
+``ranawatch ingest FOLDER... [--site NAME]``.
 """
 
 from __future__ import annotations
 
-import argparse
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import sqlalchemy as sa
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from prefect.events import emit_event
 from prefect.runtime import flow_run
 
-from core.audio.files import Settled, find_wav_files, sha256_of, wait_until_settled
-from core.audio.io import AudioInfo, read_info
-from core.errors import AudioError, ConfigError, MetadataError
-from core.metadata.recording import RecordingMetadata, read_metadata
+from core.audio.files import (
+    Settled,
+    Skipped,
+    display_path,
+    find_audio_files,
+    wait_until_settled,
+)
+from core.errors import ConfigError
 from core.settings import get_settings
-from db import crud
-from db.models import Recording, RecordingStatus
+from db.recordings import StoredFile, stored_files
 from db.session import get_engine, session_scope
 from db.sites import SiteResolver, load_sites_file, store_sites_file
-from flows.runlog import (
-    DB_RETRIES,
-    DB_RETRY_DELAY_S,
-    check_database,
-    close_run_log,
-    open_run_log,
-    transient_only,
-)
+from flows.ingest_file import ingest_file
+from flows.runlog import run_log
 from flows.schedules import INGESTED_EVENT
+from flows.tasks import db_task, io_task
 
 FLOW_NAME = "ingest-recordings"
-# Metadata fields kept in Recording.recorder_metadata rather than in columns of their own.
-_EXTRA_METADATA = ("deployment_id", "filter", "trigger", "stop_reason", "artist", "conflicts")
 
 
 @dataclass(frozen=True)
-class Unreadable:
-    """A file that cannot be read: an expected outcome, not a failed task."""
+class Scan:
+    """The files a run takes, and what the folders held that it does not read."""
 
-    reason: str
-
-
-io_task = task(
-    retries=2, retry_delay_seconds=2, cache_policy=NONE, retry_condition_fn=transient_only
-)
-db_task = task(
-    retries=DB_RETRIES,
-    retry_delay_seconds=DB_RETRY_DELAY_S,
-    cache_policy=NONE,
-    retry_condition_fn=transient_only,
-)
+    candidates: list[Path]
+    previous: dict[Path, StoredFile] = field(default_factory=dict)
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 @db_task(name="store-sites-file")
@@ -75,161 +64,38 @@ def store_sites(database_url: str, sites_file: str) -> None:
 
 
 @io_task(name="find-new-files")
-def find_new_files(roots: list[str], database_url: str) -> tuple[list[Path], set[Path]]:
-    """WAV files under ``roots`` to ingest, and which of them replace an unreadable file.
+def find_new_files(roots: list[str], database_url: str) -> Scan:
+    """Audio files under ``roots`` that are new or changed since they were stored.
 
-    New files are those neither stored nor known as duplicates. A file stored as unreadable
-    whose size has changed since (the user copied it again from the card, as the error
-    message advised) is read again.
+    New: neither stored nor known as a duplicate. Changed: a stored path whose size or
+    modification time differs from what was read (a file stored as unreadable that the
+    user copied again from the card, as the error message advised; a recording
+    overwritten with other content), or a failed file whose permissions changed since.
     """
+    found = find_audio_files(roots)
     with session_scope(get_engine(database_url)) as session:
-        known = crud.known_paths(session=session)
-        unreadable = crud.unreadable_sizes(session=session)
-    new: list[Path] = []
-    replaced: set[Path] = set()
-    for path in find_wav_files(roots):
-        key = str(path)
-        if key not in known:
-            new.append(path)
-        elif key in unreadable and _size_or_none(path) not in (None, unreadable[key]):
-            new.append(path)
-            replaced.add(path)
-    return new, replaced
-
-
-def _size_or_none(path: Path) -> int | None:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return None
-
-
-@db_task(name="forget-unreadable", task_run_name="forget failed {path.name}")
-def forget_unreadable(database_url: str, path: Path) -> None:
-    """Drop the failed row of a file that changed, so that it is stored afresh."""
-    with session_scope(get_engine(database_url), immediate=True) as session:
-        crud.forget_unreadable(session=session, path=str(path))
+        stored = stored_files(session=session)
+    candidates: list[Path] = []
+    previous: dict[Path, StoredFile] = {}
+    for path in found.files:
+        before = stored.get(display_path(path))
+        if before is None:
+            candidates.append(path)
+            continue
+        try:
+            now = path.stat()
+        except OSError:
+            continue  # gone or unreachable since the scan: looked at again next run
+        if before.changed(now.st_size, now.st_mtime_ns, now.st_ctime_ns):
+            candidates.append(path)
+            previous[path] = before
+    return Scan(candidates=candidates, previous=previous, skipped=found.skipped)
 
 
 @task(name="wait-for-copies", cache_policy=NONE)
 def wait_for_copies(paths: list[Path], settle_s: float) -> Settled:
     """Split files into settled ones and ones still being copied."""
     return wait_until_settled(paths, settle_s)
-
-
-@io_task(name="hash-file", task_run_name="hash {path.name}")
-def hash_file(path: Path) -> str:
-    """SHA-256 of the file's content."""
-    return sha256_of(path)
-
-
-@db_task(name="find-stored-copy")
-def find_stored_copy(database_url: str, sha256: str) -> int | None:
-    """Id of the recording with this content, if one is stored."""
-    with session_scope(get_engine(database_url)) as session:
-        recording = crud.get_recording_by_sha256(session=session, sha256=sha256)
-        return recording.id if recording else None
-
-
-@db_task(name="store-duplicate")
-def store_duplicate(database_url: str, path: Path, size_bytes: int, recording_id: int) -> None:
-    """Remember a second path of a stored recording."""
-    with session_scope(get_engine(database_url), immediate=True) as session:
-        crud.add_duplicate(
-            session=session, path=str(path), size_bytes=size_bytes, recording_id=recording_id
-        )
-
-
-@io_task(name="read-audio-info", task_run_name="read header {path.name}")
-def read_audio_info(path: Path) -> AudioInfo | Unreadable:
-    """Sample rate, channels and duration from the WAV header, or why it cannot be read."""
-    try:
-        return read_info(path)
-    except AudioError as exc:
-        return Unreadable(str(exc))
-
-
-@io_task(name="read-recorder-metadata", task_run_name="read metadata {path.name}")
-def read_recorder_metadata(path: Path) -> RecordingMetadata | Unreadable:
-    """Recorder, serial, time, temperature, battery, gain and GUANO, or why they are not."""
-    try:
-        return read_metadata(path)
-    except (AudioError, MetadataError) as exc:
-        return Unreadable(str(exc))
-
-
-@db_task(name="store-recording", task_run_name="store {recording.path}")
-def store_recording(
-    database_url: str,
-    recording: Recording,
-    metadata: RecordingMetadata | None,
-    resolver: SiteResolver,
-) -> str:
-    """Store one recording with its device and site; returns ``stored`` or ``already-known``."""
-    with session_scope(get_engine(database_url), immediate=True) as session:
-        if metadata is not None and metadata.device_id:
-            device = crud.get_or_create_device(
-                session=session, serial=metadata.device_id, recorder=metadata.recorder
-            )
-            recording.device_id = device.id
-        match = resolver.resolve(
-            session=session,
-            path=recording.path,
-            device_id=recording.device_id,
-            serial=metadata.device_id if metadata else None,
-            recorded_at=recording.recorded_at,
-            latitude=recording.latitude,
-            longitude=recording.longitude,
-        )
-        recording.site_id = match.site_id if match else None
-        try:
-            with session.begin_nested():
-                crud.add_recording(session=session, recording=recording)
-        except sa.exc.IntegrityError:
-            # Another ingest run stored this path or this content a moment ago.
-            return "already-known"
-    return "stored"
-
-
-def build_recording(
-    path: Path,
-    size_bytes: int,
-    sha256: str,
-    info: AudioInfo | None,
-    metadata: RecordingMetadata | None,
-    error: str | None,
-) -> Recording:
-    """The row of one file from what its header said (or why it could not be read)."""
-    recording = Recording(path=str(path), size_bytes=size_bytes, sha256=sha256)
-    if info is not None:
-        recording.readable = True
-        recording.status = RecordingStatus.PENDING
-        for name in ("duration_s", "samplerate_hz", "channels", "sample_format", "frames"):
-            setattr(recording, name, getattr(info, name))
-        recording.truncated = info.truncated
-    else:
-        recording.status, recording.error = RecordingStatus.FAILED, error
-    if metadata is not None:
-        for name in (
-            "recorded_at",
-            "utc_offset",
-            "time_source",
-            "temperature_c",
-            "battery_v",
-            "gain",
-            "firmware",
-            "latitude",
-            "longitude",
-            "comment",
-        ):
-            setattr(recording, name, getattr(metadata, name))
-        extra = {name: getattr(metadata, name) for name in _EXTRA_METADATA}
-        recording.recorder_metadata = {k: v for k, v in extra.items() if v} | {
-            "recorder": metadata.recorder,
-            "device_id": metadata.device_id,
-            "guano": dict(metadata.guano),
-        }
-    return recording
 
 
 @flow(name=FLOW_NAME)
@@ -240,7 +106,7 @@ def ingest_recordings(
     database_url: str | None = None,
     settle_s: float = 2.0,
 ) -> dict[str, int]:
-    """Store the new WAV files found under ``roots``.
+    """Store the new (or changed) audio files found under ``roots``.
 
     Parameters
     ----------
@@ -261,8 +127,13 @@ def ingest_recordings(
     Returns
     -------
     dict[str, int]
-        Counts: ``found`` (new files seen), ``stored``, ``failed`` (stored with the reason),
-        ``duplicates``, ``still_copying``, ``vanished``, ``already_known``.
+        Counts: ``found`` (new or changed files seen), ``stored``, ``failed`` (stored with
+        the reason), ``duplicates``, ``still_copying`` (taken next run), ``vanished``,
+        ``already_known`` (stored meanwhile by another run), ``read_again`` (failed files
+        that changed), ``changed`` (stored recordings whose content changed: read and
+        scored again), ``unchanged`` (only their time changed), ``skipped`` (not read:
+        other formats, special files, links out of the folders), ``errors`` (could not be
+        stored even as failed; see the log).
 
     Raises
     ------
@@ -277,39 +148,42 @@ def ingest_recordings(
     if not roots:
         raise ConfigError("no audio folders to scan: pass them or set RANAWATCH_AUDIO_ROOTS")
     sites_path = sites_file or (str(settings.sites_file) if settings.sites_file else None)
-    check_database(url)
-    run_log_id = open_run_log(url, FLOW_NAME)
-    counts: Counter[str] = Counter()
     failures: list[tuple[str, str]] = []
-    try:
+    with run_log(url, FLOW_NAME) as run:
+        counts = run.counts
         if sites_path:
             store_sites(url, sites_path)
         resolver = SiteResolver(load_sites_file(sites_path) if sites_path else None, site)
-        candidates, replaced = find_new_files(roots, url)
-        settled = wait_for_copies(candidates, settle_s)
-        counts.update(found=len(candidates), still_copying=len(settled.changing))
-        counts.update(vanished=len(settled.vanished))
+        scan = find_new_files(roots, url)
+        settled = wait_for_copies(scan.candidates, settle_s)
+        counts.update(found=len(scan.candidates), still_copying=len(settled.changing))
+        counts.update(vanished=len(settled.vanished), skipped=len(scan.skipped))
+        for skipped in scan.skipped:
+            logger.info("skipped %s: %s", skipped.path, skipped.reason)
         for path in settled.changing:
-            logger.info("%s is still being copied; it will be taken next time", path)
-        logger.info("%d new WAV files under %s", len(candidates), ", ".join(roots))
+            logger.info("%s is still being copied; it will be taken next time", display_path(path))
+        logger.info(
+            "%d new or changed audio files under %s (%d skipped)",
+            len(scan.candidates),
+            ", ".join(roots),
+            len(scan.skipped),
+        )
         for n, path in enumerate(settled.stable, 1):
-            if path in replaced:
-                logger.info("%s changed since it could not be read: reading it again", path)
-                forget_unreadable(url, path)
-                counts["read_again"] += 1
-            outcome, error = _ingest_one(url, path, resolver)
-            counts[outcome] += 1
-            if error:
-                failures.append((str(path), error))
+            before = scan.previous.get(path)
+            if before is not None:
+                logger.info("%s changed since it was stored: reading it again", display_path(path))
+            outcome = ingest_file(url, path, settled.looks[path], resolver, before)
+            counts[outcome.key] += 1
+            if before is not None and outcome.key in ("stored", "failed"):
+                counts["read_again" if not before.readable else "changed"] += 1
+            if outcome.reason:
+                failures.append((display_path(path), outcome.reason))
             if n % 50 == 0:
                 logger.info("ingested %d of %d files", n, len(settled.stable))
-    except BaseException as exc:
-        close_run_log(url, run_log_id, dict(counts), error=f"{type(exc).__name__}: {exc}")
-        raise
-    summary = {key: counts.get(key, 0) for key in _COUNT_KEYS}
-    close_run_log(url, run_log_id, summary, message=_one_line(summary))
+        summary = {key: counts.get(key, 0) for key in _COUNT_KEYS}
+        run.finish(summary, message=_one_line(summary))
     create_markdown_artifact(
-        _markdown(summary, failures, settled.changing),
+        _markdown(summary, failures, settled.changing, scan.skipped),
         key="ingest-summary",
         description="Files found, stored, failed and skipped by this ingest run",
     )
@@ -336,44 +210,11 @@ _COUNT_KEYS = (
     "vanished",
     "already_known",
     "read_again",
+    "changed",
+    "unchanged",
+    "skipped",
+    "errors",
 )
-
-
-def _ingest_one(url: str, path: Path, resolver: SiteResolver) -> tuple[str, str | None]:
-    """Ingest one settled file; returns the outcome and, for failures, the reason."""
-    logger = get_run_logger()
-    try:
-        size_bytes = path.stat().st_size
-        sha256 = hash_file(path)
-    except FileNotFoundError:
-        return "vanished", None
-    stored_id = find_stored_copy(url, sha256)
-    if stored_id is not None:
-        logger.info("%s has the same content as recording %d: counted once", path, stored_id)
-        store_duplicate(url, path, size_bytes, stored_id)
-        return "duplicates", None
-    info = read_audio_info(path)
-    # Metadata is read even when the audio is not: which recorder wrote a broken file, and
-    # when, is what the field team needs to know.
-    metadata = read_recorder_metadata(path)
-    error = info.reason if isinstance(info, Unreadable) else None
-    if error:
-        logger.warning("cannot read %s: stored as failed", error)
-    recording = build_recording(
-        path,
-        size_bytes,
-        sha256,
-        info if isinstance(info, AudioInfo) else None,
-        metadata if isinstance(metadata, RecordingMetadata) else None,
-        error,
-    )
-    if isinstance(metadata, Unreadable) and not error:
-        logger.warning("recorder metadata unreadable, audio kept: %s", metadata.reason)
-        recording.recorder_metadata = {"error": metadata.reason}
-    metadata = metadata if isinstance(metadata, RecordingMetadata) else None
-    if store_recording(url, recording, metadata, resolver) == "already-known":
-        return "already_known", None
-    return ("failed", error) if error else ("stored", None)
 
 
 def _one_line(summary: dict[str, int]) -> str:
@@ -381,7 +222,10 @@ def _one_line(summary: dict[str, int]) -> str:
 
 
 def _markdown(
-    summary: dict[str, int], failures: list[tuple[str, str]], changing: list[Path]
+    summary: dict[str, int],
+    failures: list[tuple[str, str]],
+    changing: list[Path],
+    skipped: list[Skipped],
 ) -> str:
     lines = ["# Ingest summary", "", "| | files |", "|---|---:|"]
     lines += [f"| {key.replace('_', ' ')} | {value} |" for key, value in summary.items()]
@@ -392,18 +236,15 @@ def _markdown(
             lines.append(f"| ... | {len(failures) - 200} more |")
     if changing:
         lines += ["", "## Still being copied (taken next run)", ""]
-        lines += [f"- `{p}`" for p in changing[:200]]
+        lines += [f"- `{display_path(p)}`" for p in changing[:200]]
+    if skipped:
+        lines += ["", "## Not read", "", "| path | why |", "|---|---|"]
+        lines += [f"| `{s.path}` | {s.reason.replace('|', '/')} |" for s in skipped[:200]]
+        if len(skipped) > 200:
+            lines.append(f"| ... | {len(skipped) - 200} more |")
     return "\n".join(lines)
 
 
-def _main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("roots", nargs="*", help="folders to scan (default: settings)")
-    parser.add_argument("--site", help="put every new recording at this site")
-    parser.add_argument("--sites-file", help="YAML file of sites and deployments")
-    args = parser.parse_args()
-    ingest_recordings(roots=args.roots or None, site=args.site, sites_file=args.sites_file)
-
-
 if __name__ == "__main__":
-    _main()
+    # Folders, sites and database from the settings; `ranawatch ingest` takes options.
+    ingest_recordings()

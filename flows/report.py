@@ -34,7 +34,8 @@ from core.report.tables import ReportTables, build_report
 from core.settings import get_settings
 from db import reports
 from db.session import get_engine, session_scope
-from flows.runlog import DB_RETRIES, DB_RETRY_DELAY_S, check_database, close_run_log, open_run_log
+from flows.runlog import run_log
+from flows.tasks import DB_RETRIES, DB_RETRY_DELAY_S
 
 log = logging.getLogger(__name__)
 
@@ -153,12 +154,11 @@ def write_site_reports(
     settings = get_settings()
     url = database_url or settings.resolved_database_url
     root = Path(out_dir) if out_dir else settings.resolved_reports_dir
-    check_database(url)
-    run_log_id = open_run_log(url, FLOW_NAME)
     written: dict[str, str] = {}
     failures: dict[str, str] = {}
-    counts = {"sites": 0, "written": 0, "failed": 0, "recordings": 0, "raven_tables": 0}
-    try:
+    with run_log(url, FLOW_NAME) as run:
+        counts = run.counts
+        counts.update(sites=0, written=0, failed=0, recordings=0, raven_tables=0)
         known = list_sites(url)
         by_id = site_folder_names(known)
         folders = {name: by_id[sid] for sid, name in known}
@@ -182,11 +182,8 @@ def write_site_reports(
             counts["recordings"] += len(tables.results)
             log.info("site %s: %d recordings -> %s", name, len(tables.results), book)
         counts["written"], counts["failed"] = len(written), len(failures)
-    except BaseException as exc:
-        close_run_log(url, run_log_id, counts, error=f"{type(exc).__name__}: {exc}")
-        raise
-    problem = "; ".join(f"{site}: {reason}" for site, reason in failures.items()) or None
-    close_run_log(url, run_log_id, counts, error=problem)
+        problem = "; ".join(f"{site}: {reason}" for site, reason in failures.items()) or None
+        run.error = problem
     if failures:
         raise RanaWatchError(f"{len(failures)} of {counts['sites']} site reports failed: {problem}")
     return written

@@ -1,8 +1,15 @@
-"""Finding recordings on disk: WAV files under folders, copies still in progress, content hash.
+"""Finding recordings on disk: audio files under folders, copies in progress, content hash.
 
-Recorders write one WAV per recording period onto SD cards that people copy into a folder
-tree; ingest scans that tree often. A file still being copied must not be read half-written,
-and the same recording copied twice under another name must be recognised by content.
+Recorders write one file per recording period onto SD cards that people copy into a folder
+tree; ingest scans that tree often, and ``ranawatch inspect`` lists the same files
+(:func:`find_audio_files` is the one discovery both use). A file still being copied must not
+be read half-written, and the same recording copied twice under another name must be
+recognised by content.
+
+Only regular files are ever opened: a named pipe called ``x.wav`` would block a reader
+forever and a link to ``/dev/zero`` never ends. Links are followed only when they point
+inside one of the audio folders; everything left out for a reason is returned as
+:class:`Skipped`, so that nothing is passed over without a word.
 """
 
 from __future__ import annotations
@@ -10,23 +17,82 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.errors import ConfigError
+from core.errors import ConfigError, NotRegularFileError
 
 logger = logging.getLogger(__name__)
 
-WAV_SUFFIX = ".wav"
+#: Suffixes of the files RanaWatch reads (compared lower-case).
+AUDIO_SUFFIXES = (".wav", ".flac")
+#: Audio formats recorders or tools produce that RanaWatch does not read, with their names.
+UNSUPPORTED_SUFFIXES = {
+    ".mp3": "MP3",
+    ".m4a": "AAC (M4A)",
+    ".aac": "AAC",
+    ".ogg": "Ogg",
+    ".opus": "Opus",
+    ".wma": "WMA",
+    ".aif": "AIFF",
+    ".aiff": "AIFF",
+    ".amr": "AMR",
+    ".3gp": "3GP",
+    ".wv": "WavPack",
+}
 
 
-def find_wav_files(roots: Iterable[str | Path]) -> list[Path]:
-    """Every ``.wav``/``.WAV`` file under the given folders, recursively.
+@dataclass(frozen=True)
+class Skipped:
+    """A path left out, and why (in words that say what to do)."""
 
-    Hidden files are skipped: ``._NAME.WAV`` files are macOS resource forks of a copy, not
-    recordings. Sub-folders that cannot be read are logged and skipped.
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """What a scan of the audio folders found."""
+
+    files: list[Path]
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def display_path(path: str | Path) -> str:
+    """``path`` as text that can be printed and stored anywhere (UTF-8 without surrogates).
+
+    A file name that is not valid UTF-8 (copied from an old Windows card, say) is kept in
+    Python as lone surrogates, which no database or JSON encoder accepts; its undecodable
+    bytes are shown as ``\\xe9`` escapes instead.
+    """
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def has_utf8_name(path: str | Path) -> bool:
+    """Whether ``path`` is valid UTF-8 text (can be stored and shown as it is)."""
+    return display_path(path) == os.fspath(path)
+
+
+def is_audio_name(name: str) -> bool:
+    """Whether a file name has a suffix RanaWatch reads and is not hidden.
+
+    Hidden files are left out: ``._NAME.WAV`` files are macOS resource forks of a copy,
+    not recordings.
+    """
+    return not name.startswith(".") and name.lower().endswith(AUDIO_SUFFIXES)
+
+
+def find_audio_files(roots: Iterable[str | Path]) -> Discovery:
+    """Every readable audio file (``*.wav``, ``*.flac``, any case) under the folders.
+
+    Hidden files and folders are passed over. Reported in :attr:`Discovery.skipped`:
+    files of formats RanaWatch does not read (MP3, ...), anything that is not a regular
+    file (named pipes, devices, sockets), links that loop, are broken or point outside
+    the folders, links to folders (never followed) and sub-folders that cannot be read.
+    A link to a file inside the folders counts as that file.
 
     Parameters
     ----------
@@ -35,49 +101,137 @@ def find_wav_files(roots: Iterable[str | Path]) -> list[Path]:
 
     Returns
     -------
-    list[Path]
-        Absolute, resolved paths, sorted, each once.
+    Discovery
+        ``files``: absolute paths (under the resolved roots), sorted, each once.
 
     Raises
     ------
     ConfigError
         A root does not exist or is not a folder (e.g. a drive that is not mounted).
     """
-    found: set[Path] = set()
+    resolved = []
     for root in roots:
         root = Path(root).expanduser()
         if not root.is_dir():
             raise ConfigError(
-                f"{root}: audio folder not found or not a folder; check the path "
-                "(is the drive mounted?) or RANAWATCH_AUDIO_ROOTS"
+                f"{display_path(root)}: audio folder not found or not a folder; check the "
+                "path (is the drive mounted?) or RANAWATCH_AUDIO_ROOTS"
             )
+        resolved.append(root.resolve())
+    found: set[Path] = set()
+    skipped: dict[str, Skipped] = {}
+    for root in resolved:
+        for entry in _walk(root, resolved):
+            if isinstance(entry, Skipped):
+                skipped.setdefault(entry.path, entry)
+            else:
+                found.add(entry)
+    return Discovery(files=sorted(found), skipped=sorted(skipped.values(), key=lambda s: s.path))
 
-        def _report(error: OSError) -> None:
-            logger.warning("cannot read %s: %s; skipping it", error.filename, error.strerror)
 
-        for folder, subfolders, names in os.walk(root, onerror=_report, followlinks=False):
-            subfolders[:] = [d for d in subfolders if not d.startswith(".")]
-            for name in names:
-                if name.lower().endswith(WAV_SUFFIX) and not name.startswith("."):
-                    found.add((Path(folder) / name).resolve())
-    return sorted(found)
+def _walk(root: Path, roots: list[Path]) -> Iterable[Path | Skipped]:
+    errors: list[OSError] = []
+    for folder, subfolders, names in os.walk(root, onerror=errors.append, followlinks=False):
+        here = Path(folder)
+        kept = []
+        for name in subfolders:
+            if name.startswith("."):
+                continue
+            if (here / name).is_symlink():
+                yield Skipped(
+                    display_path(here / name),
+                    "a link to a folder: not followed (add the folder it points to "
+                    "to the audio folders to scan it)",
+                )
+                continue
+            kept.append(name)
+        subfolders[:] = kept
+        for name in names:
+            if name.startswith("."):
+                continue
+            suffix = os.path.splitext(name)[1].lower()
+            if suffix in UNSUPPORTED_SUFFIXES:
+                yield Skipped(
+                    display_path(here / name),
+                    f"unsupported format ({UNSUPPORTED_SUFFIXES[suffix]}): not read; "
+                    "convert it to WAV or FLAC to analyse it",
+                )
+            elif suffix in AUDIO_SUFFIXES:
+                yield check_candidate(here / name, roots)
+    for error in errors:
+        yield Skipped(
+            display_path(error.filename or root),
+            f"folder cannot be read ({error.strerror}): its files are not scanned",
+        )
+
+
+def check_candidate(path: Path, roots: Iterable[Path]) -> Path | Skipped:
+    """The file to read for ``path``, or why it must not be read.
+
+    A regular file is itself; a link is followed when it ends at a regular file inside
+    one of ``roots`` (resolved folders). Nothing is opened.
+    """
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        return Skipped(display_path(path), f"cannot be looked at ({exc.strerror})")
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            target = path.resolve(strict=True)
+        except RuntimeError:
+            return Skipped(display_path(path), "a link that loops back on itself: not read")
+        except OSError as exc:
+            if isinstance(exc, FileNotFoundError):
+                return Skipped(display_path(path), "a broken link (its target is gone)")
+            return Skipped(display_path(path), f"a link that cannot be followed ({exc.strerror})")
+        if not any(target.is_relative_to(root) for root in roots):
+            return Skipped(
+                display_path(path),
+                f"a link to {display_path(target)}, outside the audio folders: not read",
+            )
+        try:
+            info = os.stat(target)
+        except OSError as exc:
+            return Skipped(display_path(path), f"cannot be looked at ({exc.strerror})")
+        path = target
+    if not stat.S_ISREG(info.st_mode):
+        return Skipped(display_path(path), f"{file_kind(info.st_mode)}, not a file: not read")
+    return path
+
+
+def file_kind(mode: int) -> str:
+    """What a ``st_mode`` is, in words (``"a named pipe"``, ``"a device"``, ...)."""
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "a special file"
 
 
 @dataclass(frozen=True)
 class Settled:
-    """Files split by whether they changed between two looks."""
+    """Files split by whether they changed between two looks.
+
+    ``looks`` holds, for each stable file, its size in bytes and modification time in ns.
+    """
 
     stable: list[Path]
     changing: list[Path]
     vanished: list[Path]
+    looks: dict[Path, tuple[int, int]] = field(default_factory=dict)
 
 
-def _look(path: Path) -> tuple[int, int] | None:
+def look(path: Path) -> tuple[int, int] | None:
+    """Size in bytes and modification time (ns) of a file; ``None`` when it is gone."""
     try:
-        stat = path.stat()
-    except FileNotFoundError:
+        info = path.stat()
+    except OSError:  # gone, or no longer reachable: taken again on a later run
         return None
-    return stat.st_size, stat.st_mtime_ns
+    return info.st_size, info.st_mtime_ns
 
 
 def wait_until_settled(
@@ -99,30 +253,46 @@ def wait_until_settled(
     Settled
         ``stable``: same size and modification time both times; ``changing``: still being
         written (pick them up next time); ``vanished``: gone before the second look.
+
     """
     paths = list(paths)
-    first = {path: _look(path) for path in paths}
+    first = {path: look(path) for path in paths}
     if settle_s > 0 and paths:
         sleep(settle_s)
-    stable, changing, vanished = [], [], []
+    stable, changing, vanished, looks = [], [], [], {}
     for path in paths:
-        second = _look(path) if settle_s > 0 else first[path]
+        second = look(path) if settle_s > 0 else first[path]
         if first[path] is None or second is None:
             vanished.append(path)
         elif first[path] == second:
             stable.append(path)
+            looks[path] = second
         else:
             changing.append(path)
-    return Settled(stable=stable, changing=changing, vanished=vanished)
+    return Settled(stable=stable, changing=changing, vanished=vanished, looks=looks)
 
 
 def sha256_of(path: str | Path) -> str:
     """SHA-256 of a file's bytes, read in a stream (hex digest).
 
+    The file is opened without blocking and checked to be a regular file before a byte
+    is read, so a named pipe or a device never hangs the caller.
+
     Raises
     ------
+    NotRegularFileError
+        The path is a named pipe, a device, a socket or a folder.
     OSError
-        The file cannot be read.
+        The file cannot be opened or read.
     """
-    with Path(path).open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFileError(
+                display_path(path), f"{file_kind(mode)}, not a file", "only files are read"
+            )
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    finally:
+        os.close(fd)

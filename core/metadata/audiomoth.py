@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 from core.errors import MetadataError
+from core.metadata.offsets import format_iso_offset, offset_minutes
 
 logger = logging.getLogger(__name__)
 
@@ -250,22 +251,11 @@ def parse_audiomoth_comment(comment: str, artist: str | None = None) -> AudioMot
 
 
 def format_offset(offset: timedelta) -> str:
-    """Format a UTC offset the ISO 8601 way.
+    """Format a UTC offset the ISO 8601 way (``"+01:00"``, ``"-08:00"``, ``"+05:30"``).
 
-    Parameters
-    ----------
-    offset
-        Offset from UTC (east positive).
-
-    Returns
-    -------
-    str
-        ``"+01:00"``, ``"-08:00"``, ``"+05:30"``, ``"+00:00"``.
+    The one formatter is :func:`core.metadata.offsets.format_iso_offset` (minutes).
     """
-    minutes = int(offset.total_seconds() // 60)
-    sign = "-" if minutes < 0 else "+"
-    hours, minutes = divmod(abs(minutes), 60)
-    return f"{sign}{hours:02d}:{minutes:02d}"
+    return format_iso_offset(offset_minutes(offset))
 
 
 def _clean(comment: str) -> str:

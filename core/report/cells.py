@@ -28,46 +28,13 @@ from pathlib import PurePath, PureWindowsPath
 
 import pandas as pd
 
+# The one offset parser and formatter (core.metadata.offsets), also importable from here.
+from core.metadata.offsets import format_utc_offset, parse_utc_offset  # noqa: F401
 from core.report.nights import local_start
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
-_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*(?:(?P<sign>[+-])(?P<h>\d{1,2}):?(?P<m>\d{2})?)?$")
-
-
-def parse_utc_offset(text: str | None) -> int:
-    """Minutes east of UTC from ``-08:00``, ``+0530``, ``+1``, ``UTC-8``, ``Z`` or empty (0).
-
-    Raises
-    ------
-    ValueError
-        When the text is not an offset (the message quotes it).
-    """
-    value = (text or "").strip().upper()
-    if value in {"", "Z", "UTC", "GMT"}:
-        return 0
-    match = _OFFSET.match(value)
-    if not match or not match["sign"]:
-        raise ValueError(f"not a UTC offset: {text!r} (expected e.g. '-08:00' or '+05:30')")
-    minutes = int(match["h"]) * 60 + int(match["m"] or 0)
-    return -minutes if match["sign"] == "-" else minutes
-
-
-def format_utc_offset(offset_min: int) -> str:
-    """Format an offset as the AudioMoth firmware does: ``UTC``, ``UTC+1``, ``UTC-8``,
-    ``UTC+5:30``, ``UTC-3:30``.
-
-    Parameters
-    ----------
-    offset_min
-        Local time minus UTC, in minutes.
-    """
-    if offset_min == 0:
-        return "UTC"
-    sign = "+" if offset_min > 0 else "-"
-    hours, minutes = divmod(abs(int(offset_min)), 60)
-    return f"UTC{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
 
 
 def format_recorder_timestamp(recorded_at: datetime | None, offset_min: int) -> str:

@@ -105,7 +105,7 @@ def test_effort_shows_before_any_detection_run(engine: sa.Engine) -> None:
     with session_scope(engine) as session:
         site = crud.upsert_site(session=session, name="New Pond")
         add_recording(
-            session, "20240301_190000.WAV", site_id=site.id, utc_offset="-08:00",
+            session, "20240301_190000.WAV", site_id=site.id, utc_offset_min=-480,
             recorded_at=datetime(2024, 3, 2, 3, tzinfo=UTC), duration_s=120.0,
         )  # fmt: skip
     overview = load_overview(engine, "New Pond")
@@ -124,7 +124,7 @@ def test_only_the_model_cards_target_labels_count_as_calls(engine: sa.Engine) ->
     labels = ["Rana draytonii", "Rana catesbeiana", "Negative"]
     with session_scope(engine) as session:
         site = crud.upsert_site(session=session, name="Bullfrog Pond")
-        add_recording(session, "a.WAV", site_id=site.id, utc_offset="-08:00")
+        add_recording(session, "a.WAV", site_id=site.id, utc_offset_min=-480)
         mv = crud.get_or_create_model_version(
             session=session, name="AST_Rana_Three_Class", version="1.0",
             checkpoint_sha256="c" * 64, labels=labels,

@@ -79,16 +79,6 @@ def test_haversine_matches_a_known_distance() -> None:
     assert crud.haversine_m(37.0, -122.0, 38.0, -122.0) == pytest.approx(111_195, rel=1e-3)
 
 
-def test_known_paths_include_duplicates(engine: sa.Engine) -> None:
-    with session_scope(engine) as session:
-        rec = add_recording(session, "a.wav")
-        crud.add_duplicate(
-            session=session, path="/audio/copy.wav", size_bytes=1000, recording_id=rec.id
-        )
-        assert crud.known_paths(session=session) == {"/audio/a.wav", "/audio/copy.wav"}
-        assert crud.get_recording_by_sha256(session=session, sha256=rec.sha256).id == rec.id
-
-
 def test_model_versions_are_registered_once(engine: sa.Engine) -> None:
     with session_scope(engine) as session:
         first = add_model_version(session)

@@ -94,3 +94,46 @@ def test_prepare_database_never_migrates_a_shared_postgresql(make_postgres_datab
     with pytest.raises(ConfigError, match="ranawatch db upgrade"):
         prepare_database(url)
     assert current_revision(url) is None
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_0002_turns_offset_text_into_minutes_and_back(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'offsets.db'}"
+    else:
+        url = request.getfixturevalue("make_postgres_database")()
+    migrate_upgrade(url, "0001")
+    offsets = {"a": "-08:00", "b": "+05:30", "c": "+00:00", "d": "UTC-8", "e": "bogus", "f": None}
+    with get_engine(url).begin() as connection:
+        for name, text in offsets.items():
+            connection.execute(
+                sa.text(
+                    "INSERT INTO recordings (path, size_bytes, sha256, utc_offset, truncated, "
+                    "recorder_metadata, readable, status, ingested_at) VALUES (:p, 1, :s, :o, "
+                    "false, '{}', true, 'pending', '2024-03-01 03:00:00')"
+                ),
+                {"p": name, "s": name * 64, "o": text},
+            )
+    migrate_upgrade(url)
+    with get_engine(url).connect() as connection:
+        minutes = dict(
+            connection.execute(sa.text("SELECT path, utc_offset_min FROM recordings")).all()
+        )
+    # Text that is no offset becomes unknown (NULL), never UTC.
+    assert minutes == {"a": -480, "b": 330, "c": 0, "d": -480, "e": None, "f": None}
+    config = alembic_config()
+    with get_engine(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+    with get_engine(url).connect() as connection:
+        texts = dict(connection.execute(sa.text("SELECT path, utc_offset FROM recordings")).all())
+    assert texts == {
+        "a": "-08:00",
+        "b": "+05:30",
+        "c": "+00:00",
+        "d": "-08:00",
+        "e": None,
+        "f": None,
+    }

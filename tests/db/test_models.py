@@ -19,13 +19,13 @@ PACIFIC = timezone(timedelta(hours=-8))
 def test_times_come_back_aware_utc(engine: sa.Engine) -> None:
     local = datetime(2022, 12, 1, 19, 0, tzinfo=PACIFIC)
     with session_scope(engine) as session:
-        rec = add_recording(session, "a.wav", recorded_at=local, utc_offset="-08:00")
+        rec = add_recording(session, "a.wav", recorded_at=local, utc_offset_min=-480)
     with session_scope(engine) as session:
         stored = session.get_one(Recording, rec.id)
         assert stored.recorded_at == datetime(2022, 12, 2, 3, 0, tzinfo=UTC)
         assert stored.recorded_at.utcoffset() == timedelta(0)
         assert stored.ingested_at.tzinfo is not None
-        assert stored.utc_offset == "-08:00"
+        assert stored.utc_offset_min == -480
 
 
 def test_naive_times_are_refused(engine: sa.Engine) -> None:

@@ -16,7 +16,8 @@ from core.errors import ConfigError
 from db.models import Device, DuplicateFile, FlowStatus, Recording, RecordingStatus, RunLog, Site
 from db.session import get_engine, session_scope
 from db.sites import SiteResolver
-from flows.ingest import ingest_recordings, store_recording
+from flows.ingest import ingest_recordings
+from flows.ingest_file import store_recording
 from tests.flows.helpers import write_broken_recordings, write_good_recordings
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -77,7 +78,7 @@ def test_recorder_metadata_device_and_time(tmp_path: Path, database_url: str) ->
     row = _recordings(database_url)[first.name]
     # 19:00 local at UTC-8 is 03:00 UTC the next day.
     assert row.recorded_at == datetime(2024, 3, 1, 3, 0, tzinfo=UTC)
-    assert (row.utc_offset, row.time_source) == ("-08:00", "comment")
+    assert (row.utc_offset_min, row.time_source) == (-480, "comment")
     assert (row.temperature_c, row.gain) == (9.5, "medium")
     assert row.comment and row.comment.startswith("Recorded at 19:00:00 29/02/2024 (UTC-8)")
     with session_scope(get_engine(database_url)) as session:
@@ -185,7 +186,7 @@ def test_a_file_stored_meanwhile_by_another_run_is_not_an_error(
     # A second ingest run that looked before the first one committed:
     late = Recording(path=stored.path, size_bytes=stored.size_bytes, sha256=stored.sha256)
     outcome = store_recording.fn(database_url, late, None, SiteResolver())
-    assert outcome == "already-known"
+    assert outcome == "already_known"
     assert len(_recordings(database_url)) == 1
 
 

@@ -1,0 +1,63 @@
+"""UTC offsets: parsed once from text into minutes, formatted once for each place shown.
+
+A recorder's local offset is kept as whole minutes east of UTC (``-480`` for California
+in winter) from the moment it is read. Two spellings are shown: ISO 8601 (``-08:00``, in
+``inspect``, ``list`` and JSON) and the AudioMoth firmware's own (``UTC-8``, in the report
+columns that copy the recorder's comment).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*(?:(?P<sign>[+-])(?P<h>\d{1,2}):?(?P<m>\d{2})?)?$")
+#: Offsets in use on Earth lie within UTC-12:00 .. UTC+14:00.
+MAX_OFFSET_MIN = 14 * 60
+
+
+def parse_utc_offset(text: str | None) -> int:
+    """Minutes east of UTC from ``-08:00``, ``+0530``, ``+1``, ``UTC-8``, ``Z`` or empty (0).
+
+    Raises
+    ------
+    ValueError
+        When the text is not an offset, or one beyond +-14 hours (the message quotes it).
+    """
+    value = (text or "").strip().upper()
+    if value in {"", "Z", "UTC", "GMT"}:
+        return 0
+    match = _OFFSET.match(value)
+    if not match or not match["sign"]:
+        raise ValueError(f"not a UTC offset: {text!r} (expected e.g. '-08:00' or '+05:30')")
+    minutes = int(match["h"]) * 60 + int(match["m"] or 0)
+    if minutes > MAX_OFFSET_MIN or int(match["m"] or 0) >= 60:
+        raise ValueError(f"not a UTC offset: {text!r} (beyond UTC-12:00 .. UTC+14:00)")
+    return -minutes if match["sign"] == "-" else minutes
+
+
+def offset_minutes(offset: timedelta) -> int:
+    """Whole minutes east of UTC of an offset (seconds dropped)."""
+    return int(offset.total_seconds() // 60)
+
+
+def format_iso_offset(offset_min: int) -> str:
+    """ISO 8601: ``+01:00``, ``-08:00``, ``+05:30``, ``+00:00``."""
+    sign = "-" if offset_min < 0 else "+"
+    hours, minutes = divmod(abs(int(offset_min)), 60)
+    return f"{sign}{hours:02d}:{minutes:02d}"
+
+
+def format_utc_offset(offset_min: int) -> str:
+    """As the AudioMoth firmware writes it: ``UTC``, ``UTC+1``, ``UTC-8``, ``UTC+5:30``.
+
+    Parameters
+    ----------
+    offset_min
+        Local time minus UTC, in minutes.
+    """
+    if offset_min == 0:
+        return "UTC"
+    sign = "+" if offset_min > 0 else "-"
+    hours, minutes = divmod(abs(int(offset_min)), 60)
+    return f"UTC{sign}{hours}" + (f":{minutes:02d}" if minutes else "")

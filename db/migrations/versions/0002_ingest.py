@@ -1,0 +1,100 @@
+"""Ingest: the UTC offset in minutes, the clock flag and the file's modification time.
+
+``recordings.utc_offset`` (text such as ``-08:00``) becomes ``utc_offset_min`` (integer
+minutes east of UTC; text that is no offset becomes NULL, i.e. unknown, instead of being
+read as UTC). ``clock_issue`` says why a recording time cannot be right; ``mtime_ns``
+lets ingest notice a stored file that changed.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-12-03
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _minutes(text: str | None) -> int | None:
+    # A copy of the rule of core.metadata.offsets.parse_utc_offset as it was when this
+    # migration was written: migrations must not change when the code does.
+    import re
+
+    value = (text or "").strip().upper()
+    if value in {"Z", "UTC", "GMT", "+00:00", "-00:00"}:
+        return 0
+    match = re.fullmatch(r"(?:UTC|GMT)?\s*([+-])(\d{1,2}):?(\d{2})?", value)
+    if not match:
+        return None
+    minutes = int(match[2]) * 60 + int(match[3] or 0)
+    if minutes > 14 * 60 or int(match[3] or 0) >= 60:
+        return None
+    return -minutes if match[1] == "-" else minutes
+
+
+def _text(minutes: int | None) -> str | None:
+    if minutes is None:
+        return None
+    sign = "-" if minutes < 0 else "+"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}:{rest:02d}"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("recordings") as batch:
+        batch.add_column(sa.Column("utc_offset_min", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("clock_issue", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("mtime_ns", sa.BigInteger(), nullable=True))
+    recordings = sa.table(
+        "recordings",
+        sa.column("id", sa.Integer()),
+        sa.column("utc_offset", sa.String()),
+        sa.column("utc_offset_min", sa.Integer()),
+    )
+    connection = op.get_bind()
+    rows = connection.execute(
+        sa.select(recordings.c.id, recordings.c.utc_offset).where(
+            recordings.c.utc_offset.is_not(None)
+        )
+    ).all()
+    for row_id, text in rows:
+        connection.execute(
+            recordings.update()
+            .where(recordings.c.id == row_id)
+            .values(utc_offset_min=_minutes(text))
+        )
+    with op.batch_alter_table("recordings") as batch:
+        batch.drop_column("utc_offset")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("recordings") as batch:
+        batch.add_column(sa.Column("utc_offset", sa.String(length=6), nullable=True))
+    recordings = sa.table(
+        "recordings",
+        sa.column("id", sa.Integer()),
+        sa.column("utc_offset", sa.String()),
+        sa.column("utc_offset_min", sa.Integer()),
+    )
+    connection = op.get_bind()
+    rows = connection.execute(
+        sa.select(recordings.c.id, recordings.c.utc_offset_min).where(
+            recordings.c.utc_offset_min.is_not(None)
+        )
+    ).all()
+    for row_id, minutes in rows:
+        connection.execute(
+            recordings.update().where(recordings.c.id == row_id).values(utc_offset=_text(minutes))
+        )
+    with op.batch_alter_table("recordings") as batch:
+        batch.drop_column("mtime_ns")
+        batch.drop_column("clock_issue")
+        batch.drop_column("utc_offset_min")
