@@ -92,6 +92,8 @@ class SurveyTables:
     temperature: pd.DataFrame
     detected: dict[tuple[str, Rule], pd.DataFrame] = field(default_factory=dict)
     first_call_hour: dict[tuple[str, Rule], pd.DataFrame] = field(default_factory=dict)
+    events: pd.DataFrame = field(default_factory=pd.DataFrame)
+    operation: pd.DataFrame | None = None
 
     @property
     def notes(self) -> list[str]:
@@ -243,8 +245,24 @@ def build_survey(sites: Sequence[SurveySite], spec: SurveySpec) -> SurveyTables:
     return SurveyTables(
         spec=spec, occasions=occasions, long=build_long(recs, events, spec.labels),
         site_covs=site_covs, effort=effort, temperature=temperature,
-        detected=detected, first_call_hour=first_hour,
+        detected=detected, first_call_hour=first_hour, events=events,
+        operation=_operation(analysed, units, occasions),
     )  # fmt: skip
+
+
+def _operation(
+    analysed: pd.DataFrame, units: list[str], occasions: Occasions
+) -> pd.DataFrame | None:
+    """Unit x night: 1 where the night has usable audio, else 0 (camtrapR's camera operation);
+    ``None`` when the occasions skip nights."""
+    if occasions.mode != "range":
+        return None
+    nights = [n for group in occasions.nights for n in group]
+    usable = set(zip(analysed["unit"], analysed["night"], strict=True))
+    rows = [[int((u, n) in usable) for n in nights] for u in units]
+    frame = pd.DataFrame(rows, index=pd.Index(units, name="Station"),
+                         columns=[n.isoformat() for n in nights])  # fmt: skip
+    return frame
 
 
 def _site_covs(sites: Sequence[SurveySite], recs: pd.DataFrame, by: Unit) -> pd.DataFrame:
