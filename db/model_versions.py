@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import Session, select
@@ -29,7 +30,11 @@ def split_model_tag(tag: str) -> tuple[str, str | None]:
 
 
 def resolve_model_version(
-    *, session: Session, model: str | None = None, site_id: int | None = None
+    *,
+    session: Session,
+    model: str | None = None,
+    site_id: int | None = None,
+    site_ids: Sequence[int] | None = None,
 ) -> ModelVersion:
     """The model version a report is for.
 
@@ -38,7 +43,7 @@ def resolve_model_version(
     model
         ``NAME:VERSION`` or ``NAME``; several checkpoints under one name and version: the
         newest registered. ``None``: the newest model version with finished runs on the
-        site's recordings, else the newest registered.
+        site's recordings (or on any of ``site_ids``'), else the newest registered.
 
     Raises
     ------
@@ -56,12 +61,16 @@ def resolve_model_version(
                 f"no model version {model!r} in the database; known: {known or 'none'}"
             )
         return found[0]
-    if site_id is not None:
+    sites = [site_id] if site_id is not None else list(site_ids or [])
+    if sites:
         ran = session.exec(
             select(ModelVersion)
             .join(DetectionRun, DetectionRun.model_version_id == ModelVersion.id)
             .join(Recording, Recording.id == DetectionRun.recording_id)
-            .where(Recording.site_id == site_id, DetectionRun.status == RecordingStatus.DONE)
+            .where(
+                Recording.site_id.in_(sites),  # type: ignore[union-attr]
+                DetectionRun.status == RecordingStatus.DONE,
+            )
             .order_by(ModelVersion.id.desc())  # type: ignore[union-attr]
         ).first()
         if ran is not None:

@@ -151,15 +151,21 @@ def build_detections(recs: pd.DataFrame, dets: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(order, kind="stable", na_position="last").reset_index(drop=True)
 
 
-def range_text(meta: ReportMeta) -> str:
+def range_text(
+    date_from: date | None,
+    date_to: date | None,
+    *,
+    nights: str = "range",
+    season: str | None = None,
+) -> str:
     """The range in words, as the About sheet and the survey README give it."""
-    nights = "nights with recordings" if meta.nights == "recorded" else "all nights"
-    if meta.date_from is None and meta.date_to is None:
+    if date_from is None and date_to is None:
         return "all nights with recordings"
-    first = meta.date_from.isoformat() if meta.date_from else "first recording"
-    last = meta.date_to.isoformat() if meta.date_to else "last recording"
-    season = f"season {meta.season}: " if meta.season else ""
-    return f"{season}{nights} of {first} to {last}"
+    kind = "nights with recordings" if nights == "recorded" else "all nights"
+    first = date_from.isoformat() if date_from else "first recording"
+    last = date_to.isoformat() if date_to else "last recording"
+    named = f"season {season}: " if season else ""
+    return f"{named}{kind} of {first} to {last}"
 
 
 def build_about(meta: ReportMeta, recs: pd.DataFrame, nights: pd.DataFrame) -> pd.DataFrame:
@@ -180,7 +186,10 @@ def build_about(meta: ReportMeta, recs: pd.DataFrame, nights: pd.DataFrame) -> p
         ("Latitude", meta.latitude),
         ("Longitude", meta.longitude),
         ("Devices", devices),
-        ("Date Range", range_text(meta)),
+        (
+            "Date Range",
+            range_text(meta.date_from, meta.date_to, nights=meta.nights, season=meta.season),
+        ),
         ("First Night", first),
         ("Last Night", last),
         ("Nights", covered),

@@ -28,6 +28,7 @@ from core.report.cells import guard_frame
 from core.report.survey import SurveyTables
 
 _SLUG = re.compile(r"[^A-Za-z0-9]+")
+README_HEAD = "RanaWatch survey outputs"  # the README's first line: marks a folder as ours
 
 
 def label_slug(label: str) -> str:
@@ -125,7 +126,7 @@ def survey_readme(
     labels = ", ".join(survey.spec.labels) or "none"
     first = next((f for f in files if f.startswith("y_")), "y_<label>_model.csv")
     lines = [
-        "RanaWatch survey outputs",
+        README_HEAD,
         "========================",
         "",
         *(f"{k}: {v}" for k, v in about),
