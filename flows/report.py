@@ -4,9 +4,13 @@ For each site: read its recordings, events and reviews for one model version (th
 with results unless ``model`` names one), build the report tables, and write into
 ``<reports dir>/<site>/``::
 
-    <site>.xlsx                        Results, Detections, Nights, About
+    <site>.xlsx                        Results, Detections, Nights, Survey, About
     <site>.csv                         the Results rows
     raven/<stem>.Table.1.selections.txt   one Raven Pro selection table per recording
+
+and, for all the sites together, the survey CSVs for occupancy models into
+``<reports dir>/_survey/`` (:mod:`flows.survey`). Two sites whose names make the same folder
+name get distinct folders (:func:`core.report.files.site_folder_names`).
 
 Files are written beside their final name and then renamed over it, so someone opening the
 workbook while the nightly run writes it sees the old complete file or the new one, never
@@ -26,15 +30,17 @@ from prefect import flow, task
 from prefect.cache_policies import NONE
 from prefect.states import State
 
-from core.errors import RanaWatchError
+from core.errors import ConfigError, RanaWatchError
 from core.report.excel import write_report_workbook, write_results_csv
 from core.report.files import replace_file, replace_folder, site_folder_names
+from core.report.ranges import NightsMode, resolve_range
 from core.report.raven import write_selection_tables
 from core.report.tables import ReportTables, build_report
 from core.settings import get_settings
 from db import reports
 from db.session import get_engine, session_scope
 from flows.runlog import run_log
+from flows.survey import SURVEY_FOLDER, write_survey
 from flows.tasks import DB_RETRIES, DB_RETRY_DELAY_S
 
 log = logging.getLogger(__name__)
@@ -73,12 +79,15 @@ def read_site(
     date_from: date | None,
     date_to: date | None,
     model: str | None,
+    nights: NightsMode = "range",
+    season: str | None = None,
 ) -> reports.SiteReportData:
     """The site's recordings, events, reviews and window scores (db.reports)."""
     with session_scope(get_engine(database_url)) as session:
         return reports.load_site_report(
-            session=session, site=site, date_from=date_from, date_to=date_to, model=model
-        )
+            session=session, site=site, date_from=date_from, date_to=date_to, model=model,
+            nights=nights, season=season,
+        )  # fmt: skip
 
 
 @task(name="build-report", cache_policy=NONE)
@@ -122,6 +131,10 @@ def write_site_reports(
     date_to: date | None = None,
     raven: bool = True,
     database_url: str | None = None,
+    season: str | None = None,
+    nights: NightsMode = "range",
+    survey: bool = True,
+    occasion_nights: int = 1,
 ) -> dict[str, str]:
     """Write the report of each site (workbook, CSV, Raven tables) into the reports folder.
 
@@ -139,6 +152,12 @@ def write_site_reports(
         Also write one Raven Pro selection table per recording.
     database_url
         Default: the configured database.
+    season
+        A season instead of ``date_from``/``date_to`` (``2023-24``: 1 Nov to 30 Apr).
+    nights
+        ``range``: every night of the range; ``recorded``: nights with recordings only.
+    survey, occasion_nights
+        Also write the survey CSVs of all the sites, with occasions of that many nights.
 
     Returns
     -------
@@ -154,6 +173,10 @@ def write_site_reports(
     settings = get_settings()
     url = database_url or settings.resolved_database_url
     root = Path(out_dir) if out_dir else settings.resolved_reports_dir
+    try:
+        date_from, date_to = resolve_range(season=season, date_from=date_from, date_to=date_to)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
     written: dict[str, str] = {}
     failures: dict[str, str] = {}
     with run_log(url, FLOW_NAME) as run:
@@ -166,7 +189,7 @@ def write_site_reports(
         counts["sites"] = len(names)
         for name in names:
             try:
-                data = read_site(url, name, date_from, date_to, model)
+                data = read_site(url, name, date_from, date_to, model, nights, season)
                 tables = build_tables(data)
                 slug = folders[data.meta.site_name]
                 book = write_workbook(tables, root / slug / f"{slug}.xlsx")
@@ -181,6 +204,15 @@ def write_site_reports(
             written[name] = str(book)
             counts["recordings"] += len(tables.results)
             log.info("site %s: %d recordings -> %s", name, len(tables.results), book)
+        if survey and written:
+            try:
+                counts["survey_files"] = write_survey(
+                    url, root / SURVEY_FOLDER, list(written), date_from, date_to, model,
+                    nights, season, occasion_nights,
+                )  # fmt: skip
+            except (RanaWatchError, OSError) as exc:
+                log.error("survey failed: %s", exc)
+                failures["survey"] = str(exc)
         counts["written"], counts["failed"] = len(written), len(failures)
         problem = "; ".join(f"{site}: {reason}" for site, reason in failures.items()) or None
         run.error = problem

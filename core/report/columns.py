@@ -62,6 +62,25 @@ class DetectionsCol:
     NOTE = "Note"
 
 
+class SurveyCol:
+    """Columns of the Survey sheet (one row per occasion)."""
+
+    OCCASION = "Occasion (First Night)"
+    LAST_NIGHT = "Last Night"
+    EFFORT = "Usable Audio (min)"
+    TEMPERATURE = "Mean Temperature (C)"
+
+    @staticmethod
+    def detected(label: str, rule: str) -> str:
+        """``Detected (<label>, <rule>)``: 1, 0 or NA."""
+        return f"Detected ({label}, {rule})"
+
+    @staticmethod
+    def first_call_hour(label: str) -> str:
+        """``First Call Hour (<label>)``: hours from 00:00 of the evening date."""
+        return f"First Call Hour ({label})"
+
+
 DETECTIONS_COLUMNS: tuple[str, ...] = (
     DetectionsCol.FILE_NAME,
     DetectionsCol.DEVICE_ID,

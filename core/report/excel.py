@@ -173,6 +173,7 @@ def report_sheets(tables: ReportTables) -> list[Sheet]:
         Sheet("Results", tables.results, results_fill, freeze_columns=2),
         Sheet("Detections", tables.detections, detections_fill, freeze_columns=1),
         Sheet("Nights", tables.nights, nights_fill, freeze_columns=1),
+        *([Sheet("Survey", tables.survey, freeze_columns=1)] if tables.survey is not None else []),
         Sheet("About", tables.about, number_formats={"Value": "General"}),
     ]
 

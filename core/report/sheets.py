@@ -18,7 +18,13 @@ from core.report.cells import (
     format_temperature,
     format_times_heard,
 )
-from core.report.columns import DETECTIONS_COLUMNS, RESULTS_COLUMNS, DetectionsCol, ResultsCol
+from core.report.columns import (
+    DETECTIONS_COLUMNS,
+    RESULTS_COLUMNS,
+    DetectionsCol,
+    ResultsCol,
+    SurveyCol,
+)
 from core.report.meta import (
     NEGATIVE,
     NOT_ANALYSED,
@@ -28,8 +34,9 @@ from core.report.meta import (
     target_calls,
     text,
 )
+from core.report.survey import RULES, SurveySite, SurveySpec, build_survey
 
-R, D = ResultsCol, DetectionsCol
+R, D, S = ResultsCol, DetectionsCol, SurveyCol
 
 
 def score_labels(
@@ -210,3 +217,40 @@ def build_about(meta: ReportMeta, recs: pd.DataFrame, nights: pd.DataFrame) -> p
         ("RanaWatch Version", meta.ranawatch_version),
     ]
     return pd.DataFrame(rows, columns=["Field", "Value"])
+
+
+def build_survey_sheet(
+    recordings: pd.DataFrame,
+    detections: pd.DataFrame,
+    window_summary: pd.DataFrame,
+    meta: ReportMeta,
+) -> pd.DataFrame:
+    """The Survey sheet: the site's row of each detection history, one line per occasion.
+
+    The values are those of ``ranawatch survey`` for this site alone (nightly occasions,
+    the report's range): ``1``/``0``/``NA`` per label and rule, minutes of usable audio,
+    mean temperature and the hour of the first call (model rule).
+    """
+    site = SurveySite(meta.site_name, recordings, detections, window_summary,
+                      meta.latitude, meta.longitude)  # fmt: skip
+    labels = list(meta.target_labels) or sorted(set(detections["label"]))
+    spec = SurveySpec(labels=labels, date_from=meta.date_from, date_to=meta.date_to,
+                      nights=meta.nights)  # fmt: skip
+    survey = build_survey([site], spec)
+    occasions = survey.occasions.table(spec.occasion_nights)
+    frame = pd.DataFrame(
+        {
+            S.OCCASION: occasions["first_night"].to_numpy(),
+            S.LAST_NIGHT: occasions["last_night"].to_numpy(),
+            S.EFFORT: survey.effort.iloc[0].to_numpy(dtype=float),
+            S.TEMPERATURE: survey.temperature.iloc[0].to_numpy(dtype=float),
+        }
+    )
+    for label in labels:
+        for rule in RULES:
+            cells = survey.detected[(label, rule)].iloc[0]
+            frame[S.detected(label, rule)] = ["NA" if pd.isna(v) else int(v) for v in cells]
+        frame[S.first_call_hour(label)] = (
+            survey.first_call_hour[(label, "model")].iloc[0].to_numpy(dtype=float)
+        )
+    return frame

@@ -40,7 +40,7 @@ from core.report.meta import (
     target_calls,
 )
 from core.report.nights import build_nights
-from core.report.sheets import build_about, build_detections, build_results
+from core.report.sheets import build_about, build_detections, build_results, build_survey_sheet
 
 __all__ = [
     "DETECTION_COLUMNS",
@@ -109,4 +109,5 @@ def build_report(
         detections=build_detections(recs, dets),
         nights=nights,
         about=build_about(meta, recs, nights),
+        survey=build_survey_sheet(recordings, detections, window_summary, meta),
     )

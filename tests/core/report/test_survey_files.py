@@ -76,3 +76,26 @@ def test_a_site_name_that_looks_like_a_formula_is_the_same_guarded_row_everywher
     y = _matrix(tmp_path / "y_rana_draytonii_model.csv")
     covs = _matrix(tmp_path / "site_covs.csv")
     assert list(y.index) == list(covs.index) == ["'=cmd|' /C calc'!A0"]
+
+
+def test_the_workbook_survey_sheet_matches_the_csv(tmp_path: Path) -> None:
+    import openpyxl
+
+    from core.report.excel import write_report_workbook
+    from core.report.tables import ReportMeta, build_report
+
+    pond = sf.gap_pond()
+    meta = ReportMeta("Gap Pond", "AST", "1.0", target_labels=(sf.FROG,), **MARCH)
+    tables = build_report(pond.recordings, pond.detections, pond.window_summary, meta)
+    book = openpyxl.load_workbook(write_report_workbook(tmp_path / "g.xlsx", tables))
+    sheet = list(book["Survey"].iter_rows(values_only=True))
+    header, rows = sheet[0], sheet[1:]
+    write_survey_files(tmp_path / "s", build_survey([pond], SurveySpec(labels=[sf.FROG], **MARCH)))
+    for rule in ("model", "confirmed"):
+        csv_row = pd.read_csv(tmp_path / "s" / f"y_rana_draytonii_{rule}.csv", index_col=0,
+                              keep_default_na=False).loc["Gap Pond"]  # fmt: skip
+        column = header.index(f"Detected ({sf.FROG}, {rule})")
+        assert [str(r[column]) for r in rows] == [str(v) for v in csv_row]
+    effort = pd.read_csv(tmp_path / "s" / "effort_minutes.csv", index_col=0).loc["Gap Pond"]
+    assert [r[header.index("Usable Audio (min)")] for r in rows] == effort.tolist()
+    assert [r[0].date().isoformat() for r in rows] == list(effort.index)
