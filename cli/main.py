@@ -23,6 +23,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "cli.inspect",
     "cli.score",
     "cli.report",
+    "cli.survey",
     "cli.db",
     "cli.ingest",
     "cli.list",
