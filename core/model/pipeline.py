@@ -183,14 +183,20 @@ def score_windows(
                 progress(index, sum(len(x) for x in scored[index]), totals[index])
         pending, n_pending = rest, n_pending - done
 
+    next_out = 0
+
     def ready() -> Iterator[tuple[FileWork, torch.Tensor | None]]:
-        for index in sorted(loaded):
-            work = loaded[index]
+        nonlocal next_out
+        while next_out in loaded:  # in the order given
+            work = loaded[next_out]
             if work.error is not None:
-                scored.pop(index, None)
-                yield loaded.pop(index), None
-            elif sum(len(x) for x in scored.get(index, [])) == len(work.plan):
-                yield loaded.pop(index), torch.cat(scored.pop(index))
+                scored.pop(next_out, None)
+            elif sum(len(x) for x in scored.get(next_out, [])) < len(work.plan):
+                return
+            del loaded[next_out]
+            logits = None if work.error is not None else torch.cat(scored.pop(next_out))
+            next_out += 1
+            yield work, logits
 
     for item in items:
         if isinstance(item, WindowChunk):
