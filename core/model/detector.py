@@ -4,8 +4,9 @@ A recording is read in blocks, resampled once to 16 kHz (streamed, see
 :mod:`core.model.resampler`), cut into windows of ``window_s`` (10 s) every ``hop_s`` seconds, and
 each window goes through the original AST front end and the model, in batches under
 ``torch.inference_mode()`` that take windows from several files at once
-(:mod:`core.model.pipeline`, :meth:`Detector.score_files`). Window ``k`` covers ``[k * hop_s, min(k * hop_s + window_s,
-duration)]``; windows stop at the first one that reaches the end of the file. The last,
+(:mod:`core.model.pipeline`, :meth:`Detector.score_files`). Window ``k`` covers
+``[k * hop_s, min(k * hop_s + window_s, duration)]``; windows stop at the first one that
+reaches the end of the file. The last,
 partial window is scored like the original's last 10-second segment file (its fbank
 zero-padded to ``input_tdim`` frames); a tail shorter than one 25 ms fbank frame, which the
 original could not score either, is dropped.
@@ -28,6 +29,7 @@ import numpy as np
 import torch
 
 from core.errors import AudioError, CheckpointError, ConfigError
+from core.metadata.plausibility import MAX_SAMPLERATE_HZ, MIN_SAMPLERATE_HZ
 from core.model.ast import ASTModel, build_model
 from core.model.card import ModelCard
 from core.model.checkpoint import read_checkpoint, verify_sha256
@@ -194,6 +196,10 @@ class Detector:
     compile
         ``torch.compile`` the model: ``True`` for the default backend (inductor), or a
         backend name. The first batches are slow while it compiles.
+    checkpoint_sha256
+        The checkpoint file's hash, stored with the results.
+    samplerate_range_hz
+        Sample rates a file may declare; others are refused as damaged headers.
     """
 
     def __init__(
@@ -205,6 +211,7 @@ class Detector:
         bf16: bool = False,
         compile: bool | str = False,
         checkpoint_sha256: str | None = None,
+        samplerate_range_hz: tuple[int, int] = (MIN_SAMPLERATE_HZ, MAX_SAMPLERATE_HZ),
     ) -> None:
         cfg = model.cfg
         if (cfg.label_dim, cfg.input_fdim) != (len(card.labels), card.frontend.num_mel_bins):
@@ -219,6 +226,7 @@ class Detector:
         self.device = device
         self.bf16 = bf16
         self.checkpoint_sha256 = checkpoint_sha256
+        self.samplerate_range_hz = samplerate_range_hz
         self._run: Callable[[torch.Tensor], torch.Tensor] = self.model
         if compile:
             backend = "inductor" if compile is True else str(compile)
@@ -317,6 +325,7 @@ class Detector:
             group=batch_size,
             device=self.device,
             times=times,
+            samplerate_range_hz=self.samplerate_range_hz,
         )
 
         def forward(fbanks: torch.Tensor) -> torch.Tensor:
@@ -429,6 +438,4 @@ def build_detector(
         verify_sha256(ckpt, card.checkpoint_sha256, card=f"model card {card.name} {card.version}")
         model = build_model(card.model, ckpt, labels=card.labels)
         sha = ckpt.sha256
-    return Detector(
-        model, card, torch_device, bf16=bf16, compile=compile, checkpoint_sha256=sha
-    )
+    return Detector(model, card, torch_device, bf16=bf16, compile=compile, checkpoint_sha256=sha)

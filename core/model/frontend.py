@@ -31,7 +31,7 @@ import torchaudio
 from core.audio.io import AudioInfo, iter_blocks
 from core.errors import AudioError
 from core.model.card import FrontendConfig
-from core.model.resampler import StreamingResampler, check_samplerate
+from core.model.resampler import StreamingResampler, check_kernel
 
 logger = logging.getLogger(__name__)
 
@@ -203,8 +203,6 @@ def plan_windows(
     return plan
 
 
-
-
 def window_waveforms(
     info: AudioInfo,
     plan: list[WindowSpan],
@@ -223,11 +221,12 @@ def window_waveforms(
     Raises
     ------
     AudioError
-        The file cannot be read, declares an implausible rate, or ends before the last window.
+        The file cannot be read, its rate needs too large a kernel, or it ends before the
+        last window.
     """
     device = torch.device(device)
     orig_hz = info.samplerate_hz
-    check_samplerate(info.path, orig_hz, cfg.samplerate_hz)
+    check_kernel(info.path, orig_hz, cfg.samplerate_hz)
     resampler = StreamingResampler(orig_hz, cfg.samplerate_hz, device=device)
     blocks = iter_blocks(info, max(1, round(_READ_BLOCK_S * orig_hz)), mono=True)
     todo = list(plan)

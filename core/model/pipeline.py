@@ -27,12 +27,13 @@ import torch
 
 from core.audio.io import AudioInfo, read_info
 from core.errors import AudioError
+from core.metadata.plausibility import MAX_SAMPLERATE_HZ, MIN_SAMPLERATE_HZ, check_samplerate
 from core.model.card import FrontendConfig
 from core.model.frontend import (
     StageTimes,
     WindowSpan,
-    measure_stage,
     batch_fbank,
+    measure_stage,
     plan_windows,
     window_waveforms,
 )
@@ -63,15 +64,23 @@ class WindowChunk:
     fbanks: torch.Tensor  # [n, frames, mel bins]
 
 
-def plan_file(path: Path, cfg: FrontendConfig, hop_s: float) -> tuple[AudioInfo, list[WindowSpan]]:
-    """Read a header and place the windows.
+def plan_file(
+    path: Path,
+    cfg: FrontendConfig,
+    hop_s: float,
+    samplerate_range_hz: tuple[int, int] = (MIN_SAMPLERATE_HZ, MAX_SAMPLERATE_HZ),
+) -> tuple[AudioInfo, list[WindowSpan]]:
+    """Read a header, check its sample rate and place the windows.
 
     Raises
     ------
     AudioError
-        Unreadable, or shorter than one fbank frame.
+        Unreadable, a sample rate outside ``samplerate_range_hz`` (a damaged header: 12 Hz
+        would be upsampled 1,333 times), or shorter than one fbank frame.
     """
     info = read_info(path)
+    low, high = samplerate_range_hz
+    check_samplerate(path, info.samplerate_hz, min_hz=low, max_hz=high)
     rate = cfg.samplerate_hz
     n_samples = -(-info.frames * rate // info.samplerate_hz)  # the resampler's length
     plan = plan_windows(info.duration_s, n_samples, cfg, hop_s)
@@ -94,12 +103,13 @@ def load_windows(
     group: int,
     device: torch.device,
     times: StageTimes | None = None,
+    samplerate_range_hz: tuple[int, int] = (MIN_SAMPLERATE_HZ, MAX_SAMPLERATE_HZ),
 ) -> Iterator[WindowChunk | FileWork]:
     """Per file: its windows' fbanks in chunks of up to ``group``, then its :class:`FileWork`."""
     for index, raw in enumerate(paths):
         path = Path(raw)
         try:
-            info, plan = plan_file(path, cfg, hop_s)
+            info, plan = plan_file(path, cfg, hop_s, samplerate_range_hz)
             waves: list[torch.Tensor] = []
             first = 0
             for k, wave in enumerate(window_waveforms(info, plan, cfg, device=device, times=times)):

@@ -4,8 +4,9 @@ torchaudio's sinc resampler reduces the two rates by their gcd and builds a kern
 ``up x (stride + 2 * width)`` taps (``up = new / gcd``, ``stride = orig / gcd``). For the rates
 recorders use that is small (48 kHz -> 16 kHz: 1 x 41 taps; 44.1 kHz: 160 x 475), but a rate
 with no common factor is not: a file declaring 15,999 Hz needs 16,000 x 16,013 taps (1 GB), and
-one declaring 12 Hz is upsampled 1,333 times. :func:`check_samplerate` refuses both before any
-memory is allocated, with the reason and what to do.
+one declaring 12 Hz is upsampled 1,333 times. :func:`check_kernel` refuses the first before any
+memory is allocated, with the reason and what to do (implausible rates such as 12 Hz are
+refused before, by :func:`core.metadata.plausibility.check_samplerate`).
 
 :class:`StreamingResampler` gives the same samples as resampling the whole file at once (each
 chunk carries enough neighbouring input for the filter), so an hour at 384 kHz never sits
@@ -31,9 +32,6 @@ logger = logging.getLogger(__name__)
 _LOWPASS_FILTER_WIDTH = 6
 _ROLLOFF = 0.99
 
-PLAUSIBLE_RATES_HZ = (1_000, 1_000_000)
-"""Sample rates a recording may declare (Hz): AudioMoth writes 8 kHz to 384 kHz."""
-
 MAX_KERNEL_TAPS = 16 * 1024 * 1024
 """Largest resampling kernel built (float32 taps: 64 MiB); 12,345 Hz needs 7.9 M."""
 
@@ -53,24 +51,15 @@ def kernel_taps(orig_hz: int, new_hz: int) -> int:
     return up * (stride + 2 * width)
 
 
-def check_samplerate(path: str | Path, orig_hz: int, new_hz: int) -> None:
-    """Refuse a declared sample rate that is implausible or too costly to resample.
+def check_kernel(path: str | Path, orig_hz: int, new_hz: int) -> None:
+    """Refuse a rate pair whose resampling kernel would pass :data:`MAX_KERNEL_TAPS`.
 
     Raises
     ------
     UnsupportedFormatError
-        ``orig_hz`` is outside :data:`PLAUSIBLE_RATES_HZ` (a damaged header, most likely), or
-        its ratio to ``new_hz`` reduces so little that the kernel would pass
-        :data:`MAX_KERNEL_TAPS`.
+        The ratio of ``orig_hz`` to ``new_hz`` reduces so little (e.g. 15,999 to 16,000 Hz)
+        that the kernel would be too large; the message says how to convert the file.
     """
-    low, high = PLAUSIBLE_RATES_HZ
-    if not low <= orig_hz <= high:
-        raise UnsupportedFormatError(
-            path,
-            f"declares a sample rate of {orig_hz} Hz, outside the plausible {low}-{high} Hz "
-            "(a damaged header?)",
-            "check the recorder's settings, or repair the header with the true rate",
-        )
     taps = kernel_taps(orig_hz, new_hz)
     if taps > MAX_KERNEL_TAPS:
         raise UnsupportedFormatError(
@@ -110,7 +99,7 @@ class StreamingResampler:
     Parameters
     ----------
     orig_hz, new_hz
-        Sample rates in Hz (check them first with :func:`check_samplerate`).
+        Sample rates in Hz (check them first with :func:`check_kernel`).
     device
         Where to resample (the pushed chunks are moved there).
     """

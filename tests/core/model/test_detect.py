@@ -24,7 +24,6 @@ from core.model.detector import (
     merge_events,
     resolve_device,
 )
-
 from tests.core.model.test_frontend import reference_fbank
 from tests.factories import write_wav
 from tests.model_factory import (

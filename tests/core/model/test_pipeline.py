@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from core.errors import AudioError, UnsupportedFormatError
+from core.errors import AudioError, CorruptHeaderError, UnsupportedFormatError
 from core.model.card import ASTConfig
 from core.model.detector import Detector, build_detector, decide
 from core.model.frontend import StageTimes
@@ -94,14 +94,17 @@ def test_a_bad_file_is_an_outcome_and_the_others_are_scored(
     assert isinstance(kinds["notes.wav"], AudioError)
     assert isinstance(kinds["odd.wav"], UnsupportedFormatError)
     assert "no small ratio to the model's 16000 Hz" in str(kinds["odd.wav"])
-    assert "12 Hz, outside the plausible" in str(kinds["slow.wav"])
+    assert isinstance(kinds["slow.wav"], CorruptHeaderError)
+    assert "sample rate 12 Hz is outside the plausible range" in str(kinds["slow.wav"])
     assert isinstance(kinds["gone.wav"], AudioError)
 
 
 def test_score_file_raises_the_files_error(tmp_path: Path, model: nn.Module) -> None:
     odd = write_wav(tmp_path / "odd.wav", noise(1.0, 64), 64)
-    with pytest.raises(UnsupportedFormatError, match=f"{odd}: declares a sample rate of 64 Hz"):
+    with pytest.raises(CorruptHeaderError, match=f"{odd}: sample rate 64 Hz is outside"):
         build_detector(CARD, model=model, device="cpu").score_file(odd)
+    wide = Detector(model, CARD, torch.device("cpu"), samplerate_range_hz=(8, 1_000))
+    assert len(wide.score_file(odd).windows) == 1  # a range that admits it scores it
 
 
 def test_stage_times_are_collected(tmp_path: Path, model: nn.Module) -> None:
