@@ -401,6 +401,7 @@ def build_detector(
     bf16: bool = False,
     compile: bool | str = False,
     model: ASTModel | None = None,
+    samplerate_range_hz: tuple[int, int] = (MIN_SAMPLERATE_HZ, MAX_SAMPLERATE_HZ),
 ) -> Detector:
     """Load the model of a card (from ``checkpoint``, or a ready ``model``) on a device.
 
@@ -419,6 +420,8 @@ def build_detector(
         ``torch.compile`` the model (``True``: inductor; or a backend name).
     model
         An already built model (tests, benchmarks); ``checkpoint`` is then ignored.
+    samplerate_range_hz
+        Sample rates a file may declare (``RANAWATCH_MIN/MAX_SAMPLERATE_HZ``).
 
     Raises
     ------
