@@ -1,185 +1,44 @@
-"""Detection over whole recordings: windows, scores, decisions, events and Times Heard.
+"""Detection over whole recordings: the loaded model, its card, and scoring files.
 
 A recording is read in blocks, resampled once to 16 kHz (streamed, see
-:mod:`core.model.resampler`), cut into windows of ``window_s`` (10 s) every ``hop_s`` seconds, and
-each window goes through the original AST front end and the model, in batches under
-``torch.inference_mode()`` that take windows from several files at once
+:mod:`core.model.resampler`), cut into windows of ``window_s`` (10 s) every ``hop_s``
+seconds, and each window goes through the original AST front end and the model, in batches
+under ``torch.inference_mode()`` that take windows from several files at once
 (:mod:`core.model.pipeline`, :meth:`Detector.score_files`). Window ``k`` covers
 ``[k * hop_s, min(k * hop_s + window_s, duration)]``; windows stop at the first one that
-reaches the end of the file. The last,
-partial window is scored like the original's last 10-second segment file (its fbank
-zero-padded to ``input_tdim`` frames); a tail shorter than one 25 ms fbank frame, which the
-original could not score either, is dropped.
-
-Per window the logits and sigmoid scores of every label are kept and a decision is made
-(``argmax`` or per-label thresholds, see :class:`~core.model.card.DecisionConfig`). Positive
-windows that touch or overlap merge into events per label; the recording is ``Positive``
-when any window is, and Times Heard lists the event times (``"0-20, 40-60"``, ``"N/A"``).
+reaches the end of the file. The last, partial window is scored like the original's last
+10-second segment file (its fbank zero-padded to ``input_tdim`` frames); a tail shorter
+than one 25 ms fbank frame, which the original could not score either, is dropped.
+Decisions, events and Times Heard: :mod:`core.model.events`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from core.errors import AudioError, CheckpointError, ConfigError
 from core.metadata.plausibility import MAX_SAMPLERATE_HZ, MIN_SAMPLERATE_HZ
+from core.model.architecture import describe_config, infer_config
 from core.model.ast import ASTModel, build_model
-from core.model.card import ModelCard
-from core.model.checkpoint import read_checkpoint, verify_sha256
-from core.model.frontend import StageTimes, measure_stage
+from core.model.card import ASTConfig, ModelCard
+from core.model.checkpoint import Checkpoint, read_checkpoint, verify_sha256
+from core.model.events import (
+    RecordingResult,
+    WindowScore,
+    decide,
+    format_times_heard,
+    merge_events,
+)
+from core.model.frontend import StageTimes, frame_samples, measure_stage
 from core.model.pipeline import FileWork, load_windows, score_windows
 from core.model.pipeline import prefetch as prefetch_items
-from core.report.cells import format_times_heard as format_spans
 
 logger = logging.getLogger(__name__)
-
-_EPS_S = 1e-6
-
-
-@dataclass(frozen=True)
-class WindowScore:
-    """One scored window. ``logits``/``scores`` follow the model card's label order.
-
-    ``detected`` holds the positive labels the decision found, with their scores (more than
-    one only with per-label thresholds); ``label`` is the best of them, else the negative
-    label (``argmax``: the label with the highest score).
-    """
-
-    start_s: float
-    end_s: float
-    logits: list[float]
-    scores: list[float]
-    label: str
-    positive: bool
-    detected: tuple[tuple[str, float], ...] = ()
-
-
-@dataclass(frozen=True)
-class Event:
-    """Consecutive or overlapping positive windows of one label."""
-
-    start_s: float
-    end_s: float
-    label: str
-    max_score: float
-    mean_score: float
-    n_windows: int
-
-
-@dataclass(frozen=True)
-class RecordingResult:
-    """Everything the detector says about one recording."""
-
-    path: Path
-    duration_s: float
-    windows: list[WindowScore]
-    events: list[Event]
-    prediction: str  # "Positive" / "Negative"
-    times_heard: str
-    model_name: str
-    model_version: str
-    checkpoint_sha256: str | None = None
-
-    def times_heard_for(self, label: str) -> str:
-        """Times Heard of one label only (e.g. ``"Rana catesbeiana"``)."""
-        return format_times_heard([e for e in self.events if e.label == label])
-
-
-def format_times_heard(events: Iterable[Event]) -> str:
-    """Times Heard in the original format: ``"0-20, 40-60"`` (seconds), ``"N/A"`` when none.
-
-    Spans are sorted by time and overlapping or touching spans (of any label) are joined;
-    whole seconds print as integers, others with up to two decimals (``"20-24.97"``).
-    The same formatting as the report's cells (:func:`core.report.cells.format_times_heard`).
-    """
-    return format_spans((event.start_s, event.end_s) for event in events)
-
-
-def _detections(window: WindowScore, labels: Sequence[str] | None) -> dict[str, float]:
-    if window.detected:
-        return dict(window.detected)
-    if not window.positive:
-        return {}
-    # a window rebuilt without ``detected`` (e.g. from a database row)
-    if labels is not None and window.label in labels:
-        return {window.label: window.scores[list(labels).index(window.label)]}
-    return {window.label: max(window.scores)}
-
-
-def merge_events(
-    windows: Iterable[WindowScore], labels: Sequence[str] | None = None
-) -> list[Event]:
-    """Merge positive windows that touch or overlap into events, one series per label.
-
-    Parameters
-    ----------
-    windows
-        Scored windows, in any order.
-    labels
-        The model card's labels, to find a label's score in windows that carry no
-        ``detected`` (otherwise unused).
-
-    Returns
-    -------
-    list[Event]
-        Sorted by start time, then label.
-    """
-    per_label: dict[str, list[tuple[float, float, float]]] = {}
-    for window in sorted(windows, key=lambda w: w.start_s):
-        for label, score in _detections(window, labels).items():
-            per_label.setdefault(label, []).append((window.start_s, window.end_s, score))
-    events: list[Event] = []
-    for label, spans in per_label.items():
-        run: list[tuple[float, float, float]] = []
-        for span in spans + [(float("inf"), float("inf"), 0.0)]:
-            if run and span[0] > max(s[1] for s in run) + _EPS_S:
-                scores = [s[2] for s in run]
-                events.append(
-                    Event(
-                        start_s=run[0][0],
-                        end_s=max(s[1] for s in run),
-                        label=label,
-                        max_score=max(scores),
-                        mean_score=sum(scores) / len(scores),
-                        n_windows=len(run),
-                    )
-                )
-                run = []
-            run.append(span)
-    return sorted(events, key=lambda e: (e.start_s, e.label))
-
-
-def decide(
-    scores: Sequence[float], card: ModelCard
-) -> tuple[str, bool, tuple[tuple[str, float], ...]]:
-    """Apply the card's decision rule to one window's sigmoid scores.
-
-    Returns
-    -------
-    tuple
-        ``(label, positive, detected)``: see :class:`WindowScore`.
-    """
-    by_label = dict(zip(card.labels, scores, strict=True))
-    if card.decision.rule == "argmax":
-        best = card.labels[int(np.argmax(scores))]
-        positive = best in card.positive_labels
-        return best, positive, ((best, by_label[best]),) if positive else ()
-    hits = sorted(
-        (
-            (label, by_label[label])
-            for label in card.positive_labels
-            if by_label[label] >= card.decision.threshold_for(label)
-        ),
-        key=lambda item: -item[1],
-    )
-    return (hits[0][0] if hits else card.negative_label), bool(hits), tuple(hits)
 
 
 class Detector:
@@ -393,6 +252,38 @@ def resolve_device(device: str) -> torch.device:
         raise ConfigError(f"device {device!r} is not a torch device (auto, cpu, cuda)") from exc
 
 
+def inferred_config(ckpt: Checkpoint, card: ModelCard) -> ASTConfig:
+    """The architecture of a checkpoint, for a card without a ``model`` section (logged).
+
+    Strides are the card's (10 x 10 by default: they cannot be read from tensors), mel bins
+    the front end's, ``input_tdim`` the frames of one window when the patch grid allows it.
+
+    Raises
+    ------
+    CheckpointError
+        Not an AST checkpoint, or no patch grid fits those strides and mel bins.
+    """
+    front = card.frontend
+    frames = 1 + (round(front.window_s * front.samplerate_hz) - frame_samples(front)) // int(
+        front.samplerate_hz * front.frame_shift_ms * 0.001
+    )
+    cfg = infer_config(
+        ckpt,
+        fstride=card.model.fstride,
+        tstride=card.model.tstride,
+        input_fdim=front.num_mel_bins,
+        prefer_tdim=frames,
+    )
+    logger.info(
+        "model card %s %s has no model section; from the tensors of %s: %s",
+        card.name,
+        card.version,
+        ckpt.source,
+        describe_config(cfg),
+    )
+    return cfg
+
+
 def build_detector(
     card: ModelCard,
     checkpoint: Path | str | None = None,
@@ -408,7 +299,9 @@ def build_detector(
     Parameters
     ----------
     card
-        The model version: labels, architecture, front end, decision rule.
+        The model version: labels, architecture, front end, decision rule. Without a
+        ``model`` section the architecture is inferred from the checkpoint
+        (:func:`inferred_config`).
     checkpoint
         The ``.pth`` file; must match ``card.checkpoint_sha256`` when the card pins one.
     device
@@ -439,6 +332,8 @@ def build_detector(
             )
         ckpt = read_checkpoint(checkpoint)
         verify_sha256(ckpt, card.checkpoint_sha256, card=f"model card {card.name} {card.version}")
+        if not card.architecture_pinned:
+            card = card.model_copy(update={"model": inferred_config(ckpt, card)})
         model = build_model(card.model, ckpt, labels=card.labels)
         sha = ckpt.sha256
     return Detector(model, card, torch_device, bf16=bf16, compile=compile, checkpoint_sha256=sha)

@@ -13,16 +13,14 @@ import torchaudio
 from core.audio.io import TruncatedAudioWarning
 from core.errors import AudioError, CheckpointError, ConfigError, NotAudioError
 from core.model.card import ModelCard
-from core.model.detector import (
-    Detector,
+from core.model.detector import Detector, build_detector, resolve_device
+from core.model.events import (
     Event,
     RecordingResult,
     WindowScore,
-    build_detector,
     decide,
     format_times_heard,
     merge_events,
-    resolve_device,
 )
 from tests.core.model.test_frontend import reference_fbank
 from tests.factories import write_wav

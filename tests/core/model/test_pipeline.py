@@ -12,7 +12,8 @@ from torch import nn
 
 from core.errors import AudioError, CorruptHeaderError, UnsupportedFormatError
 from core.model.card import ASTConfig
-from core.model.detector import Detector, build_detector, decide
+from core.model.detector import Detector, build_detector
+from core.model.events import decide
 from core.model.frontend import StageTimes
 from core.model.pipeline import prefetch
 from tests.factories import write_wav
