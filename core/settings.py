@@ -93,6 +93,22 @@ class Settings(BaseSettings):
         return self.reports_dir or self.data_dir / "reports"
 
 
+def child_environment(
+    extra: dict[str, str] | None = None, *, drop: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """The environment for a child process: this process's, with ``extra`` set, ``drop`` unset.
+
+    The one other place the environment is touched: a server the CLI starts must see the
+    same settings as the CLI itself.
+    """
+    import os
+
+    env = {**os.environ, **(extra or {})}
+    for name in drop:
+        env.pop(name, None)
+    return env
+
+
 def default_data_dir() -> Path:
     """The per-user data folder (platformdirs), so every command finds the same database."""
     from platformdirs import user_data_path

@@ -99,8 +99,7 @@ def resolve_model_version(
         ``model`` names no registered version, or no model has been run at all.
     """
     if model:
-        name, _, ver = model.rpartition(":") if ":" in model else (model, "", "")
-        found = crud.find_model_versions(session=session, name=name, version=ver or None)
+        found = crud.find_model_ref(session=session, ref=model)
         if not found:
             known = ", ".join(
                 sorted({f"{m.name}:{m.version}" for m in crud.find_model_versions(session=session)})

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 import tempfile
 from datetime import date
@@ -28,9 +27,9 @@ from pathlib import Path
 
 from prefect import flow, task
 from prefect.cache_policies import NONE
-from prefect.states import State
 
 from core.errors import RanaWatchError
+from core.report.cells import file_slug
 from core.report.excel import write_report_workbook, write_results_csv
 from core.report.raven import write_selection_tables
 from core.report.tables import ReportTables, build_report
@@ -38,17 +37,16 @@ from core.settings import get_settings
 from db import reports
 from db.session import get_engine, session_scope
 from flows.runlog import run_log
-from flows.tasks import DB_RETRIES, DB_RETRY_DELAY_S
+from flows.tasks import DB_RETRIES, DB_RETRY_DELAY_S, transient_only
 
 log = logging.getLogger(__name__)
 
 FLOW_NAME = "write-site-reports"
-_UNSAFE = re.compile(r"[^\w.-]+")
 
 
 def site_slug(name: str) -> str:
     """A file-name-safe form of a site name (``Laguna Pond`` -> ``Laguna_Pond``)."""
-    return _UNSAFE.sub("_", name).strip("._") or "site"
+    return file_slug(name, "site")
 
 
 @task(name="list-sites", retries=DB_RETRIES, retry_delay_seconds=DB_RETRY_DELAY_S)
@@ -58,22 +56,11 @@ def list_sites(database_url: str) -> list[str]:
         return reports.list_site_names(session=session)
 
 
-def _retry_unless_ours(task: object, task_run: object, state: State) -> bool:
-    """Retry a database hiccup; an unknown site or model stays wrong however often asked."""
-    try:
-        state.result()
-    except RanaWatchError:
-        return False
-    except Exception:  # anything else (a lost connection, a locked file) may pass
-        return True
-    return False
-
-
 @task(
     name="read-site",
     retries=DB_RETRIES,
     retry_delay_seconds=DB_RETRY_DELAY_S,
-    retry_condition_fn=_retry_unless_ours,
+    retry_condition_fn=transient_only,
     cache_policy=NONE,
 )
 def read_site(

@@ -12,7 +12,6 @@ range of ``input_tdim`` that matches (:func:`tdim_range`).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import pickle
 import re
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from core.audio.files import sha256_of
 from core.errors import CheckpointError
 from core.model.card import SIZES, ASTConfig, patch_grid
 
@@ -59,12 +59,6 @@ class CheckpointShape:
     label_dim: int
     head_classes: int
     num_patches: int
-
-
-def sha256_file(path: str | Path) -> str:
-    """SHA-256 of a file as lowercase hex, read in chunks (a 350 MB checkpoint is fine)."""
-    with Path(path).open("rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def read_checkpoint(path: str | Path) -> Checkpoint:
@@ -113,7 +107,7 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
             "is the file complete (compare its size or SHA-256 with the original)?"
         ) from exc
     tensors, prefixed = _normalise(obj, str(path))
-    digest = sha256_file(path)
+    digest = sha256_of(path)
     logger.debug("read %s: %d tensors, sha256 %s", path, len(tensors), digest)
     return Checkpoint(str(path), tensors, digest, prefixed)
 

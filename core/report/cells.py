@@ -14,6 +14,7 @@ stays a number; a negative temperature written as text (``-2.5C``) is guarded li
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import PurePath, PureWindowsPath
@@ -25,6 +26,18 @@ from core.metadata.offsets import format_utc_offset, parse_utc_offset  # noqa: F
 from core.report.nights import local_start
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+_UNSAFE_IN_NAME = re.compile(r"[^\w.-]+")
+
+
+def file_slug(name: str, fallback: str) -> str:
+    """A file- or folder-name-safe form of a name (``Laguna Pond`` -> ``Laguna_Pond``).
+
+    Runs of anything but letters, digits, ``.``, ``_`` and ``-`` become one ``_``; leading
+    and trailing dots and underscores go; an empty result is ``fallback``.
+    """
+    return _UNSAFE_IN_NAME.sub("_", name).strip("._") or fallback
 
 
 def format_recorder_timestamp(recorded_at: datetime | None, offset_min: int) -> str:

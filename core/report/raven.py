@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.report.cells import guard_formula
+from core.report.cells import file_slug, guard_formula
 from core.report.tables import ReportTables
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,6 @@ ANNOTATION_COLUMNS: tuple[str, ...] = (
 )
 TABLE_SUFFIX = ".Table.1.selections.txt"
 DEFAULT_HIGH_FREQ_HZ = 8000.0
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _BREAKS = re.compile(r"[\t\r\n]+")
 _HEADER = "\t".join(RAVEN_COLUMNS + ANNOTATION_COLUMNS)
 
@@ -122,7 +121,7 @@ def _names(recordings: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
     names = {}
     for stem, device in keys:
         name = stem if counts[stem] == 1 else f"{stem}__{device.split()[-1] if device else 'x'}"
-        names[(stem, device)] = _UNSAFE_NAME.sub("_", name).strip("._") or "recording"
+        names[(stem, device)] = file_slug(name, "recording")
     return names
 
 

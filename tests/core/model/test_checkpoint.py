@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from core.audio.files import sha256_of
 from core.errors import CheckpointError
 from core.model.ast import build_model
 from core.model.card import ASTConfig
@@ -18,7 +19,6 @@ from core.model.checkpoint import (
     infer_config,
     infer_shape,
     read_checkpoint,
-    sha256_file,
     tdim_range,
     verify_sha256,
 )
@@ -40,7 +40,7 @@ def test_read_strips_the_dataparallel_prefix_and_hashes_the_file(tiny_ckpt: Path
     assert ckpt.had_module_prefix
     assert set(ckpt.state_dict) == set(tiny_model().state_dict())
     assert ckpt.sha256 == hashlib.sha256(tiny_ckpt.read_bytes()).hexdigest()
-    assert sha256_file(tiny_ckpt) == ckpt.sha256
+    assert sha256_of(tiny_ckpt) == ckpt.sha256
     assert ckpt.source == str(tiny_ckpt)
 
 
