@@ -19,6 +19,7 @@ from sqlmodel import select
 from cli import common
 from core.metadata.offsets import format_iso_offset, format_utc_iso
 from db import crud
+from db.model_versions import split_model_tag
 from db.models import DuplicateFile, RecordingStatus
 from db.reviews import latest_reviews
 from db.session import get_engine, session_scope
@@ -152,7 +153,8 @@ def detections_command(
 
 
 def _model_version_id(session: Any, model: str) -> int:
-    found = crud.find_model_ref(session=session, ref=model)
+    name, version = split_model_tag(model)
+    found = crud.find_model_versions(session=session, name=name, version=version)
     if not found:
         known = sorted({f"{m.name}:{m.version}" for m in crud.find_model_versions(session=session)})
         raise typer.BadParameter(f"no model {model!r} in the database; known: {known}")

@@ -256,21 +256,6 @@ def get_or_create_model_version(
     ).one()
 
 
-def split_model_ref(ref: str) -> tuple[str, str | None]:
-    """``"NAME:VERSION"`` -> ``(NAME, VERSION)``; ``"NAME"`` -> ``(NAME, None)``.
-
-    Split at the last colon: a name may hold colons, a version never does.
-    """
-    name, sep, version = ref.rpartition(":")
-    return (name, version or None) if sep else (ref, None)
-
-
-def find_model_ref(*, session: Session, ref: str) -> Sequence[ModelVersion]:
-    """Model versions a ``NAME[:VERSION]`` reference names, newest first."""
-    name, version = split_model_ref(ref)
-    return find_model_versions(session=session, name=name, version=version)
-
-
 def find_model_versions(
     *, session: Session, name: str | None = None, version: str | None = None
 ) -> Sequence[ModelVersion]:

@@ -115,16 +115,3 @@ def test_run_log_records_start_and_end(engine: sa.Engine) -> None:
     assert done.status is FlowStatus.COMPLETED
     assert done.counts == {"new": 3, "failed": 1}
     assert done.finished_at is not None and done.finished_at >= done.started_at
-
-
-@pytest.mark.parametrize(
-    ("ref", "expected"),
-    [
-        ("AST_Rana_Draytonii:1.0", ("AST_Rana_Draytonii", "1.0")),
-        ("AST_Rana_Draytonii", ("AST_Rana_Draytonii", None)),
-        ("org:model:2.1", ("org:model", "2.1")),
-        ("model:", ("model", None)),
-    ],
-)
-def test_model_refs_split_at_the_last_colon(ref: str, expected: tuple) -> None:
-    assert crud.split_model_ref(ref) == expected
