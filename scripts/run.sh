@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Set everything up, then run the main job once, in this process (no Prefect server needed):
-#   1. migrate the database (SQLite in data/ by default, or RANAWATCH_DATABASE_URL),
+#   1. migrate the database (SQLite in the per-user data folder by default, or
+#      RANAWATCH_DATABASE_URL),
 #   2. ingest every new recording under the folders (recursive),
 #   3. score them with the AST checkpoint in RANAWATCH_CHECKPOINT (skipped, with a note,
 #      when no checkpoint is configured),
-#   4. write the per-site reports (Excel, CSV, Raven tables) into data/reports/.
+#   4. write the per-site reports (Excel, CSV, Raven tables) into <data folder>/reports/.
 #
 # Usage: scripts/run.sh [--site NAME] [FOLDER...]
 #   FOLDER defaults to RANAWATCH_AUDIO_ROOTS, else to the demo recordings in
@@ -54,7 +55,8 @@ if ((${#detect[@]})); then
     echo "run.sh: reports skipped: nothing was scored (no checkpoint)." >&2
 else
     .venv/bin/python -m flows.report || status=$?
-    echo "run.sh: reports in ${RANAWATCH_REPORTS_DIR:-${RANAWATCH_DATA_DIR:-data}/reports}" >&2
+    reports=$(.venv/bin/python -c "from core.settings import get_settings; print(get_settings().resolved_reports_dir)")
+    echo "run.sh: reports in $reports" >&2
 fi
 .venv/bin/ranawatch list recordings "${site[@]}" || status=$?
 exit "$status"
