@@ -21,6 +21,7 @@ from core.metadata.offsets import format_iso_offset
 from core.settings import get_settings
 from db import crud
 from db.migrate import require_current_schema
+from db.model_versions import split_model_tag
 from db.models import DuplicateFile, Review
 from db.session import get_engine, session_scope
 
@@ -168,8 +169,8 @@ def _database(database_url: str | None) -> str:
 
 
 def _model_version_id(session: Any, model: str) -> int:
-    name, _, version = model.partition(":")
-    found = crud.find_model_versions(session=session, name=name, version=version or None)
+    name, version = split_model_tag(model)
+    found = crud.find_model_versions(session=session, name=name, version=version)
     if not found:
         known = sorted({f"{m.name}:{m.version}" for m in crud.find_model_versions(session=session)})
         raise typer.BadParameter(f"no model {model!r} in the database; known: {known}")
