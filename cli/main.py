@@ -22,6 +22,7 @@ app = typer.Typer(
 _COMMAND_MODULES: tuple[str, ...] = (
     "cli.inspect",
     "cli.score",
+    "cli.checkpoint",
     "cli.report",
     "cli.survey",
     "cli.db",

@@ -215,7 +215,7 @@ def write_workbook(path: str | Path, sheets: Sequence[Sheet]) -> Path:
 
 
 def report_sheets(tables: ReportTables) -> list[Sheet]:
-    """The site report's four sheets with their fills and frozen columns."""
+    """The site report's sheets with their fills and frozen columns."""
     results_fill = [POSITIVE_FILL if p == POSITIVE else None for p in tables.results["Prediction"]]
     detections_fill = [
         POSITIVE_FILL if str(v).lower() == "confirmed" else None
@@ -235,7 +235,7 @@ def report_sheets(tables: ReportTables) -> list[Sheet]:
 
 
 def write_report_workbook(path: str | Path, tables: ReportTables) -> Path:
-    """Write a site report (Results, Detections, Nights, About) to ``path``."""
+    """Write a site report (Results, Detections, Nights, Survey, About) to ``path``."""
     return write_workbook(path, report_sheets(tables))
 
 
