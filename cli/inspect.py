@@ -21,6 +21,7 @@ from typing import Any
 
 import typer
 
+from core.audio.files import find_audio_files, special_file_reason
 from core.audio.io import read_info
 from core.errors import AudioError, RanaWatchError
 from core.metadata.recording import read_metadata
@@ -105,6 +106,8 @@ def inspect_file(path: Path) -> dict[str, Any]:
         errors.append(f"{path}: no .wav files in this folder")
     elif not path.exists():
         errors.append(f"{path}: no such file (check the path)")
+    elif special_file_reason(path):
+        errors.append(special_file_reason(path) or "")
     else:
         _add_audio(record, path, errors)
         _add_metadata(record, path, errors)
@@ -151,7 +154,8 @@ def _expand(paths: list[Path]) -> Iterator[Path]:
 
 
 def _wav_files(folder: Path) -> Iterator[Path]:
-    return (p for p in folder.rglob("*") if p.suffix.lower() == ".wav" and p.is_file())
+    # The discovery ingest uses: same files, same macOS ._ forks and special files left out.
+    return iter(find_audio_files([folder]).files)
 
 
 def _as_block(record: dict[str, Any]) -> str:

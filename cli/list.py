@@ -16,11 +16,9 @@ from typing import Any
 import typer
 from sqlmodel import select
 
-from core.errors import RanaWatchError
+from cli import common
 from core.metadata.offsets import format_iso_offset
-from core.settings import get_settings
 from db import crud
-from db.migrate import require_current_schema
 from db.models import DuplicateFile, Review
 from db.session import get_engine, session_scope
 
@@ -94,7 +92,7 @@ def recordings_command(
     database_url: str | None = _URL,
 ) -> None:
     """Every stored recording: where it is, what its header said, and its status."""
-    url = _database(database_url)
+    url = common.database_url(database_url)
     with session_scope(get_engine(url)) as session:
         rows = crud.list_recordings(session=session, status=status, site=site)
         copies: dict[int, list[str]] = {}
@@ -129,7 +127,7 @@ def detections_command(
     database_url: str | None = _URL,
 ) -> None:
     """Every stored detection (event): file, time in the file and of day, label, scores."""
-    url = _database(database_url)
+    url = common.database_url(database_url)
     with session_scope(get_engine(url)) as session:
         version_id = _model_version_id(session, model) if model else None
         rows = crud.list_detections(session=session, site=site, model_version_id=version_id)
@@ -155,16 +153,6 @@ def detections_command(
             for det, rec, version, site_name in rows
         ]
     _emit(records, DETECTION_KEYS, as_json)
-
-
-def _database(database_url: str | None) -> str:
-    url = database_url or get_settings().resolved_database_url
-    try:
-        require_current_schema(url)
-    except RanaWatchError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    return url
 
 
 def _model_version_id(session: Any, model: str) -> int:

@@ -24,6 +24,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "cli.score",
     "cli.checkpoint",
     "cli.report",
+    "cli.survey",
     "cli.db",
     "cli.ingest",
     "cli.list",

@@ -20,8 +20,16 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from core.errors import ConfigError
+from core.report.ranges import NightsMode
 from core.report.tables import DETECTION_COLUMNS, RECORDING_COLUMNS, ReportMeta
 from db import crud
+from db.model_versions import (
+    decision_of,
+    model_band_hz,
+    model_tag,
+    resolve_model_version,
+    split_model_tag,
+)
 from db.models import (
     Deployment,
     Detection,
@@ -35,10 +43,29 @@ from db.models import (
 )
 from db.reviews import latest_reviews
 
+__all__ = [
+    "SiteReportData",
+    "decision_of",
+    "detections_frame",
+    "list_site_names",
+    "list_sites",
+    "load_site_report",
+    "model_band_hz",
+    "model_tag",
+    "recordings_frame",
+    "require_site",
+    "resolve_model_version",
+    "split_model_tag",
+    "window_summary_frame",
+]
+
 logger = logging.getLogger(__name__)
 
 # Any recorder's offset from UTC lies within this; the SQL window is widened by it.
 _MAX_OFFSET = timedelta(hours=14)
+# Why a recording's time cannot be right (a clock never set), where the schema has it: such
+# recordings are listed but placed in no night.
+_CLOCK_ISSUE = getattr(Recording, "clock_issue", sa.null().label("clock_issue"))
 
 
 @dataclass(frozen=True)
@@ -66,6 +93,11 @@ def list_site_names(*, session: Session) -> list[str]:
     return sorted(session.exec(select(Site.name)).all())
 
 
+def list_sites(*, session: Session) -> list[tuple[int, str]]:
+    """``(id, name)`` of every site, by id (the order sites were registered in)."""
+    return [(int(i), n) for i, n in session.exec(select(Site.id, Site.name).order_by(Site.id))]
+
+
 def require_site(*, session: Session, name: str) -> Site:
     """The site called ``name``.
 
@@ -79,53 +111,6 @@ def require_site(*, session: Session, name: str) -> Site:
         known = ", ".join(list_site_names(session=session)) or "none yet (run ingest first)"
         raise ConfigError(f"no site named {name!r} in the database; known sites: {known}")
     return site
-
-
-def resolve_model_version(
-    *, session: Session, model: str | None = None, site_id: int | None = None
-) -> ModelVersion:
-    """The model version a report is for.
-
-    Parameters
-    ----------
-    model
-        ``NAME:VERSION`` or ``NAME``; several checkpoints under one name and version: the
-        newest registered. ``None``: the newest model version with finished runs on the
-        site's recordings, else the newest registered.
-
-    Raises
-    ------
-    ConfigError
-        ``model`` names no registered version, or no model has been run at all.
-    """
-    if model:
-        name, _, ver = model.rpartition(":") if ":" in model else (model, "", "")
-        found = crud.find_model_versions(session=session, name=name, version=ver or None)
-        if not found:
-            known = ", ".join(
-                sorted({f"{m.name}:{m.version}" for m in crud.find_model_versions(session=session)})
-            )
-            raise ConfigError(
-                f"no model version {model!r} in the database; known: {known or 'none'}"
-            )
-        return found[0]
-    if site_id is not None:
-        ran = session.exec(
-            select(ModelVersion)
-            .join(DetectionRun, DetectionRun.model_version_id == ModelVersion.id)
-            .join(Recording, Recording.id == DetectionRun.recording_id)
-            .where(Recording.site_id == site_id, DetectionRun.status == RecordingStatus.DONE)
-            .order_by(ModelVersion.id.desc())  # type: ignore[union-attr]
-        ).first()
-        if ran is not None:
-            return ran
-    newest = crud.find_model_versions(session=session)
-    if not newest:
-        raise ConfigError(
-            "no model version in the database: score the recordings first "
-            "(`ranawatch ingest FOLDER --checkpoint PATH`)"
-        )
-    return newest[0]
 
 
 def utc_window(date_from: date | None, date_to: date | None) -> tuple[datetime | None, ...]:
@@ -183,6 +168,7 @@ def recordings_frame(
             Recording.error,
             DetectionRun.status,
             DetectionRun.error,
+            _CLOCK_ISSUE,
         )
         .outerjoin(Device, Device.id == Recording.device_id)
         .outerjoin(
@@ -197,9 +183,8 @@ def recordings_frame(
     if start is not None or end is not None:
         query = _in_range(query, start, end)
     rows = []
-    for rid, path, serial, recorder, at, offset, temp, dur, rstat, rerr, stat, err in session.exec(
-        query
-    ).all():
+    for row in session.exec(query).all():
+        rid, path, serial, recorder, at, offset, temp, dur, rstat, rerr, stat, err, clock = row
         status = stat or rstat
         rows.append(
             {
@@ -213,9 +198,10 @@ def recordings_frame(
                 "status": str(status.value if hasattr(status, "value") else status or ""),
                 "analysed": stat == RecordingStatus.DONE,
                 "error": err if stat is not None else rerr,
+                "clock_issue": clock or None,
             }
         )
-    return pd.DataFrame(rows, columns=[*RECORDING_COLUMNS, "error"])
+    return pd.DataFrame(rows, columns=[*RECORDING_COLUMNS, "error", "clock_issue"])
 
 
 def detections_frame(
@@ -294,41 +280,6 @@ def window_summary_frame(
     return pd.DataFrame(rows, columns=["recording_id", "label", "max_score", "positive_windows"])
 
 
-def decision_of(model_version: ModelVersion) -> tuple[list[str], dict[str, float], str]:
-    """Target labels, thresholds and the decision rule in words, from a model version.
-
-    Reads the model card stored in ``model_versions.settings`` (``positive_labels``,
-    ``negative_label``, ``decision``); without one, every label but ``Negative`` is a target
-    and the rule is the original argmax.
-    """
-    settings: dict[str, Any] = dict(model_version.settings or {})
-    labels = list(model_version.labels)
-    negative = settings.get("negative_label", "Negative")
-    targets = list(settings.get("positive_labels") or [x for x in labels if x != negative])
-    decision = dict(settings.get("decision") or {})
-    if decision.get("rule") == "threshold":
-        default = float(decision.get("default_threshold", 0.5))
-        given = dict(decision.get("thresholds") or {})
-        thresholds = {label: float(given.get(label, default)) for label in targets}
-        rule = (
-            "threshold: a window is positive for a target label whose score reaches its threshold"
-        )
-    else:
-        thresholds = {}
-        rule = "argmax (the original rule): a window is positive when a target label scores highest"
-    rule += (
-        "; consecutive positive windows of one label form an event; a recording is Positive "
-        "when it has at least one event"
-    )
-    return targets, thresholds, rule
-
-
-def model_band_hz(model_version: ModelVersion) -> tuple[float, float]:
-    """The frequency band the model listens to: 0 Hz to half its input sample rate."""
-    frontend = dict((model_version.settings or {}).get("frontend") or {})
-    return 0.0, float(frontend.get("samplerate_hz", 16_000)) / 2
-
-
 def site_devices(
     *, session: Session, site_id: int, start: datetime | None, end: datetime | None
 ) -> list[str]:
@@ -362,6 +313,8 @@ def load_site_report(
     date_to: date | None = None,
     model: str | None = None,
     generated_at: datetime | None = None,
+    nights: NightsMode = "range",
+    season: str | None = None,
 ) -> SiteReportData:
     """Everything the report of one site needs, read in one session.
 
@@ -375,6 +328,9 @@ def load_site_report(
         ``NAME:VERSION`` (or ``NAME``); ``None``: see :func:`resolve_model_version`.
     generated_at
         Stamp for the About sheet (default: now, UTC).
+    nights, season
+        The Nights sheet's control (every night of the range, or recorded nights only) and
+        the season the range came from, for the About sheet (see :class:`ReportMeta`).
 
     Raises
     ------
@@ -405,6 +361,8 @@ def load_site_report(
         target_labels=tuple(targets),
         generated_at=generated_at or datetime.now(UTC),
         ranawatch_version=ranawatch_version(),
+        nights=nights,
+        season=season,
     )
     data = SiteReportData(
         recordings=recordings_frame(model_version_id=mv.id, **window),

@@ -150,7 +150,9 @@ def write_workbook(path: str | Path, sheets: Sequence[Sheet]) -> Path:
         path, engine="openpyxl", date_format="YYYY-MM-DD", datetime_format="YYYY-MM-DD HH:MM:SS"
     ) as writer:
         for sheet in sheets:
-            guard_frame(sheet.frame).to_excel(writer, sheet_name=sheet.name, index=False)
+            guard_frame(sheet.frame, keep_newlines=True).to_excel(
+                writer, sheet_name=sheet.name, index=False
+            )
             _style_sheet(writer.sheets[sheet.name], sheet)
     logger.info("wrote workbook %s (%s)", path, ", ".join(s.name for s in sheets))
     return path
@@ -171,6 +173,7 @@ def report_sheets(tables: ReportTables) -> list[Sheet]:
         Sheet("Results", tables.results, results_fill, freeze_columns=2),
         Sheet("Detections", tables.detections, detections_fill, freeze_columns=1),
         Sheet("Nights", tables.nights, nights_fill, freeze_columns=1),
+        *([Sheet("Survey", tables.survey, freeze_columns=1)] if tables.survey is not None else []),
         Sheet("About", tables.about, number_formats={"Value": "General"}),
     ]
 

@@ -43,7 +43,7 @@ def _shown_length(cell) -> int:
 
 
 def test_sheets_and_headers(workbook, tables) -> None:
-    assert workbook.sheetnames == ["Results", "Detections", "Nights", "About"]
+    assert workbook.sheetnames == ["Results", "Detections", "Nights", "Survey", "About"]
     header = [c.value for c in workbook["Results"][1]]
     assert tuple(header[:8]) == RESULTS_COLUMNS
     assert header == list(tables.results.columns)
