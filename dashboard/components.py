@@ -59,4 +59,4 @@ def simple_table(table_id: str, frame: pd.DataFrame, *, page_size: int = 15) -> 
 
 def plural(n: int, noun: str) -> str:
     """``1 night``, ``2 nights``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

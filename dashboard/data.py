@@ -120,3 +120,26 @@ def build_scope(
         sites=chosen, date_from=first, date_to=last, model_version_id=model_id, target_labels=labels
     )
     return scope, tag
+
+
+@contextmanager
+def writing() -> Iterator[Session]:
+    """One write transaction on the app's database (a review); commits when the block ends.
+
+    Raises
+    ------
+    Unavailable
+        The database is missing, unmigrated or down, or the write failed.
+    """
+    from db.session import session_scope
+
+    url = app_url()
+    problem = database_problem(url)
+    if problem:
+        raise Unavailable(problem)
+    try:
+        with session_scope(get_engine(url)) as session:
+            yield session
+    except DATABASE_ERRORS as exc:
+        logger.warning("dashboard write failed: %s", exc)
+        raise Unavailable(f"The review could not be stored ({type(exc).__name__}).") from exc

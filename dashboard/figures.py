@@ -28,9 +28,12 @@ NIGHT_AXIS_TITLE = "Night (evening date, local time)"
 NIGHT_HOURS: tuple[int, ...] = tuple(range(12, 24)) + tuple(range(12))
 _LAYOUT = {
     "template": "plotly_white",
-    "margin": {"l": 60, "r": 20, "t": 60, "b": 50},
-    "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+    "margin": {"l": 60, "r": 20, "t": 90, "b": 50},
+    "title": {"y": 0.97, "yanchor": "top", "x": 0.01},
+    "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
 }
+# Figures with subplot titles keep their legend at the side, clear of the titles.
+_SIDE_LEGEND = {"orientation": "v", "x": 1.01, "y": 1, "xanchor": "left", "yanchor": "top"}
 
 
 def colour_of(index: int) -> str:
@@ -41,7 +44,8 @@ def colour_of(index: int) -> str:
 def empty_figure(message: str, title: str = "") -> go.Figure:
     """A figure with no axes and ``message`` in the middle (nothing to show, and why)."""
     fig = go.Figure()
-    fig.update_layout(title=title, **_LAYOUT)
+    fig.update_layout(**_LAYOUT)
+    fig.update_layout(title_text=title)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     fig.add_annotation(
@@ -99,10 +103,9 @@ def calls_per_night(nightly: pd.DataFrame) -> go.Figure:
             marker_color=colour_of(i), opacity=0.45,
             hovertemplate=f"%{{x|%d %b %Y}}: %{{y:.0f}} min recorded<extra>{site}</extra>",
         )  # fmt: skip
-    fig.update_layout(title="Calls per night", barmode="stack", hovermode="closest", **_LAYOUT)
+    fig.update_layout(barmode="stack", hovermode="closest", **_LAYOUT)
     fig.update_layout(
-        margin={"l": 60, "r": 20, "t": 110, "b": 50},
-        legend={"orientation": "h", "y": 1.12, "yanchor": "bottom", "x": 0},
+        title_text="Calls per night", legend=_SIDE_LEGEND, margin={"l": 60, "r": 20, "t": 70, "b": 50}
     )
     fig.update_yaxes(title_text="% with calls", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text="Minutes", rangemode="tozero", row=2, col=1)
@@ -166,7 +169,8 @@ def night_heatmap(hourly: pd.DataFrame) -> go.Figure:
             hovertemplate="%{x|%d %b %Y} %{y}: %{z:.0f}% of recorded minutes<extra></extra>",
         )
     )
-    fig.update_layout(title=title, **_LAYOUT)
+    fig.update_layout(**_LAYOUT)
+    fig.update_layout(title_text=title)
     fig.update_xaxes(title_text=NIGHT_AXIS_TITLE, type="date")
     fig.update_yaxes(title_text="Hour starting", autorange="reversed", type="category")
     return fig
@@ -206,7 +210,8 @@ def temperature_bins(bins: pd.DataFrame, fit: LogisticFit | None) -> go.Figure:
             x=fit.t50_c, line_dash="dash", line_color="#D55E00",
             annotation_text=f"half of max at {fit.t50_c:.1f} °C", annotation_position="top left",
         )  # fmt: skip
-    fig.update_layout(title=title, hovermode="closest", **_LAYOUT)
+    fig.update_layout(hovermode="closest", **_LAYOUT)
+    fig.update_layout(title_text=title)
     fig.update_xaxes(title_text="AudioMoth temperature (°C, in the case: air, not water)")
     fig.update_yaxes(title_text="% of recordings with calls", range=[0, 110])
     return fig
@@ -243,7 +248,8 @@ def temperature_nights(nights: pd.DataFrame) -> go.Figure:
             "%{customdata[2]} recordings with calls<extra></extra>",
         )
     )  # fmt: skip
-    fig.update_layout(title=title, **_LAYOUT)
+    fig.update_layout(**_LAYOUT)
+    fig.update_layout(title_text=title)
     fig.update_xaxes(title_text="Mean recorder temperature that night (°C)")
     fig.update_yaxes(title_text="% of recordings with calls", rangemode="tozero")
     return fig
@@ -292,7 +298,8 @@ def site_map(points: pd.DataFrame, *, tile_url: str | None = None, attribution: 
                             "sourceattribution": attribution}],
             },
         )  # fmt: skip
-        fig.update_layout(title=title, **_LAYOUT)
+        fig.update_layout(**_LAYOUT)
+        fig.update_layout(title_text=title)
         return fig
     fig = go.Figure(
         go.Scatter(
@@ -301,7 +308,8 @@ def site_map(points: pd.DataFrame, *, tile_url: str | None = None, attribution: 
         )
     )  # fmt: skip
     lat = float(points["latitude"].mean())
-    fig.update_layout(title=title, **_LAYOUT)
+    fig.update_layout(**_LAYOUT)
+    fig.update_layout(title_text=title)
     pad = max(points["longitude"].max() - points["longitude"].min(), 0.01) * 0.15
     fig.update_xaxes(title_text="Longitude (°)", range=[points["longitude"].min() - pad,
                                                        points["longitude"].max() + pad])  # fmt: skip
@@ -361,17 +369,19 @@ def device_health(nights: pd.DataFrame, expected_min: float | None) -> go.Figure
         line={"color": "#009E73"}, connectgaps=False,
     )  # fmt: skip
     fig.add_scatter(
-        row=3, col=1, x=list(x) + list(x[::-1]),
-        y=list(full["temperature_max"]) + list(full["temperature_min"][::-1]),
-        fill="toself", fillcolor="rgba(230,159,0,0.2)", line={"width": 0}, name="min-max",
-        hoverinfo="skip",
+        row=3, col=1, x=x, y=full["temperature_max"], mode="lines", line={"width": 0},
+        showlegend=False, hoverinfo="skip",
+    )  # fmt: skip
+    fig.add_scatter(
+        row=3, col=1, x=x, y=full["temperature_min"], mode="lines", line={"width": 0},
+        fill="tonexty", fillcolor="rgba(230,159,0,0.25)", name="min-max", hoverinfo="skip",
     )  # fmt: skip
     fig.add_scatter(
         row=3, col=1, x=x, y=full["temperature_c"], mode="lines+markers", name="Mean °C",
         line={"color": "#E69F00"},
     )  # fmt: skip
     fig.update_layout(height=620, **_LAYOUT)
-    fig.update_layout(margin={"l": 60, "r": 20, "t": 80, "b": 50})
+    fig.update_layout(legend=_SIDE_LEGEND, margin={"l": 60, "r": 20, "t": 50, "b": 50})
     fig.update_yaxes(title_text="min", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text="V", row=2, col=1)
     fig.update_yaxes(title_text="°C", row=3, col=1)
