@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from dashboard import auth, data, figures, media
-from dashboard.components import TABLE_STYLE, frame_records, scope_inputs
+from dashboard.components import TABLE_STYLE, frame_records, plural, scope_inputs
 from db.dashboard_events import UNREVIEWED, EventFilter, detections_page, event_labels
 from db.dashboard import device_table
 from db.models import Verdict
@@ -184,7 +184,7 @@ def load_page(
     if not model:
         return [], 1, "No model has run yet: there are no detections to review.", []
     pages = max(1, -(-total // size))
-    text = f"{total:,} events of model {model} match; page {(page or 0) + 1} of {pages}."
+    text = f"{plural(total, 'event')} of model {model}; page {(page or 0) + 1} of {pages}."
     return frame_records(table_rows(frame.rename(columns={"file": "path"}))), pages, text, []
 
 
@@ -226,16 +226,16 @@ def _chosen(selected: list[int] | None, rows: list[dict] | None) -> dict | None:
 def _history(detection_id: int) -> object:
     try:
         with data.reading() as session:
-            reviews = review_history(session=session, detection_id=detection_id)
+            reviews = [
+                f"{r.verdict.value} by {r.reviewer}, {r.reviewed_at:%Y-%m-%d %H:%M} UTC"
+                + (f": {r.note}" if r.note else "")
+                for r in review_history(session=session, detection_id=detection_id)
+            ]
     except data.Unavailable:
         return None
     if not reviews:
         return html.P("Not reviewed yet.", style={"color": "#555"})
-    items = [
-        html.Li(f"{r.verdict.value} by {r.reviewer}, {r.reviewed_at:%Y-%m-%d %H:%M} UTC"
-                + (f": {r.note}" if r.note else ""))
-        for r in reviews
-    ]  # fmt: skip
+    items = [html.Li(text) for text in reviews]
     return html.Div([html.Strong("History (newest first)"), html.Ul(items, id="det-history-list")])
 
 

@@ -63,7 +63,11 @@ def download(
     _xlsx: int | None, _csv: int | None, site: str | None, start: str | None, end: str | None
 ) -> tuple[object, str]:
     """Build the report of ``site`` for the chosen nights and send it."""
-    kind = "csv" if dash.ctx.triggered_id == CSV else "xlsx"
+    return build_download("csv" if dash.ctx.triggered_id == CSV else "xlsx", site, start, end)
+
+
+def build_download(kind: str, site: str | None, start: str | None, end: str | None) -> tuple[object, str]:
+    """The workbook (``kind="xlsx"``) or Results CSV of ``site``, as ``dcc.Download`` data."""
     if not site:
         return dash.no_update, "Choose a site."
     first, last = data.parse_day(start), data.parse_day(end)

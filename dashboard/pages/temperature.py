@@ -57,7 +57,7 @@ def describe_fit(fit: stats.LogisticFit | None, recordings: int) -> str:
     if recordings == 0:
         return "No analysed recordings with a temperature in this range."
     if fit is None:
-        return f"{plural(recordings, 'recording')}: too few temperatures or calls to fit a curve."
+        return f"{plural(recordings, 'analysed recording')}: too few temperatures or calls to fit a curve."
     trend = "rises" if fit.slope > 0 else "falls"
     return (
         f"{plural(recordings, 'analysed recording')}: calling {trend} with temperature, "
