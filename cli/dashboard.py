@@ -47,10 +47,14 @@ def dashboard_command(
 def hash_password_command(
     name: str = typer.Argument(..., help="The reviewer's name, as reviews will record it."),
     password: str = typer.Option(
-        ..., "--password", prompt=True, hide_input=True, confirmation_prompt=True,
+        ...,
+        "--password",
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
         help="The password (asked for when not given).",
     ),
-) -> None:  # fmt: skip
+) -> None:
     """Print a reviewer account for RANAWATCH_DASHBOARD_REVIEWERS (NAME=HASH)."""
     from dashboard.auth import hash_password
 

@@ -97,7 +97,9 @@ def reading() -> Iterator[Session]:
             session.rollback()
     except DATABASE_ERRORS as exc:
         logger.warning("dashboard query failed: %s", exc)
-        raise Unavailable(f"The database could not be read ({type(exc).__name__}); /health says more.") from exc
+        raise Unavailable(
+            f"The database could not be read ({type(exc).__name__}); /health says more."
+        ) from exc
 
 
 def parse_day(text: str | None) -> date | None:

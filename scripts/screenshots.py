@@ -1,6 +1,6 @@
 """Take a PNG screenshot of every dashboard page into docs/screenshots/ (for the README).
 
-    PYTHONPATH=. .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--database-url URL]
+    PYTHONPATH=. .venv/bin/python scripts/screenshots.py [--out DIR] [--database-url URL]
 
 Without ``--database-url`` a synthetic season (bench/season.py) is written into a temporary
 SQLite file. The dashboard is served on a free local port and opened in headless Chromium
@@ -32,10 +32,15 @@ PAGES = (
     ("reports", "/reports"),
 )
 CHROME_OPTIONS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1400,1000",
     "--hide-scrollbars",
-)  # fmt: skip
+)
 
 
 def chrome(width: int = 1400, height: int = 1000) -> webdriver.Chrome:

@@ -8,7 +8,6 @@ row, ``p``/``k`` previous. A verdict moves on to the next row, so a page reviews
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from pathlib import PurePath
 
 import dash
@@ -18,8 +17,8 @@ from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from dashboard import auth, data, figures, media
 from dashboard.components import TABLE_STYLE, frame_records, plural, scope_inputs
-from db.dashboard_events import UNREVIEWED, EventFilter, detections_page, event_labels
 from db.dashboard import device_table
+from db.dashboard_events import UNREVIEWED, EventFilter, detections_page, event_labels
 from db.models import Verdict
 from db.reviews import add_review, review_history
 
@@ -30,22 +29,42 @@ dash.register_page(
 )
 
 TABLE, COUNT, DEVICE, LABEL, SCORE, REVIEW = (
-    "det-table", "det-count", "det-device", "det-label", "det-score", "det-review",
-)  # fmt: skip
+    "det-table",
+    "det-count",
+    "det-device",
+    "det-label",
+    "det-score",
+    "det-review",
+)
 SPECTROGRAM, AUDIO, CAPTION, MAX_HZ, CONTEXT = (
-    "det-spectrogram", "det-audio", "det-caption", "det-max-hz", "det-context",
-)  # fmt: skip
+    "det-spectrogram",
+    "det-audio",
+    "det-caption",
+    "det-max-hz",
+    "det-context",
+)
 CONFIRM, REJECT, UNSURE, NOTE, SAID, HISTORY = (
-    "det-confirm", "det-reject", "det-unsure", "det-note", "det-said", "det-history",
-)  # fmt: skip
+    "det-confirm",
+    "det-reject",
+    "det-unsure",
+    "det-note",
+    "det-said",
+    "det-history",
+)
 NEXT, PREVIOUS = "det-next", "det-previous"
 PAGE_SIZE = 20
 VERDICT_OF = {CONFIRM: Verdict.CONFIRMED, REJECT: Verdict.REJECTED, UNSURE: Verdict.UNSURE}
 COLUMNS = [
-    ("when", "Start (local)"), ("site", "Site"), ("device", "Device"), ("file", "File"),
-    ("label", "Label"), ("span", "Event (s)"), ("score", "Score"), ("verdict", "Review"),
+    ("when", "Start (local)"),
+    ("site", "Site"),
+    ("device", "Device"),
+    ("file", "File"),
+    ("label", "Label"),
+    ("span", "Event (s)"),
+    ("score", "Score"),
+    ("verdict", "Review"),
     ("reviewer", "By"),
-]  # fmt: skip
+]
 REVIEW_OPTIONS = [
     {"label": "Any review state", "value": ""},
     {"label": "Not reviewed", "value": UNREVIEWED},
@@ -63,23 +82,50 @@ def layout(**_query: str) -> html.Div:
                 [
                     dcc.Dropdown(id=DEVICE, placeholder="Any device", style={"minWidth": "16rem"}),
                     dcc.Dropdown(id=LABEL, placeholder="Any label", style={"minWidth": "12rem"}),
-                    dcc.Dropdown(id=REVIEW, options=REVIEW_OPTIONS, value="", clearable=False,
-                                 style={"minWidth": "12rem"}),
-                    html.Div([html.Span("Score"), dcc.RangeSlider(
-                        id=SCORE, min=0, max=1, step=0.05, value=[0, 1],
-                        marks={0: "0", 0.5: "0.5", 1: "1"}, tooltip={"placement": "bottom"})],
-                        style={"minWidth": "16rem"}),
+                    dcc.Dropdown(
+                        id=REVIEW,
+                        options=REVIEW_OPTIONS,
+                        value="",
+                        clearable=False,
+                        style={"minWidth": "12rem"},
+                    ),
+                    html.Div(
+                        [
+                            html.Span("Score"),
+                            dcc.RangeSlider(
+                                id=SCORE,
+                                min=0,
+                                max=1,
+                                step=0.05,
+                                value=[0, 1],
+                                marks={0: "0", 0.5: "0.5", 1: "1"},
+                                tooltip={"placement": "bottom"},
+                            ),
+                        ],
+                        style={"minWidth": "16rem"},
+                    ),
                 ],
                 style=_ROW,
             ),
             html.P(id=COUNT, style={"color": "#555"}),
             dash_table.DataTable(
-                id=TABLE, columns=[{"name": name, "id": key} for key, name in COLUMNS],
-                page_action="custom", page_current=0, page_size=PAGE_SIZE,
-                row_selectable="single", selected_rows=[], **TABLE_STYLE,
+                id=TABLE,
+                columns=[{"name": name, "id": key} for key, name in COLUMNS],
+                page_action="custom",
+                page_current=0,
+                page_size=PAGE_SIZE,
+                row_selectable="single",
+                selected_rows=[],
+                **TABLE_STYLE,
                 style_data_conditional=[
-                    {"if": {"filter_query": '{verdict} = "confirmed"'}, "backgroundColor": "#e8f5ee"},
-                    {"if": {"filter_query": '{verdict} = "rejected"'}, "backgroundColor": "#fbeaea"},
+                    {
+                        "if": {"filter_query": '{verdict} = "confirmed"'},
+                        "backgroundColor": "#e8f5ee",
+                    },
+                    {
+                        "if": {"filter_query": '{verdict} = "rejected"'},
+                        "backgroundColor": "#fbeaea",
+                    },
                 ],
             ),
             html.Div(
@@ -87,31 +133,80 @@ def layout(**_query: str) -> html.Div:
                     html.Div(
                         [
                             html.P(id=CAPTION, children="Choose a row to hear and see the event."),
-                            dcc.Graph(id=SPECTROGRAM, figure=figures.empty_figure("No event chosen")),
+                            dcc.Graph(
+                                id=SPECTROGRAM, figure=figures.empty_figure("No event chosen")
+                            ),
                             html.Div(
-                                [html.Label(["Up to ", dcc.Input(
-                                    id=MAX_HZ, type="number", value=3000, min=200, max=24000,
-                                    step=100, debounce=True, style={"width": "6rem"}), " Hz"]),
-                                 html.Label(["Context ", dcc.Input(
-                                     id=CONTEXT, type="number", value=media.CONTEXT_S, min=0,
-                                     max=30, step=1, debounce=True, style={"width": "4rem"}), " s"])],
+                                [
+                                    html.Label(
+                                        [
+                                            "Up to ",
+                                            dcc.Input(
+                                                id=MAX_HZ,
+                                                type="number",
+                                                value=3000,
+                                                min=200,
+                                                max=24000,
+                                                step=100,
+                                                debounce=True,
+                                                style={"width": "6rem"},
+                                            ),
+                                            " Hz",
+                                        ]
+                                    ),
+                                    html.Label(
+                                        [
+                                            "Context ",
+                                            dcc.Input(
+                                                id=CONTEXT,
+                                                type="number",
+                                                value=media.CONTEXT_S,
+                                                min=0,
+                                                max=30,
+                                                step=1,
+                                                debounce=True,
+                                                style={"width": "4rem"},
+                                            ),
+                                            " s",
+                                        ]
+                                    ),
+                                ],
                                 style=_ROW,
                             ),
-                            html.Audio(id=AUDIO, controls=True, style={"width": "100%", "marginTop": "0.5rem"}),
+                            html.Audio(
+                                id=AUDIO,
+                                controls=True,
+                                style={"width": "100%", "marginTop": "0.5rem"},
+                            ),
                         ],
                         style={"flex": "3 1 560px", "minWidth": 0},
                     ),
                     html.Div(
                         [
                             html.Div(
-                                [html.Button("Confirm (c)", id=CONFIRM, style={"background": "#e8f5ee"}),
-                                 html.Button("Reject (r)", id=REJECT, style={"background": "#fbeaea"}),
-                                 html.Button("Unsure (u)", id=UNSURE)], style=_ROW,
+                                [
+                                    html.Button(
+                                        "Confirm (c)", id=CONFIRM, style={"background": "#e8f5ee"}
+                                    ),
+                                    html.Button(
+                                        "Reject (r)", id=REJECT, style={"background": "#fbeaea"}
+                                    ),
+                                    html.Button("Unsure (u)", id=UNSURE),
+                                ],
+                                style=_ROW,
                             ),
-                            dcc.Textarea(id=NOTE, placeholder="Note (optional)",
-                                         style={"width": "100%", "height": "4rem", "marginTop": "0.5rem"}),
-                            html.Div([html.Button("Previous (p)", id=PREVIOUS),
-                                      html.Button("Next (n)", id=NEXT)], style=_ROW),
+                            dcc.Textarea(
+                                id=NOTE,
+                                placeholder="Note (optional)",
+                                style={"width": "100%", "height": "4rem", "marginTop": "0.5rem"},
+                            ),
+                            html.Div(
+                                [
+                                    html.Button("Previous (p)", id=PREVIOUS),
+                                    html.Button("Next (n)", id=NEXT),
+                                ],
+                                style=_ROW,
+                            ),
                             html.P(id=SAID, role="status"),
                             html.Div(id=HISTORY),
                         ],
@@ -121,7 +216,7 @@ def layout(**_query: str) -> html.Div:
                 style={"display": "flex", "gap": "1.5rem", "flexWrap": "wrap", "marginTop": "1rem"},
             ),
         ]
-    )  # fmt: skip
+    )
 
 
 def table_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -133,18 +228,22 @@ def table_rows(frame: pd.DataFrame) -> pd.DataFrame:
         {
             "id": frame["id"].astype(int),
             "when": start.dt.strftime("%Y-%m-%d %H:%M:%S"),
-            "site": frame["site"], "device": frame["device"],
+            "site": frame["site"],
+            "device": frame["device"],
             "file": [PurePath(p).name for p in frame["path" if "path" in frame else "file"]],
             "label": frame["label"],
             "span": [f"{a:g}-{b:g}" for a, b in zip(frame["start_s"], frame["end_s"], strict=True)],
             "score": frame["max_score"].astype(float).round(3),
-            "verdict": frame["verdict"].fillna(""), "reviewer": frame["reviewer"].fillna(""),
+            "verdict": frame["verdict"].fillna(""),
+            "reviewer": frame["reviewer"].fillna(""),
         }
-    )  # fmt: skip
+    )
 
 
 @callback(Output(DEVICE, "options"), Output(LABEL, "options"), *scope_inputs())
-def filter_options(sites: list[str] | None, start: str | None, end: str | None) -> tuple[list, list]:
+def filter_options(
+    sites: list[str] | None, start: str | None, end: str | None
+) -> tuple[list, list]:
     """Devices and labels to filter by."""
     try:
         with data.reading() as session:
@@ -158,20 +257,38 @@ def filter_options(sites: list[str] | None, start: str | None, end: str | None) 
 
 
 @callback(
-    Output(TABLE, "data"), Output(TABLE, "page_count"), Output(COUNT, "children"),
+    Output(TABLE, "data"),
+    Output(TABLE, "page_count"),
+    Output(COUNT, "children"),
     Output(TABLE, "selected_rows"),
-    *scope_inputs(), Input(DEVICE, "value"), Input(LABEL, "value"), Input(SCORE, "value"),
-    Input(REVIEW, "value"), Input(TABLE, "page_current"), Input(TABLE, "page_size"),
-)  # fmt: skip
+    *scope_inputs(),
+    Input(DEVICE, "value"),
+    Input(LABEL, "value"),
+    Input(SCORE, "value"),
+    Input(REVIEW, "value"),
+    Input(TABLE, "page_current"),
+    Input(TABLE, "page_size"),
+)
 def load_page(
-    sites: list[str] | None, start: str | None, end: str | None, device: str | None,
-    label: str | None, score: list[float] | None, review: str | None, page: int | None,
+    sites: list[str] | None,
+    start: str | None,
+    end: str | None,
+    device: str | None,
+    label: str | None,
+    score: list[float] | None,
+    review: str | None,
+    page: int | None,
     page_size: int | None,
-) -> tuple[list[dict], int, str, list[int]]:  # fmt: skip
+) -> tuple[list[dict], int, str, list[int]]:
     """One page of events (paged in SQL) and how many match."""
     score = score or [0.0, 1.0]
-    filters = EventFilter(device=device, label=label, score_min=float(score[0]),
-                          score_max=float(score[1]), review=review or None)  # fmt: skip
+    filters = EventFilter(
+        device=device,
+        label=label,
+        score_min=float(score[0]),
+        score_max=float(score[1]),
+        review=review or None,
+    )
     size = page_size or PAGE_SIZE
     try:
         with data.reading() as session:
@@ -189,18 +306,27 @@ def load_page(
 
 
 @callback(
-    Output(SPECTROGRAM, "figure"), Output(AUDIO, "src"), Output(CAPTION, "children"),
+    Output(SPECTROGRAM, "figure"),
+    Output(AUDIO, "src"),
+    Output(CAPTION, "children"),
     Output(HISTORY, "children"),
-    Input(TABLE, "selected_rows"), State(TABLE, "data"), Input(MAX_HZ, "value"),
+    Input(TABLE, "selected_rows"),
+    State(TABLE, "data"),
+    Input(MAX_HZ, "value"),
     Input(CONTEXT, "value"),
-)  # fmt: skip
+)
 def show_event(
     selected: list[int] | None, rows: list[dict] | None, max_hz: float | None, context: float | None
 ) -> tuple[go.Figure, str | None, str, object]:
     """The chosen event's spectrogram (0 to ``max_hz``), its audio and its review history."""
     row = _chosen(selected, rows)
     if row is None:
-        return figures.empty_figure("No event chosen"), None, "Choose a row to hear and see the event.", None
+        return (
+            figures.empty_figure("No event chosen"),
+            None,
+            "Choose a row to hear and see the event.",
+            None,
+        )
     detection_id = int(row["id"])
     context = media.CONTEXT_S if context is None else float(context)
     caption = f"{row['label']} at {row['when']} ({row['site']}, {row['file']}, {row['span']} s)"
@@ -209,9 +335,12 @@ def show_event(
         clip = media.load_clip(detection_id, context)
         power, times, freqs = media.power_spectrogram(clip)
         fig = figures.spectrogram(
-            power, times, freqs, event_s=(clip.event.start_s, clip.event.end_s),
+            power,
+            times,
+            freqs,
+            event_s=(clip.event.start_s, clip.event.end_s),
             max_hz=float(max_hz or 3000),
-        )  # fmt: skip
+        )
     except media.MediaRefused as exc:
         fig, src = figures.empty_figure(f"No audio: {exc}"), None
     return fig, src, caption, _history(detection_id)
@@ -240,16 +369,26 @@ def _history(detection_id: int) -> object:
 
 
 @callback(
-    Output(SAID, "children"), Output(TABLE, "data", allow_duplicate=True),
-    Output(TABLE, "selected_rows", allow_duplicate=True), Output(NOTE, "value"),
-    Input(CONFIRM, "n_clicks"), Input(REJECT, "n_clicks"), Input(UNSURE, "n_clicks"),
-    State(NOTE, "value"), State(TABLE, "selected_rows"), State(TABLE, "data"),
+    Output(SAID, "children"),
+    Output(TABLE, "data", allow_duplicate=True),
+    Output(TABLE, "selected_rows", allow_duplicate=True),
+    Output(NOTE, "value"),
+    Input(CONFIRM, "n_clicks"),
+    Input(REJECT, "n_clicks"),
+    Input(UNSURE, "n_clicks"),
+    State(NOTE, "value"),
+    State(TABLE, "selected_rows"),
+    State(TABLE, "data"),
     prevent_initial_call=True,
-)  # fmt: skip
+)
 def submit_review(
-    _confirm: int | None, _reject: int | None, _unsure: int | None, note: str | None,
-    selected: list[int] | None, rows: list[dict] | None,
-) -> tuple[str, object, object, object]:  # fmt: skip
+    _confirm: int | None,
+    _reject: int | None,
+    _unsure: int | None,
+    note: str | None,
+    selected: list[int] | None,
+    rows: list[dict] | None,
+) -> tuple[str, object, object, object]:
     """Store the verdict of the button pressed for the chosen event, then move to the next."""
     verdict = VERDICT_OF.get(str(dash.ctx.triggered_id))
     return review(verdict, note, selected, rows)
@@ -268,8 +407,13 @@ def review(
         return "Sign in to review (the link at the top right).", keep, keep, keep
     try:
         with data.writing() as session:
-            add_review(session=session, detection_id=int(row["id"]), verdict=verdict,
-                       reviewer=reviewer, note=(note or "").strip() or None)  # fmt: skip
+            add_review(
+                session=session,
+                detection_id=int(row["id"]),
+                verdict=verdict,
+                reviewer=reviewer,
+                note=(note or "").strip() or None,
+            )
     except (data.Unavailable, LookupError, ValueError) as exc:
         return str(exc), keep, keep, keep
     logger.info("%s: detection %s %s", reviewer, row["id"], verdict.value)
@@ -282,10 +426,15 @@ def review(
 
 @callback(
     Output(TABLE, "selected_rows", allow_duplicate=True),
-    Input(NEXT, "n_clicks"), Input(PREVIOUS, "n_clicks"),
-    State(TABLE, "selected_rows"), State(TABLE, "data"), prevent_initial_call=True,
-)  # fmt: skip
-def move(_next: int | None, _previous: int | None, selected: list[int] | None, rows: list[dict] | None) -> list[int]:
+    Input(NEXT, "n_clicks"),
+    Input(PREVIOUS, "n_clicks"),
+    State(TABLE, "selected_rows"),
+    State(TABLE, "data"),
+    prevent_initial_call=True,
+)
+def move(
+    _next: int | None, _previous: int | None, selected: list[int] | None, rows: list[dict] | None
+) -> list[int]:
     """Choose the next (or previous) row of the page."""
     if not rows:
         return []

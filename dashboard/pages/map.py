@@ -41,9 +41,12 @@ def layout(**_query: str) -> html.Div:
 
 
 def map_points(
-    sites: pd.DataFrame, devices: pd.DataFrame, nightly: pd.DataFrame, calls: pd.DataFrame,
+    sites: pd.DataFrame,
+    devices: pd.DataFrame,
+    nightly: pd.DataFrame,
+    calls: pd.DataFrame,
     now: datetime,
-) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Points for :func:`dashboard.figures.site_map`, and the sites and devices lacking
     coordinates (``name``, ``kind``, ``note``)."""
     per_site = nightly.groupby("site")[["minutes_recorded", "minutes_with_calls", "events"]].sum()
@@ -55,29 +58,61 @@ def map_points(
         totals = per_site.loc[site.site]
         at = last.get(site.site)
         point = {
-            "name": site.site, "kind": "site", "latitude": site.latitude,
-            "longitude": site.longitude, "hours_recorded": totals["minutes_recorded"] / 60,
-            "minutes_with_calls": totals["minutes_with_calls"], "events": int(totals["events"]),
-            "days_since_call": (now - at).total_seconds() / 86400 if at is not None and pd.notna(at) else float("nan"),
+            "name": site.site,
+            "kind": "site",
+            "latitude": site.latitude,
+            "longitude": site.longitude,
+            "hours_recorded": totals["minutes_recorded"] / 60,
+            "minutes_with_calls": totals["minutes_with_calls"],
+            "events": int(totals["events"]),
+            "days_since_call": (now - at).total_seconds() / 86400
+            if at is not None and pd.notna(at)
+            else float("nan"),
             "last_call": f"{at:%Y-%m-%d %H:%M} UTC" if at is not None and pd.notna(at) else "none",
-        }  # fmt: skip
+        }
         if pd.isna(site.latitude) or pd.isna(site.longitude):
-            missing.append({"name": site.site, "kind": "site", "note": "no coordinates in the sites file"})
+            missing.append(
+                {"name": site.site, "kind": "site", "note": "no coordinates in the sites file"}
+            )
         else:
             rows.append(point)
     for device in devices.itertuples():
         if pd.isna(device.latitude) or pd.isna(device.longitude):
-            missing.append({"name": device.device, "kind": f"device at {device.site or '?'}",
-                            "note": "its recordings carry no position"})  # fmt: skip
+            missing.append(
+                {
+                    "name": device.device,
+                    "kind": f"device at {device.site or '?'}",
+                    "note": "its recordings carry no position",
+                }
+            )
             continue
-        rows.append({
-            "name": device.device, "kind": "device", "latitude": float(device.latitude),
-            "longitude": float(device.longitude), "hours_recorded": 0.0, "minutes_with_calls": 0.0,
-            "events": 0, "days_since_call": float("nan"), "last_call": f"site {device.site}",
-        })  # fmt: skip
-    columns = ["name", "kind", "latitude", "longitude", "hours_recorded", "minutes_with_calls",
-               "events", "days_since_call", "last_call"]  # fmt: skip
-    return pd.DataFrame(rows, columns=columns), pd.DataFrame(missing, columns=["name", "kind", "note"])
+        rows.append(
+            {
+                "name": device.device,
+                "kind": "device",
+                "latitude": float(device.latitude),
+                "longitude": float(device.longitude),
+                "hours_recorded": 0.0,
+                "minutes_with_calls": 0.0,
+                "events": 0,
+                "days_since_call": float("nan"),
+                "last_call": f"site {device.site}",
+            }
+        )
+    columns = [
+        "name",
+        "kind",
+        "latitude",
+        "longitude",
+        "hours_recorded",
+        "minutes_with_calls",
+        "events",
+        "days_since_call",
+        "last_call",
+    ]
+    return pd.DataFrame(rows, columns=columns), pd.DataFrame(
+        missing, columns=["name", "kind", "note"]
+    )
 
 
 def newest_in_scope(session, scope) -> datetime:
@@ -98,21 +133,29 @@ def update(sites: list[str] | None, start: str | None, end: str | None) -> tuple
             if scope.sites:
                 site_rows = site_rows[site_rows["site"].isin(scope.sites)]
             points, missing = map_points(
-                site_rows, device_table(session=session, scope=scope),
+                site_rows,
+                device_table(session=session, scope=scope),
                 nightly_activity(session=session, scope=scope),
-                last_calls(session=session, scope=scope), newest_in_scope(session, scope),
-            )  # fmt: skip
+                last_calls(session=session, scope=scope),
+                newest_in_scope(session, scope),
+            )
     except data.Unavailable as exc:
         return figures.empty_figure(str(exc)), None
     fig = figures.site_map(
-        points, tile_url=current_app.config.get(TILE_URL_KEY),
+        points,
+        tile_url=current_app.config.get(TILE_URL_KEY),
         attribution=current_app.config.get(TILE_ATTRIBUTION_KEY, ""),
-    )  # fmt: skip
+    )
     side = [html.H4("Not on the map")]
     if missing.empty:
         side.append(html.P("Every site and device in range has coordinates."))
     else:
         side.append(simple_table("map-missing-table", missing, page_size=20))
-    side.append(html.P("Marker size: minutes with calls; colour: days since the last call "
-                       "before the newest recording in range (grey: none).", style={"color": "#555", "fontSize": "0.85rem"}))
+    side.append(
+        html.P(
+            "Marker size: minutes with calls; colour: days since the last call "
+            "before the newest recording in range (grey: none).",
+            style={"color": "#555", "fontSize": "0.85rem"},
+        )
+    )
     return fig, side

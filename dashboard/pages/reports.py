@@ -19,8 +19,12 @@ from db.reports import load_site_report
 dash.register_page(__name__, path="/reports", name="Reports", title="RanaWatch - Reports", order=5)
 
 SITE, XLSX, CSV, DOWNLOAD, MESSAGE = (
-    "reports-site", "reports-xlsx", "reports-csv", "reports-download", "reports-message",
-)  # fmt: skip
+    "reports-site",
+    "reports-xlsx",
+    "reports-csv",
+    "reports-download",
+    "reports-message",
+)
 _BUTTON = {"padding": "0.5rem 1rem", "marginRight": "0.6rem"}
 
 
@@ -34,17 +38,24 @@ def layout(**_query: str) -> html.Div:
     return html.Div(
         [
             html.H2("Reports"),
-            html.P("The per-site workbook is the one `ranawatch report` writes (Results, "
-                   "Detections, Nights and About sheets), for the nights chosen above; the "
-                   "CSV holds its Results rows. Reviews count as soon as they are made."),
-            dcc.Dropdown(id=SITE, options=sites, value=sites[0] if sites else None,
-                         clearable=False, style={"maxWidth": "24rem", "marginBottom": "0.8rem"}),
+            html.P(
+                "The per-site workbook is the one `ranawatch report` writes (Results, "
+                "Detections, Nights and About sheets), for the nights chosen above; the "
+                "CSV holds its Results rows. Reviews count as soon as they are made."
+            ),
+            dcc.Dropdown(
+                id=SITE,
+                options=sites,
+                value=sites[0] if sites else None,
+                clearable=False,
+                style={"maxWidth": "24rem", "marginBottom": "0.8rem"},
+            ),
             html.Button("Download workbook (.xlsx)", id=XLSX, style=_BUTTON),
             html.Button("Download CSV", id=CSV, style=_BUTTON),
             html.P(id=MESSAGE, style={"marginTop": "0.8rem"}),
             dcc.Download(id=DOWNLOAD),
         ]
-    )  # fmt: skip
+    )
 
 
 @callback(Output(SITE, "value"), Input(SITES, "value"), State(SITE, "value"))
@@ -54,11 +65,15 @@ def follow_scope(sites: list[str] | None, current: str | None) -> str | None:
 
 
 @callback(
-    Output(DOWNLOAD, "data"), Output(MESSAGE, "children"),
-    Input(XLSX, "n_clicks"), Input(CSV, "n_clicks"),
-    State(SITE, "value"), State(DATES, "start_date"), State(DATES, "end_date"),
+    Output(DOWNLOAD, "data"),
+    Output(MESSAGE, "children"),
+    Input(XLSX, "n_clicks"),
+    Input(CSV, "n_clicks"),
+    State(SITE, "value"),
+    State(DATES, "start_date"),
+    State(DATES, "end_date"),
     prevent_initial_call=True,
-)  # fmt: skip
+)
 def download(
     _xlsx: int | None, _csv: int | None, site: str | None, start: str | None, end: str | None
 ) -> tuple[object, str]:
@@ -66,7 +81,9 @@ def download(
     return build_download("csv" if dash.ctx.triggered_id == CSV else "xlsx", site, start, end)
 
 
-def build_download(kind: str, site: str | None, start: str | None, end: str | None) -> tuple[object, str]:
+def build_download(
+    kind: str, site: str | None, start: str | None, end: str | None
+) -> tuple[object, str]:
     """The workbook (``kind="xlsx"``) or Results CSV of ``site``, as ``dcc.Download`` data."""
     if not site:
         return dash.no_update, "Choose a site."
@@ -74,7 +91,9 @@ def build_download(kind: str, site: str | None, start: str | None, end: str | No
     try:
         with data.reading() as session:
             report = load_site_report(session=session, site=site, date_from=first, date_to=last)
-        tables = build_report(report.recordings, report.detections, report.window_summary, report.meta)
+        tables = build_report(
+            report.recordings, report.detections, report.window_summary, report.meta
+        )
         span = f"_{first or 'start'}_{last or 'end'}" if first or last else ""
         name = f"{site.replace(' ', '_')}{span}.{kind}"
         with tempfile.TemporaryDirectory() as tmp:

@@ -34,8 +34,12 @@ def layout(**_query: str) -> html.Div:
     )
 
 
-@callback(Output(BINS, "figure"), Output(NIGHTS, "figure"), Output(SUMMARY, "children"), *scope_inputs())
-def update(sites: list[str] | None, start: str | None, end: str | None) -> tuple[go.Figure, go.Figure, str]:
+@callback(
+    Output(BINS, "figure"), Output(NIGHTS, "figure"), Output(SUMMARY, "children"), *scope_inputs()
+)
+def update(
+    sites: list[str] | None, start: str | None, end: str | None
+) -> tuple[go.Figure, go.Figure, str]:
     """Bins with the fitted curve, nights coloured by date, and the fit in words."""
     try:
         with data.reading() as session:
@@ -47,9 +51,11 @@ def update(sites: list[str] | None, start: str | None, end: str | None) -> tuple
     bins = stats.bin_by_temperature(recordings)
     fit = stats.fit_logistic(bins)
     summary = describe_fit(fit, len(recordings))
-    return figures.temperature_bins(bins, fit), figures.temperature_nights(
-        stats.nights_by_temperature(recordings)
-    ), summary
+    return (
+        figures.temperature_bins(bins, fit),
+        figures.temperature_nights(stats.nights_by_temperature(recordings)),
+        summary,
+    )
 
 
 def describe_fit(fit: stats.LogisticFit | None, recordings: int) -> str:
@@ -57,7 +63,8 @@ def describe_fit(fit: stats.LogisticFit | None, recordings: int) -> str:
     if recordings == 0:
         return "No analysed recordings with a temperature in this range."
     if fit is None:
-        return f"{plural(recordings, 'analysed recording')}: too few temperatures or calls to fit a curve."
+        counted = plural(recordings, "analysed recording")
+        return f"{counted}: too few temperatures or calls to fit a curve."
     trend = "rises" if fit.slope > 0 else "falls"
     return (
         f"{plural(recordings, 'analysed recording')}: calling {trend} with temperature, "

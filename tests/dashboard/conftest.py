@@ -49,8 +49,12 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, int
 
 
 def make_app(url: str, root: Path, reviewer_hash: str, **settings) -> dash.Dash:
-    values = {"database_url": url, "audio_roots": [root], "dashboard_secret_key": "test-key",
-              "dashboard_reviewers": {REVIEWER: reviewer_hash}} | settings  # fmt: skip
+    values = {
+        "database_url": url,
+        "audio_roots": [root],
+        "dashboard_secret_key": "test-key",
+        "dashboard_reviewers": {REVIEWER: reviewer_hash},
+    } | settings
     return create_app(url, settings=Settings(**values))
 
 
@@ -73,7 +77,14 @@ def pytest_setup_options():
 
     options = Options()
     options.binary_location = "/usr/bin/chromium"
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1400,1000"):  # fmt: skip
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1000",
+    ):
         options.add_argument(flag)
     return options

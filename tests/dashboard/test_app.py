@@ -18,12 +18,18 @@ from core.settings import Settings
 from dashboard.app import SITES, create_app, shell
 from db.reviews import review_history
 from db.session import get_engine
-from tests.db.report_seed import OTHER_SITE, SITE
 from tests.dashboard.conftest import PASSWORD, REVIEWER, make_app
+from tests.db.report_seed import OTHER_SITE, SITE
 
 UNREACHABLE = "postgresql+psycopg://ranawatch:secret@127.0.0.1:1/ranawatch"
-PAGES = {"/": "Overview", "/temperature": "Temperature", "/map": "Map",
-         "/detections": "Detections", "/devices": "Devices", "/reports": "Reports"}  # fmt: skip
+PAGES = {
+    "/": "Overview",
+    "/temperature": "Temperature",
+    "/map": "Map",
+    "/detections": "Detections",
+    "/devices": "Devices",
+    "/reports": "Reports",
+}
 
 
 def page(name: str):
@@ -43,7 +49,9 @@ def test_every_page_registers_itself_and_is_in_the_navigation(app: dash.Dash) ->
 def test_shell_lists_sites_and_the_recorded_nights(ctx) -> None:
     layout = shell()
     assert layout[SITES].options == [SITE, OTHER_SITE]
-    assert "Nights recorded: 2024-03-01 to 2024-03-04" in json.dumps(layout.to_plotly_json(), default=str)
+    assert "Nights recorded: 2024-03-01 to 2024-03-04" in json.dumps(
+        layout.to_plotly_json(), default=str
+    )
 
 
 def test_health_is_ok_on_a_migrated_database(app: dash.Dash) -> None:
@@ -67,7 +75,9 @@ def test_a_missing_database_is_explained_and_never_created(tmp_path: Path) -> No
     with app.server.test_request_context("/"):
         banner = shell()["scope-status"]
         totals, nights, _hours, message = page("overview").update([], None, None)
-    assert f"There is no database at {path}" in banner.children and banner.style["display"] == "block"
+    assert (
+        f"There is no database at {path}" in banner.children and banner.style["display"] == "block"
+    )
     assert "ranawatch db upgrade" in message and totals is None
     assert "There is no database" in nights.layout.annotations[0].text
     assert not path.exists() and not path.parent.exists()
@@ -86,7 +96,9 @@ def test_everything_is_served_locally(app: dash.Dash) -> None:
     index = client.get("/").get_data(as_text=True)
     sources = re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"', index)
     assert sources and all(src.startswith("/") for src in sources), sources
-    assert client.get("/_dash-component-suites/plotly/package_data/plotly.min.js").status_code == 200
+    assert (
+        client.get("/_dash-component-suites/plotly/package_data/plotly.min.js").status_code == 200
+    )
     assert client.get("/assets/review-keys.js").status_code == 200
 
 
@@ -103,17 +115,26 @@ def test_overview_callback(ctx) -> None:
 def test_overview_callback_is_wired_to_the_app(app: dash.Dash) -> None:
     client = app.server.test_client()
     client.get("/")
-    outputs = [{"id": i, "property": p} for i, p in (("overview-totals", "children"),
-               ("overview-nights", "figure"), ("overview-hours", "figure"),
-               ("overview-message", "children"))]  # fmt: skip
+    outputs = [
+        {"id": i, "property": p}
+        for i, p in (
+            ("overview-totals", "children"),
+            ("overview-nights", "figure"),
+            ("overview-hours", "figure"),
+            ("overview-message", "children"),
+        )
+    ]
     body = {
         "output": ".." + "...".join(f"{o['id']}.{o['property']}" for o in outputs) + "..",
         "outputs": outputs,
-        "inputs": [{"id": "scope-sites", "property": "value", "value": [OTHER_SITE]},
-                   {"id": "scope-dates", "property": "start_date", "value": None},
-                   {"id": "scope-dates", "property": "end_date", "value": None}],
-        "changedPropIds": ["scope-sites.value"], "state": [],
-    }  # fmt: skip
+        "inputs": [
+            {"id": "scope-sites", "property": "value", "value": [OTHER_SITE]},
+            {"id": "scope-dates", "property": "start_date", "value": None},
+            {"id": "scope-dates", "property": "end_date", "value": None},
+        ],
+        "changedPropIds": ["scope-sites.value"],
+        "state": [],
+    }
     response = client.post("/_dash-update-component", json=body)
     assert response.status_code == 200
     fig = response.get_json()["response"]["overview-nights"]["figure"]
@@ -133,7 +154,11 @@ def test_map_places_sites_with_coordinates_and_lists_the_rest(ctx) -> None:
     (trace,) = fig.data
     assert trace.type == "scatter" and list(trace.customdata[:, 0]) == [SITE]
     missing = side[1].data
-    assert {row["name"] for row in missing} == {OTHER_SITE, "AudioMoth 249BC30461CBB1E6", "24E144085F256A6D"}
+    assert {row["name"] for row in missing} == {
+        OTHER_SITE,
+        "AudioMoth 249BC30461CBB1E6",
+        "24E144085F256A6D",
+    }
 
 
 def test_map_uses_configured_tiles(seeded, reviewer_hash: str) -> None:
@@ -165,7 +190,9 @@ def test_reports_download_the_workbook_and_csv(ctx) -> None:
 
 
 def _login(client, password: str = PASSWORD):
-    return client.post("/login", data={"name": REVIEWER, "password": password, "next": "/detections"})
+    return client.post(
+        "/login", data={"name": REVIEWER, "password": password, "next": "/detections"}
+    )
 
 
 def test_sign_in_with_a_configured_account(app: dash.Dash) -> None:
@@ -175,7 +202,9 @@ def test_sign_in_with_a_configured_account(app: dash.Dash) -> None:
     right = _login(client)
     assert right.status_code == 302 and right.headers["Location"] == "/detections"
     assert "Signed in as ann" in json.dumps(client.get("/_dash-layout").get_json())
-    evil = client.post("/login", data={"name": REVIEWER, "password": PASSWORD, "next": "//evil.example"})
+    evil = client.post(
+        "/login", data={"name": REVIEWER, "password": PASSWORD, "next": "//evil.example"}
+    )
     assert evil.headers["Location"] == "/"
 
 
@@ -193,7 +222,9 @@ def test_review_round_trip_needs_a_reviewer_and_keeps_history(app: dash.Dash, se
     url, ids, _root = seeded
     detections = page("detections")
     with app.server.test_request_context("/"):
-        rows, pages, count, _ = detections.load_page([], None, None, None, None, [0, 1], "unreviewed", 0, 20)
+        rows, pages, count, _ = detections.load_page(
+            [], None, None, None, None, [0, 1], "unreviewed", 0, 20
+        )
         assert count.startswith("1 event of model AST_Rana_Draytonii:2.0") and pages == 1
     with app.server.test_request_context("/"):
         everything, *_ = detections.load_page([SITE], None, None, None, None, [0, 1], "", 0, 20)
@@ -201,7 +232,9 @@ def test_review_round_trip_needs_a_reviewer_and_keeps_history(app: dash.Dash, se
         assert said.startswith("Sign in")
     with app.server.test_request_context("/"):
         flask.session["reviewer"] = REVIEWER
-        said, updated, following, note = detections.review(detections.Verdict.REJECTED, " echo ", [0], everything)
+        said, updated, following, note = detections.review(
+            detections.Verdict.REJECTED, " echo ", [0], everything
+        )
         assert said.startswith("Stored: rejected")
         assert updated[0]["verdict"] == "rejected" and updated[0]["reviewer"] == REVIEWER
         assert following == [0] and note == ""  # one row on this page: stays on it
@@ -215,7 +248,8 @@ def test_review_round_trip_needs_a_reviewer_and_keeps_history(app: dash.Dash, se
     with Session(get_engine(url)) as session:
         history = review_history(session=session, detection_id=int(everything[0]["id"]))
     assert [(r.verdict.value, r.reviewer, r.note) for r in history] == [
-        ("confirmed", REVIEWER, None), ("rejected", REVIEWER, "echo"),
+        ("confirmed", REVIEWER, None),
+        ("rejected", REVIEWER, "echo"),
     ]
 
 
@@ -228,12 +262,23 @@ def test_event_spectrogram_and_audio_come_from_the_audio_root(app: dash.Dash, se
 
         from db.models import Detection
 
-        first = session.exec(select(Detection.id).where(Detection.recording_id == ids["calls"])).first()
-        creek = session.exec(select(Detection.id).where(Detection.recording_id == ids["creek"])).first()
+        first = session.exec(
+            select(Detection.id).where(Detection.recording_id == ids["calls"])
+        ).first()
+        creek = session.exec(
+            select(Detection.id).where(Detection.recording_id == ids["creek"])
+        ).first()
     audio = client.get(f"/media/event/{first}.wav?context=2")
     assert audio.status_code == 200 and audio.mimetype == "audio/wav"
     assert audio.data[:4] == b"RIFF"
-    row = {"id": first, "label": "Rana draytonii", "when": "x", "site": SITE, "file": "f", "span": "10-20"}
+    row = {
+        "id": first,
+        "label": "Rana draytonii",
+        "when": "x",
+        "site": SITE,
+        "file": "f",
+        "span": "10-20",
+    }
     with app.server.test_request_context("/"):
         fig, src, caption, _history = detections.show_event([0], [row], 2000, 2)
     assert src == f"/media/event/{first}.wav?context=2" and "Rana draytonii" in caption
@@ -251,7 +296,9 @@ def test_cli_dashboard_command(monkeypatch: pytest.MonkeyPatch, seeded) -> None:
     seen: dict = {}
 
     def run(self: dash.Dash, host: str, port: int, debug: bool) -> None:
-        seen.update(host=host, port=port, debug=debug, url=self.server.config["RANAWATCH_DATABASE_URL"])
+        seen.update(
+            host=host, port=port, debug=debug, url=self.server.config["RANAWATCH_DATABASE_URL"]
+        )
 
     monkeypatch.setattr(dash.Dash, "run", run)
     runner = CliRunner()
@@ -272,3 +319,25 @@ def test_hash_password_makes_an_account_the_settings_read(monkeypatch: pytest.Mo
     monkeypatch.setenv("RANAWATCH_DASHBOARD_REVIEWERS", f"{line},cy=x")
     accounts = Settings().dashboard_reviewers
     assert set(accounts) == {"bo", "cy"} and check_password_hash(accounts["bo"], "s3cret")
+
+
+def test_compose_serves_the_wsgi_app_under_gunicorn(
+    seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    import yaml
+
+    from core.settings import get_settings
+
+    root = Path(__file__).resolve().parents[2]
+    compose = yaml.safe_load((root / "docker-compose.yml").read_text())
+    command = compose["services"]["dashboard"]["command"]
+    assert command[0] == "gunicorn" and command[-1] == "dashboard.wsgi:server"
+    monkeypatch.setenv("RANAWATCH_DATABASE_URL", seeded[0])
+    get_settings.cache_clear()
+    try:
+        wsgi = importlib.import_module("dashboard.wsgi")
+        assert wsgi.server.test_client().get("/health").status_code == 200
+    finally:
+        get_settings.cache_clear()

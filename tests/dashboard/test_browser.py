@@ -67,5 +67,9 @@ def test_sign_in_and_confirm_a_detection(served) -> None:
 
         newest = session.exec(select(Review).order_by(Review.id.desc())).first()
         history = review_history(session=session, detection_id=newest.detection_id)
-    assert (newest.verdict.value, newest.reviewer, newest.note) == ("confirmed", REVIEWER, "clear grunts")
+    assert (newest.verdict.value, newest.reviewer, newest.note) == (
+        "confirmed",
+        REVIEWER,
+        "clear grunts",
+    )
     assert history[0].id == newest.id

@@ -21,7 +21,9 @@ def nightly(rows: list[tuple[str, date, float, float, int]]) -> pd.DataFrame:
 def test_sparse_season_draws_each_night_one_night_wide() -> None:
     # Two nights two years apart: the bug drew each as a bar months wide.
     fig = figures.calls_per_night(
-        nightly([("Pond", date(2017, 4, 1), 120.0, 30.0, 4), ("Pond", date(2019, 4, 1), 60.0, 0.0, 0)])
+        nightly(
+            [("Pond", date(2017, 4, 1), 120.0, 30.0, 4), ("Pond", date(2019, 4, 1), 60.0, 0.0, 0)]
+        )
     )
     (calls,) = [t for t in fig.data if t.type == "scatter"]
     (effort,) = [t for t in fig.data if t.type == "bar"]
@@ -103,9 +105,13 @@ def test_no_fit_without_calls_or_with_too_few_bins() -> None:
 
 def test_nights_are_coloured_by_date() -> None:
     rec = pd.DataFrame(
-        {"site": ["A"] * 4, "night": [date(2024, 3, 1)] * 2 + [date(2024, 3, 9)] * 2,
-         "temperature_c": [8.0, 10.0, 14.0, 16.0], "has_call": [False, True, True, True]}
-    )  # fmt: skip
+        {
+            "site": ["A"] * 4,
+            "night": [date(2024, 3, 1)] * 2 + [date(2024, 3, 9)] * 2,
+            "temperature_c": [8.0, 10.0, 14.0, 16.0],
+            "has_call": [False, True, True, True],
+        }
+    )
     nights = stats.nights_by_temperature(rec)
     assert list(nights["share"]) == [0.5, 1.0] and list(nights["temperature_c"]) == [9.0, 15.0]
     (points,) = figures.temperature_nights(nights).data
@@ -113,11 +119,18 @@ def test_nights_are_coloured_by_date() -> None:
 
 
 POINTS = pd.DataFrame(
-    {"name": ["Pond", "AudioMoth 1"], "kind": ["site", "device"], "latitude": [37.1, 37.11],
-     "longitude": [-122.3, -122.31], "hours_recorded": [10.0, 0.0],
-     "minutes_with_calls": [30.0, 0.0], "events": [5, 0], "days_since_call": [1.0, float("nan")],
-     "last_call": ["2024-03-01 03:00 UTC", "site Pond"]}
-)  # fmt: skip
+    {
+        "name": ["Pond", "AudioMoth 1"],
+        "kind": ["site", "device"],
+        "latitude": [37.1, 37.11],
+        "longitude": [-122.3, -122.31],
+        "hours_recorded": [10.0, 0.0],
+        "minutes_with_calls": [30.0, 0.0],
+        "events": [5, 0],
+        "days_since_call": [1.0, float("nan")],
+        "last_call": ["2024-03-01 03:00 UTC", "site Pond"],
+    }
+)
 
 
 def test_map_works_offline_without_tiles() -> None:
@@ -138,11 +151,16 @@ def test_map_uses_tiles_when_configured() -> None:
 
 def test_device_health_marks_gaps_against_the_expected_night() -> None:
     nights = pd.DataFrame(
-        {"night": [date(2024, 3, 1), date(2024, 3, 2), date(2024, 3, 4)],
-         "recordings": [24, 10, 24], "minutes_recorded": [240.0, 100.0, 240.0],
-         "battery_v": [4.8, 4.7, 4.6], "temperature_c": [10.0, 11.0, 12.0],
-         "temperature_min": [8.0, 9.0, 10.0], "temperature_max": [12.0, 13.0, 14.0]}
-    )  # fmt: skip
+        {
+            "night": [date(2024, 3, 1), date(2024, 3, 2), date(2024, 3, 4)],
+            "recordings": [24, 10, 24],
+            "minutes_recorded": [240.0, 100.0, 240.0],
+            "battery_v": [4.8, 4.7, 4.6],
+            "temperature_c": [10.0, 11.0, 12.0],
+            "temperature_min": [8.0, 9.0, 10.0],
+            "temperature_max": [12.0, 13.0, 14.0],
+        }
+    )
     fig = figures.device_health(nights, 240.0)
     (gaps,) = [t for t in fig.data if t.name and t.name.startswith("Gap")]
     # 2 March recorded too little; 3 March recorded nothing at all.

@@ -1,4 +1,4 @@
-"""db.dashboard and db.dashboard_events: the dashboard's SQL aggregates, on SQLite and PostgreSQL."""
+"""db.dashboard and db.dashboard_events: the dashboard's SQL, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from db import crud, dashboard, queue
-from db.dashboard_events import UNREVIEWED, EventFilter, detections_page, device_nights, failed_files
+from db.dashboard_events import (
+    UNREVIEWED,
+    EventFilter,
+    detections_page,
+    device_nights,
+    failed_files,
+)
 from db.migrate import upgrade
 from db.session import get_engine, session_scope
 from tests.db.helpers import FakeEvent, FakeResult, FakeWindow, add_recording
@@ -40,7 +46,11 @@ def scope_for(session: Session, **kw) -> dashboard.Scope:
 def test_default_model_is_the_newest_that_ran(seeded) -> None:
     engine, ids = seeded
     with Session(engine) as session:
-        assert dashboard.default_model(session=session) == (ids["v2"], (FROG,), "AST_Rana_Draytonii:2.0")
+        assert dashboard.default_model(session=session) == (
+            ids["v2"],
+            (FROG,),
+            "AST_Rana_Draytonii:2.0",
+        )
 
 
 def test_nights_per_site_are_local_evenings_with_effort_and_call_minutes(seeded) -> None:
@@ -63,12 +73,19 @@ def test_nights_per_site_are_local_evenings_with_effort_and_call_minutes(seeded)
 def test_sites_and_nights_narrow_the_scope(seeded) -> None:
     engine, ids = seeded
     with Session(engine) as session:
-        scope = dashboard.Scope(sites=(SITE,), date_from=date(2024, 3, 3), date_to=date(2024, 3, 3),
-                                model_version_id=ids["v1"], target_labels=(FROG,))  # fmt: skip
+        scope = dashboard.Scope(
+            sites=(SITE,),
+            date_from=date(2024, 3, 3),
+            date_to=date(2024, 3, 3),
+            model_version_id=ids["v1"],
+            target_labels=(FROG,),
+        )
         nights = dashboard.nightly_activity(session=session, scope=scope)
         numbers = dashboard.totals(session=session, scope=scope)
         assert dashboard.season_nights(session=session) == (date(2024, 3, 1), date(2024, 3, 4))
-        assert dashboard.season_nights(session=session, sites=(OTHER_SITE,)) == (date(2024, 3, 1),) * 2
+        assert (
+            dashboard.season_nights(session=session, sites=(OTHER_SITE,)) == (date(2024, 3, 1),) * 2
+        )
     assert list(nights["night"]) == [date(2024, 3, 3)] and list(nights["site"]) == [SITE]
     assert numbers["sites"] == 1 and numbers["events"] == 0
 
@@ -90,16 +107,29 @@ def test_a_four_second_recording_never_has_more_calls_than_audio(engine: sa.Engi
         site = crud.upsert_site(session=session, name="Tiny")
         add_recording(session, "short.WAV", site_id=site.id, utc_offset_min=-480, duration_s=4.0)
         mv = crud.get_or_create_model_version(
-            session=session, name="m", version="1", checkpoint_sha256="c" * 64, labels=labels,
+            session=session,
+            name="m",
+            version="1",
+            checkpoint_sha256="c" * 64,
+            labels=labels,
             settings={"positive_labels": [FROG]},
-        )  # fmt: skip
+        )
         queue.enqueue_runs(session=session, model_version_id=mv.id)
     with session_scope(engine, immediate=True) as session:
-        (claim,) = queue.claim_runs(session=session, model_version_id=mv.id, worker="t", limit=1,
-                                    stale_before=datetime(2000, 1, 1, tzinfo=UTC))  # fmt: skip
-        result = FakeResult(windows=[FakeWindow(0.0, 4.0, FROG, True, [0.9, 0.1], [1, -1])],
-                            events=[FakeEvent(0.0, 10.0, FROG, 0.9, 0.9, 1)])  # fmt: skip
-        queue.save_results(session=session, run_id=claim.run_id, worker="t", result=result, labels=labels)
+        (claim,) = queue.claim_runs(
+            session=session,
+            model_version_id=mv.id,
+            worker="t",
+            limit=1,
+            stale_before=datetime(2000, 1, 1, tzinfo=UTC),
+        )
+        result = FakeResult(
+            windows=[FakeWindow(0.0, 4.0, FROG, True, [0.9, 0.1], [1, -1])],
+            events=[FakeEvent(0.0, 10.0, FROG, 0.9, 0.9, 1)],
+        )
+        queue.save_results(
+            session=session, run_id=claim.run_id, worker="t", result=result, labels=labels
+        )
     with Session(engine) as session:
         night = dashboard.nightly_activity(session=session, scope=scope_for(session)).iloc[0]
     assert night["minutes_recorded"] == pytest.approx(4 / 60)
@@ -153,22 +183,42 @@ def test_detections_are_paged_and_filtered_in_sql(seeded) -> None:
     engine, ids = seeded
     with Session(engine) as session:
         scope = dashboard.Scope(model_version_id=ids["v1"], target_labels=(FROG,))
-        everything, total = detections_page(session=session, scope=scope, filters=EventFilter(),
-                                            offset=0, limit=2)  # fmt: skip
-        rest, _ = detections_page(session=session, scope=scope, filters=EventFilter(), offset=2, limit=2)
-        open_, n_open = detections_page(session=session, scope=scope,
-                                        filters=EventFilter(review=UNREVIEWED), offset=0, limit=10)  # fmt: skip
-        confirmed, _ = detections_page(session=session, scope=scope,
-                                       filters=EventFilter(review="confirmed"), offset=0, limit=10)  # fmt: skip
-        strong, _ = detections_page(session=session, scope=scope,
-                                    filters=EventFilter(score_min=0.8), offset=0, limit=10)  # fmt: skip
-        pond, n_pond = detections_page(session=session, scope=dashboard.Scope(
-            sites=(SITE,), model_version_id=ids["v1"], target_labels=(FROG,)),
-            filters=EventFilter(device="249BC30461CBB1E6"), offset=0, limit=10)  # fmt: skip
+        everything, total = detections_page(
+            session=session, scope=scope, filters=EventFilter(), offset=0, limit=2
+        )
+        rest, _ = detections_page(
+            session=session, scope=scope, filters=EventFilter(), offset=2, limit=2
+        )
+        open_, n_open = detections_page(
+            session=session, scope=scope, filters=EventFilter(review=UNREVIEWED), offset=0, limit=10
+        )
+        confirmed, _ = detections_page(
+            session=session,
+            scope=scope,
+            filters=EventFilter(review="confirmed"),
+            offset=0,
+            limit=10,
+        )
+        strong, _ = detections_page(
+            session=session, scope=scope, filters=EventFilter(score_min=0.8), offset=0, limit=10
+        )
+        pond, n_pond = detections_page(
+            session=session,
+            scope=dashboard.Scope(sites=(SITE,), model_version_id=ids["v1"], target_labels=(FROG,)),
+            filters=EventFilter(device="249BC30461CBB1E6"),
+            offset=0,
+            limit=10,
+        )
     assert (total, len(everything), len(rest)) == (3, 2, 1)
-    assert {*everything["id"], *rest["id"]} == {ids["first_detection"], ids["second_detection"], *open_["id"]}
+    assert {*everything["id"], *rest["id"]} == {
+        ids["first_detection"],
+        ids["second_detection"],
+        *open_["id"],
+    }
     assert n_open == 1 and list(open_["site"]) == [OTHER_SITE]
     # The latest review counts: bo's "unsure" was replaced by ann's "confirmed".
-    assert list(confirmed["id"]) == [ids["first_detection"]] and list(confirmed["reviewer"]) == ["ann"]
+    assert list(confirmed["id"]) == [ids["first_detection"]] and list(confirmed["reviewer"]) == [
+        "ann"
+    ]
     assert sorted(strong["max_score"]) == [0.9, 0.95]
     assert n_pond == 2 and set(pond["site"]) == {SITE}
