@@ -7,11 +7,12 @@
 # demo pass through: scripts/run.sh --no-serve, --nights N, --port P.
 #
 # With folders (or RANAWATCH_AUDIO_ROOTS): the real job, once, in this process:
-#   1. migrate the database (SQLite in data/ by default, or RANAWATCH_DATABASE_URL),
+#   1. migrate the database (SQLite in the per-user data folder by default, or
+#      RANAWATCH_DATABASE_URL),
 #   2. ingest every new recording under the folders (recursive),
 #   3. score them with the AST checkpoint in RANAWATCH_CHECKPOINT; without one, the
 #      recordings are stored and the script says what to do to score them,
-#   4. write the per-site reports (Excel, CSV, Raven tables) into data/reports/.
+#   4. write the per-site reports (Excel, CSV, Raven tables) into <data folder>/reports/.
 #
 # Usage: scripts/run.sh [--no-serve] [--nights N] [--port P]     (the demo)
 #        scripts/run.sh [--site NAME] FOLDER...                    (your recordings)
@@ -95,7 +96,8 @@ run.sh: the recordings are stored, but not scored: no model checkpoint is config
 EOF
 else
     .venv/bin/python -m flows.report || status=$?
-    echo "run.sh: reports in ${RANAWATCH_REPORTS_DIR:-${RANAWATCH_DATA_DIR:-data}/reports}" >&2
+    reports=$(.venv/bin/python -c "from core.settings import get_settings; print(get_settings().resolved_reports_dir)")
+    echo "run.sh: reports in $reports" >&2
 fi
 echo "run.sh: what is stored: .venv/bin/ranawatch list recordings; the dashboard:" \
     ".venv/bin/ranawatch dashboard" >&2

@@ -43,7 +43,7 @@ class BandpassConfig(_Strict):
 class SplitConfig(_Strict):
     """How clips are split: whole groups (recordings, sites or nights), stratified, seeded."""
 
-    train: float = Field(default=0.70, gt=0, lt=1)
+    train: float = Field(default=0.70, gt=0, le=1)
     validation: float = Field(default=0.15, ge=0, lt=1)
     test: float = Field(default=0.15, ge=0, lt=1)
     group_by: Literal["recording", "site", "night"] = "recording"

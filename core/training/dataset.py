@@ -58,6 +58,7 @@ class PreparedDataset:
     datafiles: dict[str, Path]
     summary: dict
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    config: DatasetConfig = field(default_factory=DatasetConfig)
 
 
 def label_mid(label: str) -> str:
@@ -238,7 +239,7 @@ def prepare_dataset(
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     save_config(cfg, out / "dataset.yaml")
     logger.info("data set in %s: %s", out, summary["clips"])
-    return PreparedDataset(out, labels, labels_csv, datafiles, summary, skipped)
+    return PreparedDataset(out, labels, labels_csv, datafiles, summary, skipped, cfg)
 
 
 def write_labels_csv(path: Path, labels: Sequence[str]) -> Path:
