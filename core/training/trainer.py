@@ -29,10 +29,11 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from core.audio.files import sha256_of as sha256_file
 from core.errors import TrainingError
 from core.model.ast import ASTModel
 from core.model.card import ASTConfig, DecisionConfig, ModelCard
-from core.model.checkpoint import read_checkpoint, sha256_file
+from core.model.checkpoint import read_checkpoint
 from core.model.detector import resolve_device
 from core.training.config import TrainConfig, save_config, to_yaml
 from core.training.data import ClipDataset, targets_of
