@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -17,20 +17,14 @@ import typer
 from sqlmodel import select
 
 from cli import common
-from core.metadata.offsets import format_iso_offset
+from core.metadata.offsets import format_iso_offset, format_utc_iso
 from db import crud
 from db.model_versions import split_model_tag
-from db.models import DuplicateFile, Review
+from db.models import DuplicateFile, RecordingStatus
+from db.reviews import latest_reviews
 from db.session import get_engine, session_scope
 
 list_app = typer.Typer(name="list", help="Print stored rows.", no_args_is_help=True)
-
-
-class Status(StrEnum):
-    pending = "pending"
-    processing = "processing"
-    done = "done"
-    failed = "failed"
 
 
 RECORDING_KEYS = (
@@ -88,7 +82,9 @@ def register(app: typer.Typer) -> None:
 @list_app.command("recordings")
 def recordings_command(
     as_json: bool = _JSON,
-    status: Status | None = typer.Option(None, "--status", help="Only rows in this state."),
+    status: RecordingStatus | None = typer.Option(
+        None, "--status", help="Only rows in this state."
+    ),
     site: str | None = _SITE,
     database_url: str | None = _URL,
 ) -> None:
@@ -167,9 +163,8 @@ def _model_version_id(session: Any, model: str) -> int:
 
 
 def _latest_verdicts(session: Any) -> dict[int, str]:
-    rows = session.exec(
-        select(Review.detection_id, Review.verdict).order_by(Review.reviewed_at, Review.id)
-    )
+    latest = latest_reviews()
+    rows = session.exec(select(latest.c.detection_id, latest.c.verdict))
     return {detection_id: str(verdict) for detection_id, verdict in rows}
 
 
@@ -194,7 +189,7 @@ def _table(records: Iterable[dict[str, Any]], keys: Sequence[str]) -> Iterator[s
 
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return format_utc_iso(value)
     if isinstance(value, StrEnum):
         return str(value)
     return value
