@@ -84,7 +84,8 @@ class Settings(BaseSettings):
     )
     dashboard_tile_url: str | None = Field(
         default=None,
-        description="Map tiles for the dashboard's map, e.g. https://tile.example.org/{z}/{x}/{y}.png; "
+        description="Map tiles for the dashboard's map, "
+        "e.g. https://tile.example.org/{z}/{x}/{y}.png; "
         "default: no tiles (an outline map that works offline).",
     )
     dashboard_tile_attribution: str = Field(

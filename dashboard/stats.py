@@ -91,9 +91,14 @@ def fit_logistic(bins: pd.DataFrame) -> LogisticFit | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             (p_max, slope, t50), _ = curve_fit(
-                logistic, t, share, p0=start, sigma=sigma, maxfev=5000,
+                logistic,
+                t,
+                share,
+                p0=start,
+                sigma=sigma,
+                maxfev=5000,
                 bounds=([1e-6, -10.0, t.min() - 10], [1.0, 10.0, t.max() + 10]),
-            )  # fmt: skip
+            )
     except (RuntimeError, ValueError) as exc:
         logger.debug("logistic fit failed: %s", exc)
         return None

@@ -14,14 +14,22 @@ counts 4/60 of a minute with calls and calls never exceed the audio.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from db.models import Detection, DetectionRun, Device, ModelVersion, Recording, RecordingStatus, Site
+from db.models import (
+    Detection,
+    DetectionRun,
+    Device,
+    ModelVersion,
+    Recording,
+    RecordingStatus,
+    Site,
+)
 from db.reports import decision_of, device_display, utc_window
 
 _OFFSET = sa.func.coalesce(Recording.utc_offset_min, 0)
@@ -88,7 +96,9 @@ def local_hour(dialect: str) -> sa.ColumnElement[Any]:
     if dialect == "sqlite":
         modifier = sa.cast(_OFFSET, sa.String) + " minutes"
         return sa.cast(sa.func.strftime("%H", Recording.recorded_at, modifier), sa.Integer)
-    local = sa.func.timezone("UTC", Recording.recorded_at) + sa.text("interval '1 minute'") * _OFFSET
+    local = (
+        sa.func.timezone("UTC", Recording.recorded_at) + sa.text("interval '1 minute'") * _OFFSET
+    )
     return sa.cast(sa.extract("hour", local), sa.Integer)
 
 
@@ -108,9 +118,13 @@ def scoped(query: Any, session: Session, scope: Scope, *, timed: bool = True) ->
     night = local_night(_dialect(session))
     # The UTC window lets the index narrow the rows; the night expression is exact.
     if start is not None:
-        query = query.where(Recording.recorded_at >= start, night >= _night_value(session, scope.date_from))
+        query = query.where(
+            Recording.recorded_at >= start, night >= _night_value(session, scope.date_from)
+        )
     if end is not None:
-        query = query.where(Recording.recorded_at < end, night <= _night_value(session, scope.date_to))
+        query = query.where(
+            Recording.recorded_at < end, night <= _night_value(session, scope.date_to)
+        )
     return query
 
 
@@ -124,7 +138,9 @@ def _as_date(value: object) -> date | None:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def season_nights(*, session: Session, sites: tuple[str, ...] = ()) -> tuple[date | None, date | None]:
+def season_nights(
+    *, session: Session, sites: tuple[str, ...] = ()
+) -> tuple[date | None, date | None]:
     """The first and last night with a recording of known time at these sites."""
     night = local_night(_dialect(session))
     query = scoped(select(sa.func.min(night), sa.func.max(night)), session, Scope(sites=sites))
@@ -144,7 +160,9 @@ def site_table(*, session: Session) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["site", "latitude", "longitude", "recordings"])
 
 
-def _call_minutes(session: Session, scope: Scope, group: list[Any], labels: list[str]) -> pd.DataFrame:
+def _call_minutes(
+    session: Session, scope: Scope, group: list[Any], labels: list[str]
+) -> pd.DataFrame:
     """Minutes of audio with calls, per ``group`` (SQL columns over ``recordings``)."""
     names = [c.name for c in group]
     if scope.model_version_id is None or not scope.target_labels:
@@ -197,12 +215,16 @@ def _call_minutes(session: Session, scope: Scope, group: list[Any], labels: list
 
 def _effort(session: Session, scope: Scope, group: list[Any]) -> pd.DataFrame:
     names = [c.name for c in group]
-    analysed = sa.case((DetectionRun.status == RecordingStatus.DONE, Recording.duration_s), else_=0.0)
+    analysed = sa.case(
+        (DetectionRun.status == RecordingStatus.DONE, Recording.duration_s), else_=0.0
+    )
     query = (
         select(
             *group,
             sa.func.count(Recording.id).label("recordings"),
-            (sa.func.coalesce(sa.func.sum(Recording.duration_s), 0.0) / 60.0).label("minutes_recorded"),
+            (sa.func.coalesce(sa.func.sum(Recording.duration_s), 0.0) / 60.0).label(
+                "minutes_recorded"
+            ),
             (sa.func.coalesce(sa.func.sum(analysed), 0.0) / 60.0).label("minutes_analysed"),
         )
         .select_from(Recording)
@@ -414,7 +436,8 @@ def last_calls(*, session: Session, scope: Scope) -> pd.DataFrame:
         )
         .group_by(Site.name)
     )
-    frame = pd.DataFrame(session.exec(scoped(query, session, scope)).all(), columns=["site", "last_call_at"])
+    frame = pd.DataFrame(
+        session.exec(scoped(query, session, scope)).all(), columns=["site", "last_call_at"]
+    )
     frame["last_call_at"] = pd.to_datetime(frame["last_call_at"], utc=True)
     return frame
-

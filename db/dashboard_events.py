@@ -21,9 +21,19 @@ from db.reviews import latest_reviews
 
 UNREVIEWED = "unreviewed"
 DETECTION_COLUMNS: tuple[str, ...] = (
-    "id", "site", "device", "recorded_at", "utc_offset_min", "file", "label",
-    "start_s", "end_s", "max_score", "verdict", "reviewer",
-)  # fmt: skip
+    "id",
+    "site",
+    "device",
+    "recorded_at",
+    "utc_offset_min",
+    "file",
+    "label",
+    "start_s",
+    "end_s",
+    "max_score",
+    "verdict",
+    "reviewer",
+)
 
 
 @dataclass(frozen=True)
@@ -50,7 +60,9 @@ class EventAudio:
     max_score: float
 
 
-def _events_query(scope: Scope, filters: EventFilter, latest: sa.Subquery, columns: list) -> sa.Select:
+def _events_query(
+    scope: Scope, filters: EventFilter, latest: sa.Subquery, columns: list
+) -> sa.Select:
     query = (
         select(*columns)
         .select_from(Detection)
@@ -90,14 +102,27 @@ def detections_page(
     count = _events_query(scope, filters, latest, [sa.func.count(Detection.id)])
     total = int(session.exec(scoped(count, session, scope, timed=False)).one())
     columns = [
-        Detection.id, Site.name, Device.serial, Recording.recorded_at, Recording.utc_offset_min,
-        Recording.path, Detection.label, Detection.start_s, Detection.end_s,
-        Detection.max_score, latest.c.verdict, latest.c.reviewer,
-    ]  # fmt: skip
+        Detection.id,
+        Site.name,
+        Device.serial,
+        Recording.recorded_at,
+        Recording.utc_offset_min,
+        Recording.path,
+        Detection.label,
+        Detection.start_s,
+        Detection.end_s,
+        Detection.max_score,
+        latest.c.verdict,
+        latest.c.reviewer,
+    ]
     query = _events_query(scope, filters, latest, columns).order_by(
-        Recording.recorded_at.desc(), Detection.start_s, Detection.id  # type: ignore[union-attr]
+        Recording.recorded_at.desc(),
+        Detection.start_s,
+        Detection.id,  # type: ignore[union-attr]
     )
-    rows = session.exec(scoped(query, session, scope, timed=False).offset(offset).limit(limit)).all()
+    rows = session.exec(
+        scoped(query, session, scope, timed=False).offset(offset).limit(limit)
+    ).all()
     frame = pd.DataFrame(rows, columns=list(DETECTION_COLUMNS))
     frame["verdict"] = frame["verdict"].map(lambda v: getattr(v, "value", v))
     return frame, total
@@ -118,10 +143,17 @@ def event_audio(*, session: Session, detection_id: int) -> EventAudio | None:
     """The recording and span of a stored event; ``None`` when there is no such event."""
     row = session.exec(
         select(
-            Detection.id, Recording.path, Detection.start_s, Detection.end_s,
-            Recording.duration_s, Detection.label, Detection.max_score,
-        ).join(Recording, Recording.id == Detection.recording_id).where(Detection.id == detection_id)
-    ).first()  # fmt: skip
+            Detection.id,
+            Recording.path,
+            Detection.start_s,
+            Detection.end_s,
+            Recording.duration_s,
+            Detection.label,
+            Detection.max_score,
+        )
+        .join(Recording, Recording.id == Detection.recording_id)
+        .where(Detection.id == detection_id)
+    ).first()
     return None if row is None else EventAudio(*row)
 
 
@@ -143,8 +175,15 @@ def device_nights(*, session: Session, scope: Scope, device_id: int) -> pd.DataF
         .group_by(night)
         .order_by(night)
     )
-    columns = ["night", "recordings", "minutes_recorded", "battery_v", "temperature_c",
-               "temperature_min", "temperature_max"]  # fmt: skip
+    columns = [
+        "night",
+        "recordings",
+        "minutes_recorded",
+        "battery_v",
+        "temperature_c",
+        "temperature_min",
+        "temperature_max",
+    ]
     frame = pd.DataFrame(session.exec(scoped(query, session, scope)).all(), columns=columns)
     frame["night"] = frame["night"].map(_as_date)
     for column in columns[2:]:
@@ -152,12 +191,20 @@ def device_nights(*, session: Session, scope: Scope, device_id: int) -> pd.DataF
     return frame
 
 
-def failed_files(*, session: Session, scope: Scope, device_id: int | None, limit: int = 200) -> pd.DataFrame:
+def failed_files(
+    *, session: Session, scope: Scope, device_id: int | None, limit: int = 200
+) -> pd.DataFrame:
     """Recordings stored as failed (unreadable) and why, newest first: ``file``, ``device``,
     ``recorded_at``, ``ingested_at``, ``error``."""
     query = (
-        select(Recording.path, Device.serial, Device.recorder, Recording.recorded_at,
-               Recording.ingested_at, Recording.error)  # fmt: skip
+        select(
+            Recording.path,
+            Device.serial,
+            Device.recorder,
+            Recording.recorded_at,
+            Recording.ingested_at,
+            Recording.error,
+        )
         .outerjoin(Device, Device.id == Recording.device_id)
         .where(Recording.status == RecordingStatus.FAILED)
         .order_by(Recording.ingested_at.desc())  # type: ignore[union-attr]

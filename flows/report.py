@@ -80,7 +80,7 @@ def read_site(
 
 @task(name="build-report", cache_policy=NONE)
 def build_tables(data: reports.SiteReportData) -> ReportTables:
-    """The four report sheets (pure: core.report.tables)."""
+    """The report sheets (pure: core.report.tables)."""
     return build_report(data.recordings, data.detections, data.window_summary, data.meta)
 
 
