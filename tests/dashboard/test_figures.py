@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import figures, stats
+from dashboard import figures, figures_devices, stats
 from dashboard.figures import DAY_MS
 
 
@@ -134,7 +134,7 @@ POINTS = pd.DataFrame(
 
 
 def test_map_works_offline_without_tiles() -> None:
-    fig = figures.site_map(POINTS)
+    fig = figures_devices.site_map(POINTS)
     (trace,) = fig.data
     assert trace.type == "scatter"  # plain axes: no tiles, no topojson from a CDN
     assert list(trace.x) == [-122.3, -122.31] and trace.marker.size[0] > trace.marker.size[1]
@@ -143,7 +143,7 @@ def test_map_works_offline_without_tiles() -> None:
 
 def test_map_uses_tiles_when_configured() -> None:
     url = "https://tiles.example.org/{z}/{x}/{y}.png"
-    fig = figures.site_map(POINTS, tile_url=url, attribution="(c) example")
+    fig = figures_devices.site_map(POINTS, tile_url=url, attribution="(c) example")
     assert fig.data[0].type == "scattermap"
     assert fig.layout.map.style == "white-bg"
     assert list(fig.layout.map.layers[0].source) == [url]
@@ -161,7 +161,7 @@ def test_device_health_marks_gaps_against_the_expected_night() -> None:
             "temperature_max": [12.0, 13.0, 14.0],
         }
     )
-    fig = figures.device_health(nights, 240.0)
+    fig = figures_devices.device_health(nights, 240.0)
     (gaps,) = [t for t in fig.data if t.name and t.name.startswith("Gap")]
     # 2 March recorded too little; 3 March recorded nothing at all.
     assert [pd.Timestamp(x).date() for x in gaps.x] == [date(2024, 3, 2), date(2024, 3, 3)]
@@ -172,9 +172,11 @@ def test_device_health_marks_gaps_against_the_expected_night() -> None:
 def test_spectrogram_is_cut_at_the_chosen_frequency_and_marks_the_event() -> None:
     freqs = np.linspace(0, 8000, 257)
     times = np.linspace(7.0, 23.0, 50)
-    fig = figures.spectrogram(np.zeros((257, 50)), times, freqs, event_s=(10.0, 20.0))
+    fig = figures_devices.spectrogram(np.zeros((257, 50)), times, freqs, event_s=(10.0, 20.0))
     assert max(fig.data[0].y) <= 3000 and tuple(fig.layout.yaxis.range) == (0, 3000)
     (box,) = fig.layout.shapes
     assert (box.x0, box.x1) == (10.0, 20.0)
-    wider = figures.spectrogram(np.zeros((257, 50)), times, freqs, event_s=(10, 20), max_hz=6000)
+    wider = figures_devices.spectrogram(
+        np.zeros((257, 50)), times, freqs, event_s=(10, 20), max_hz=6000
+    )
     assert max(wider.data[0].y) > 3000

@@ -15,7 +15,9 @@ from db.dashboard_events import (
     EventFilter,
     detections_page,
     device_nights,
+    device_table,
     failed_files,
+    last_calls,
 )
 from db.migrate import upgrade
 from db.session import get_engine, session_scope
@@ -160,8 +162,8 @@ def test_devices_and_last_calls(seeded) -> None:
     engine, ids = seeded
     with Session(engine) as session:
         scope = dashboard.Scope(model_version_id=ids["v1"], target_labels=(FROG,))
-        devices = dashboard.device_table(session=session, scope=scope).set_index("device")
-        calls = dashboard.last_calls(session=session, scope=scope).set_index("site")
+        devices = device_table(session=session, scope=scope).set_index("device")
+        calls = last_calls(session=session, scope=scope).set_index("site")
         pond_device = int(devices.loc["AudioMoth 249BC30461CBB1E6", "device_id"])
         nights = device_nights(session=session, scope=scope, device_id=pond_device)
         failed = failed_files(session=session, scope=scope, device_id=pond_device)
