@@ -295,7 +295,8 @@ def hourly_activity(*, session: Session, scope: Scope) -> pd.DataFrame:
 
 
 def totals(*, session: Session, scope: Scope) -> dict[str, float]:
-    """Headline numbers: sites, devices, hours recorded, hours with calls, events, to review."""
+    """Headline numbers: ``sites``, ``devices``, ``hours_recorded``, ``awaiting_review``
+    (events of target labels without a review). Calls come from :func:`nightly_activity`."""
     from db.reviews import latest_reviews
 
     counts = session.exec(
@@ -309,7 +310,6 @@ def totals(*, session: Session, scope: Scope) -> dict[str, float]:
             scope,
         )
     ).one()
-    calls = _call_minutes(session, scope, [Site.name.label("site")], list(scope.target_labels))
     awaiting = 0
     if scope.model_version_id is not None and scope.target_labels:
         latest = latest_reviews()
@@ -328,55 +328,66 @@ def totals(*, session: Session, scope: Scope) -> dict[str, float]:
         "sites": int(counts[0]),
         "devices": int(counts[1]),
         "hours_recorded": float(counts[2]) / 3600.0,
-        "hours_with_calls": float(calls["minutes_with_calls"].sum()) / 60.0,
-        "events": int(calls["events"].sum()),
         "awaiting_review": awaiting,
     }
 
 
-def recordings_with_calls(*, session: Session, scope: Scope) -> pd.DataFrame:
-    """Per analysed recording with a temperature: ``site``, ``night``, ``temperature_c``,
-    ``has_call`` (an event of a target label).
+def _has_call(scope: Scope) -> sa.ColumnElement[Any]:
+    # 1 when the recording has an event of a target label (an index lookup per recording).
+    called = sa.exists().where(
+        Detection.recording_id == Recording.id,
+        Detection.model_version_id == scope.model_version_id,
+        Detection.label.in_(scope.target_labels or ("",)),  # type: ignore[attr-defined]
+    )
+    return sa.case((called, 1), else_=0)
 
-    One row per recording (a season is a few hundred thousand: small next to its windows);
-    the temperature page bins and fits them.
+
+def temperature_calling(*, session: Session, scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Analysed recordings with a temperature, counted per whole degree and per site and night.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        ``(per_degree, per_night)``: ``degree`` (°C, rounded down), ``recordings``,
+        ``with_calls``; and ``site``, ``night``, ``temperature_c`` (mean), ``recordings``,
+        ``with_calls``.
     """
+    degree_columns = ["degree", "recordings", "with_calls"]
+    night_columns = ["site", "night", "temperature_c", "recordings", "with_calls"]
     if scope.model_version_id is None:
-        return pd.DataFrame(columns=["site", "night", "temperature_c", "has_call"])
-    called = (
-        select(Detection.recording_id)
-        .where(
-            Detection.model_version_id == scope.model_version_id,
-            Detection.label.in_(scope.target_labels or ("",)),  # type: ignore[attr-defined]
+        return pd.DataFrame(columns=degree_columns), pd.DataFrame(columns=night_columns)
+    has_call = _has_call(scope)
+    if dialect_of(session) == "sqlite":
+        # floor() without SQLite's optional math functions: CAST truncates, and temperatures
+        # lie above -1000 °C. (PostgreSQL's CAST rounds, so it gets floor().)
+        degree = (sa.cast(Recording.temperature_c + 1000, sa.Integer) - 1000).label("degree")
+    else:
+        degree = sa.func.floor(Recording.temperature_c).label("degree")
+    night = local_night(dialect_of(session)).label("night")
+
+    def counted(keys: list[Any], extra: list[Any]) -> Any:
+        query = (
+            select(*keys, *extra, sa.func.count(Recording.id), sa.func.sum(has_call))
+            .select_from(Recording)
+            .join(Site, Site.id == Recording.site_id)
+            .join(
+                DetectionRun,
+                sa.and_(
+                    DetectionRun.recording_id == Recording.id,
+                    DetectionRun.model_version_id == scope.model_version_id,
+                    DetectionRun.status == RecordingStatus.DONE,
+                ),
+            )
+            .where(Recording.temperature_c.is_not(None))  # type: ignore[union-attr]
+            .group_by(*keys)
         )
-        .distinct()
-        .subquery("called")
-    )
-    query = (
-        select(
-            Site.name,
-            local_night(dialect_of(session)),
-            Recording.temperature_c,
-            called.c.recording_id.is_not(None),
-        )
-        .select_from(Recording)
-        .join(Site, Site.id == Recording.site_id)
-        .join(
-            DetectionRun,
-            sa.and_(
-                DetectionRun.recording_id == Recording.id,
-                DetectionRun.model_version_id == scope.model_version_id,
-                DetectionRun.status == RecordingStatus.DONE,
-            ),
-        )
-        .outerjoin(called, called.c.recording_id == Recording.id)
-        .where(Recording.temperature_c.is_not(None))  # type: ignore[union-attr]
-    )
-    frame = pd.DataFrame(
-        session.exec(scoped(query, session, scope)).all(),
-        columns=["site", "night", "temperature_c", "has_call"],
-    )
-    frame["night"] = frame["night"].map(as_date)
-    frame["has_call"] = frame["has_call"].astype(bool)
-    frame["temperature_c"] = frame["temperature_c"].astype(float)
-    return frame
+        return session.exec(scoped(query, session, scope)).all()
+
+    per_degree = pd.DataFrame(counted([degree], []), columns=degree_columns)
+    mean_t = sa.func.avg(Recording.temperature_c)
+    per_night = pd.DataFrame(counted([Site.name, night], [mean_t]), columns=night_columns)
+    per_night["night"] = per_night["night"].map(as_date)
+    for frame, column in ((per_degree, "degree"), (per_night, "temperature_c")):
+        frame[column] = frame[column].astype(float)
+        frame["with_calls"] = frame["with_calls"].fillna(0).astype(int)
+    return per_degree.sort_values("degree").reset_index(drop=True), per_night
