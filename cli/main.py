@@ -22,12 +22,15 @@ app = typer.Typer(
 _COMMAND_MODULES: tuple[str, ...] = (
     "cli.inspect",
     "cli.score",
+    "cli.checkpoint",
     "cli.report",
+    "cli.survey",
     "cli.db",
     "cli.ingest",
     "cli.list",
     "cli.serve",
     "cli.dashboard",
+    "cli.demo",
 )
 
 

@@ -27,7 +27,10 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(
-        default=Path("data"), description="Folder for the SQLite database, reports and caches."
+        default_factory=lambda: default_data_dir(),
+        description="Folder for the SQLite database, reports and logs; default: the user's "
+        "data folder (~/.local/share/ranawatch on Linux, ~/Library/Application Support/"
+        "ranawatch on macOS, %LOCALAPPDATA%\\ranawatch on Windows), the same from any folder.",
     )
     database_url: str | None = Field(
         default=None,
@@ -128,6 +131,29 @@ class Settings(BaseSettings):
     def resolved_reports_dir(self) -> Path:
         """Where report workbooks go, defaulting to ``<data_dir>/reports``."""
         return self.reports_dir or self.data_dir / "reports"
+
+
+def child_environment(
+    extra: dict[str, str] | None = None, *, drop: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """The environment for a child process: this process's, with ``extra`` set, ``drop`` unset.
+
+    The one other place the environment is touched: a server the CLI starts must see the
+    same settings as the CLI itself.
+    """
+    import os
+
+    env = {**os.environ, **(extra or {})}
+    for name in drop:
+        env.pop(name, None)
+    return env
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder (platformdirs), so every command finds the same database."""
+    from platformdirs import user_data_path
+
+    return user_data_path("ranawatch", appauthor=False)
 
 
 @lru_cache(maxsize=1)

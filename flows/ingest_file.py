@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +66,10 @@ def read_audio_info(path: Path) -> AudioInfo | Unreadable:
     """Sample rate, channels and duration from the header (checked plausible), or why not."""
     settings = get_settings()
     try:
-        info = read_info(path)
+        with warnings.catch_warnings():
+            # core.audio.io logs a truncation itself; the Python warning would repeat it.
+            warnings.simplefilter("ignore")
+            info = read_info(path)
         check_samplerate(
             display_path(path),
             info.samplerate_hz,

@@ -44,6 +44,7 @@ LAYERS: dict[str, tuple[set[str], set[str]]] = {
     "metadata": ({"audio"}, {"torch", "torchaudio", "timm", "pandas", "openpyxl"}),
     "model": ({"audio", "metadata", "report"}, {"pandas", "openpyxl"}),
     "report": ({"metadata"}, {"torch", "torchaudio", "timm"}),
+    "demo": ({"audio", "metadata", "model", "training"}, {"pandas", "openpyxl"}),
 }
 
 

@@ -46,6 +46,7 @@ from core.metadata.guano import (
     parse_loc_position,
     parse_recording_settings,
 )
+from core.metadata.offsets import format_utc_iso
 
 logger = logging.getLogger(__name__)
 
@@ -339,7 +340,7 @@ def _battery(meta: RecordingMetadata, guano: dict[str, str], am: AudioMothCommen
 
 
 def _iso(stamp: datetime) -> str:
-    return stamp.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return format_utc_iso(stamp)
 
 
 def _conflict(name: str, from_guano: object, from_comment: object) -> str:

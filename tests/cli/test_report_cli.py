@@ -43,7 +43,7 @@ def test_writes_workbook_csv_and_raven_tables(database: str, tmp_path: Path) -> 
     ) in result.stdout
     assert f"wrote {out}" in result.stdout
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["Results", "Detections", "Nights", "About"]
+    assert book.sheetnames == ["Results", "Detections", "Nights", "Survey", "About"]
     assert book["Results"]["C2"].value == "Positive"
     with (tmp_path / "pond.csv").open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
