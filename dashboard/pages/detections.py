@@ -15,10 +15,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dash_table, dcc, html
 
-from dashboard import auth, data, figures, media
+from dashboard import auth, data, figures, figures_devices, media
 from dashboard.components import TABLE_STYLE, frame_records, plural, scope_inputs
-from db.dashboard import device_table
-from db.dashboard_events import UNREVIEWED, EventFilter, detections_page, event_labels
+from db.dashboard_events import UNREVIEWED, EventFilter, detections_page, device_table, event_labels
 from db.models import Verdict
 from db.reviews import add_review, review_history
 
@@ -334,7 +333,7 @@ def show_event(
     try:
         clip = media.load_clip(detection_id, context)
         power, times, freqs = media.power_spectrogram(clip)
-        fig = figures.spectrogram(
+        fig = figures_devices.spectrogram(
             power,
             times,
             freqs,
