@@ -29,16 +29,14 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timezone, tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from core.errors import ConfigError, MetadataError
+from core.errors import MetadataError
 from core.metadata.audiomoth import (
     GAIN_WORDS,
     AudioMothComment,
-    format_offset,
     is_audiomoth_comment,
     parse_audiomoth_comment,
     serial_from_artist,
@@ -50,12 +48,12 @@ from core.metadata.guano import (
     parse_recording_settings,
 )
 from core.metadata.header import read_header_text
+from core.metadata.times import describe_conflict, resolve_zone, set_time, time_from_filename
 
 logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T", str, float)
 
-_FILENAME_TIME = re.compile(r"(?<!\d)(?P<date>\d{8})_(?P<time>\d{6})(?!\d)")
 _BATTERY_KEYS = ("OAD|Battery Voltage", "Elekon|BattVoltage", "Battery Voltage")
 _RECORDER_FAMILIES = (
     (re.compile(r"audiomoth|open acoustic", re.I), "AudioMoth"),
@@ -165,7 +163,7 @@ def read_metadata(path: str | Path, *, default_tz: tzinfo | str | None = None) -
         ``default_tz`` is not a known time zone.
     """
     path = Path(path)
-    zone = _zone(default_tz)
+    zone = resolve_zone(default_tz)
     text = read_header_text(path)
     meta = RecordingMetadata(
         path=path, comment=text.comment, artist=text.artist, guano=text.guano, notes=text.notes
@@ -183,40 +181,6 @@ def read_metadata(path: str | Path, *, default_tz: tzinfo | str | None = None) -
     if meta.time_source is None and (stamp := time_from_filename(path.name)):
         meta.recorded_at, meta.time_source = stamp, "filename"
     return meta
-
-
-def _zone(default_tz: tzinfo | str | None) -> tzinfo | None:
-    if default_tz is None or isinstance(default_tz, tzinfo):
-        return default_tz
-    try:
-        return ZoneInfo(default_tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(
-            f"unknown time zone {default_tz!r} (use an IANA name such as 'America/Los_Angeles')"
-        ) from exc
-
-
-def time_from_filename(name: str) -> datetime | None:
-    """Read an AudioMoth-style ``YYYYMMDD_HHMMSS`` time from a file name, taken as UTC.
-
-    Parameters
-    ----------
-    name
-        ``"20240903_193130.WAV"``, ``"20240903_193130T.WAV"`` (triggered),
-        ``"24E144055E080032_20240903_193130.WAV"``, ``"Site-20231208_103700.wav"``.
-
-    Returns
-    -------
-    datetime | None
-        Aware UTC time, or ``None`` when the name holds no valid date and time.
-    """
-    for match in reversed(list(_FILENAME_TIME.finditer(Path(name).stem))):
-        try:
-            local = datetime.strptime(match["date"] + match["time"], "%Y%m%d%H%M%S")
-        except ValueError:
-            continue
-        return local.replace(tzinfo=UTC)
-    return None
 
 
 def recorder_family(make: str | None, model: str | None) -> str | None:
@@ -254,7 +218,7 @@ def _combine(
     meta.recorder = recorder_family(guano.get("Make"), guano.get("Model"))
     if meta.recorder is None and (comment or (meta.artist or "").startswith("AudioMoth")):
         meta.recorder = "AudioMoth"
-    _set_time(meta, g_time, am, zone)
+    set_time(meta, g_time, am, zone)
 
     g_gain = GAIN_WORDS[settings.gain_index] if settings.gain_index in range(5) else None
     c_serial = am.device_id or (None if comment else serial_from_artist(meta.artist))
@@ -280,59 +244,13 @@ def _combine(
         logger.debug("%s: %s", meta.path, line)
 
 
-def _set_time(
-    meta: RecordingMetadata, g_time: datetime | None, am: AudioMothComment, zone: tzinfo | None
-) -> None:
-    c_time, c_offset = am.recorded_at, am.utc_offset
-    if g_time is not None and g_time.tzinfo is not None:
-        meta.recorded_at, meta.time_source = _utc(g_time), "guano"
-        offset = g_time.utcoffset()
-        meta.utc_offset = format_offset(offset) if offset is not None else None
-        if c_time is not None and c_time != meta.recorded_at:
-            meta.conflicts.append(_conflict("recorded_at", _iso(meta.recorded_at), _iso(c_time)))
-        if c_offset is not None and offset is not None and c_offset != offset:
-            meta.conflicts.append(_conflict("utc_offset", meta.utc_offset, format_offset(c_offset)))
-    elif c_time is not None:
-        meta.recorded_at, meta.time_source = c_time, "comment"
-        meta.utc_offset = format_offset(c_offset) if c_offset is not None else None
-        if g_time is not None:
-            local = c_time.astimezone(timezone(c_offset)) if c_offset is not None else c_time
-            if local.replace(tzinfo=None) != g_time:
-                meta.conflicts.append(
-                    _conflict(
-                        "local time", g_time.isoformat(), local.replace(tzinfo=None).isoformat()
-                    )
-                )
-    elif g_time is not None:
-        meta.time_source, meta.local_time = "guano", g_time
-        if zone is None:
-            meta.zone_unknown = True
-            meta.notes.append(
-                "GUANO Timestamp has no time zone (local time by the GUANO spec): the UTC "
-                "time is unknown; configure the site's time zone to place it"
-            )
-            return
-        placed = g_time.replace(tzinfo=zone)
-        meta.recorded_at = _utc(placed)
-        offset = placed.utcoffset()
-        meta.utc_offset = format_offset(offset) if offset is not None else None
-        meta.notes.append(f"GUANO Timestamp has no time zone: taken as local time in {zone}")
-
-
-def _utc(stamp: datetime) -> datetime:
-    try:
-        return stamp.astimezone(UTC)
-    except OverflowError as exc:  # year 1 east of UTC, year 9999 west of it
-        raise MetadataError(f"time {stamp.isoformat()} lies outside the calendar in UTC") from exc
-
-
 def _pick(
     meta: RecordingMetadata, name: str, from_guano: _T | None, from_comment: _T | None
 ) -> _T | None:
     if from_guano is None:
         return from_comment
     if from_comment is not None and not _same(from_guano, from_comment):
-        meta.conflicts.append(_conflict(name, from_guano, from_comment))
+        meta.conflicts.append(describe_conflict(name, from_guano, from_comment))
     return from_guano
 
 
@@ -371,13 +289,5 @@ def _battery(meta: RecordingMetadata, guano: dict[str, str], am: AudioMothCommen
     }.get(am.battery_condition or "", abs(g_volts - bound) < 0.05)
     if not agree:
         condition = f"{am.battery_condition} " if am.battery_condition else ""
-        meta.conflicts.append(_conflict("battery_v", g_volts, f"{condition}{bound}"))
+        meta.conflicts.append(describe_conflict("battery_v", g_volts, f"{condition}{bound}"))
     return g_volts
-
-
-def _iso(stamp: datetime) -> str:
-    return stamp.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _conflict(name: str, from_guano: object, from_comment: object) -> str:
-    return f"{name}: GUANO says {from_guano}, the comment says {from_comment}"
