@@ -15,7 +15,6 @@ import json
 import logging
 import warnings
 from collections.abc import Iterator
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import typer
 from core.audio.files import find_audio_files, special_file_reason
 from core.audio.io import read_info
 from core.errors import AudioError, RanaWatchError
+from core.metadata.offsets import format_utc_iso
 from core.metadata.recording import read_metadata
 
 logger = logging.getLogger(__name__)
@@ -142,8 +142,7 @@ def _add_metadata(record: dict[str, Any], path: Path, errors: list[str]) -> None
     for key in _METADATA_KEYS:
         record[key] = getattr(meta, key)
     if meta.recorded_at is not None:
-        stamp = meta.recorded_at.astimezone(UTC).isoformat()
-        record["recorded_at"] = stamp.replace("+00:00", "Z")
+        record["recorded_at"] = format_utc_iso(meta.recorded_at)
     record.update(guano=dict(meta.guano), conflicts=list(meta.conflicts))
 
 
