@@ -28,6 +28,8 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "cli.list",
     "cli.serve",
     "cli.dashboard",
+    "cli.dataset",
+    "cli.train",
 )
 
 
