@@ -8,11 +8,17 @@ migrated (the message says why), 2 for bad usage.
 
 from __future__ import annotations
 
+import logging
+
+import sqlalchemy as sa
 import typer
 
+from cli.common import user_errors
 from core.settings import get_settings
 from db.migrate import head_revision, upgrade
 from db.session import redact_url
+
+logger = logging.getLogger("ranawatch")
 
 db_app = typer.Typer(
     name="db", help="The RanaWatch database (SQLite file or PostgreSQL).", no_args_is_help=True
@@ -34,10 +40,13 @@ def upgrade_command(
 ) -> None:
     """Create the tables, or bring an older database up to the current schema."""
     url = database_url or get_settings().resolved_database_url
+    logger.info("database %s", redact_url(url))
     try:
-        revision = upgrade(url)
-    except Exception as exc:  # any driver error: say which database and why
-        typer.echo(f"error: cannot upgrade database {redact_url(url)}: {exc}", err=True)
+        with user_errors():
+            revision = upgrade(url)
+    except sa.exc.SQLAlchemyError as exc:  # a migration the database refused: say why
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        typer.echo(f"error: cannot upgrade database {redact_url(url)}: {reason}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(
         f"database {redact_url(url)} is at schema revision {revision} (newest: {head_revision()})"

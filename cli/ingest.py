@@ -2,13 +2,18 @@
 
 Runs the ``ingest-recordings`` flow on DIR and then the ``detect-calls`` flow, in this
 process, on the configured database (default: a SQLite file in the data folder, created on
-first use). No Prefect server or worker is needed: Prefect runs a temporary one for the
-duration of the command. Running it again only takes what is new.
+first use). No Prefect server or worker needs to be running. Running it again only takes
+what is new or changed.
+
+The database, the sites file, the model card and the checkpoint are checked before any
+file is touched. Unless ``PREFECT_API_URL`` names a server, a temporary Prefect server runs
+for the command (its log: ``<data_dir>/logs/prefect-server.log``) and stops with it, also
+when the command is killed.
 
 Exit status: 0 when both flows ran (files that could not be read are stored as failed with
 the reason, and listed by ``ranawatch list recordings --status failed``), 1 when a flow
-could not run (no checkpoint, bad sites file, database unreachable: the message says what
-to do), 2 for bad usage.
+could not run (no checkpoint, bad sites file, database unreachable: one line says what to
+do), 2 for bad usage.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from pathlib import Path
 
 import typer
 
-from core.errors import RanaWatchError
+from cli import common
 from core.settings import Device, get_settings
-from db.migrate import prepare_database
+from db.sites import load_sites_file
+
+logger = logging.getLogger("ranawatch")
 
 
 def register(app: typer.Typer) -> None:
@@ -35,7 +42,7 @@ def ingest_command(
         file_okay=False,
         dir_okay=True,
         resolve_path=True,
-        help="Folder of recordings, searched recursively for *.wav / *.WAV files.",
+        help="Folder of recordings, searched recursively for *.wav and *.flac files.",
         show_default=False,
     ),
     site: str | None = typer.Option(
@@ -71,13 +78,23 @@ def ingest_command(
     from flows.ingest import ingest_recordings
 
     _quiet_library_logs()
-    url = get_settings().resolved_database_url
-    try:
-        prepare_database(url)
+    settings = get_settings()
+    url = common.database_url(create=True)
+    ckpt = str(checkpoint or settings.checkpoint) if (checkpoint or settings.checkpoint) else None
+    card = model_card or (str(settings.model_card) if settings.model_card else None)
+    chosen_device = device or settings.device
+    sites = sites_file or settings.sites_file
+    # Everything that can be wrong with the setup is said before a file is touched.
+    with common.user_errors():
+        if sites:
+            load_sites_file(sites)
+        if detect:
+            logger.info("model %s", common.check_model(ckpt, card, chosen_device))
+    with common.user_errors(), common.prefect_api():
         stored = ingest_recordings(
             roots=[str(folder)],
             site=site,
-            sites_file=str(sites_file) if sites_file else None,
+            sites_file=str(sites) if sites else None,
             database_url=url,
             settle_s=settle_s,
         )
@@ -85,17 +102,16 @@ def ingest_command(
         if not detect:
             return
         scored = detect_calls(
-            checkpoint=str(checkpoint) if checkpoint else None,
-            model_card=model_card,
-            device=device,
-            database_url=url,
+            checkpoint=ckpt, model_card=card, device=chosen_device, database_url=url
         )
         typer.echo(_detect_line(scored))
-    except RanaWatchError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
     if stored["failed"] or scored["failed"]:
         typer.echo("unreadable files: ranawatch list recordings --status failed")
+    if stored["skipped"]:
+        typer.echo(
+            f"{stored['skipped']} files not read (other formats, special files, links "
+            "out of the folder): the log lines starting with 'skipped' say why"
+        )
 
 
 def _quiet_library_logs() -> None:
@@ -108,11 +124,14 @@ def _quiet_library_logs() -> None:
 
 
 def _ingest_line(counts: dict[str, int]) -> str:
-    return (
+    line = (
         f"ingest: {counts['found']} new files: {counts['stored']} stored, "
         f"{counts['failed']} unreadable (stored as failed), {counts['duplicates']} copies of "
         f"stored recordings, {counts['still_copying']} still being copied"
     )
+    if counts["changed"]:
+        line += f", {counts['changed']} changed since stored (read and scored again)"
+    return line
 
 
 def _detect_line(counts: dict[str, int]) -> str:

@@ -15,14 +15,15 @@ import json
 import logging
 import warnings
 from collections.abc import Iterator
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from core.audio.files import find_audio_files, special_file_reason
 from core.audio.io import read_info
 from core.errors import AudioError, RanaWatchError
+from core.metadata.offsets import format_utc_iso
 from core.metadata.recording import read_metadata
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,8 @@ def inspect_file(path: Path) -> dict[str, Any]:
         errors.append(f"{path}: no .wav files in this folder")
     elif not path.exists():
         errors.append(f"{path}: no such file (check the path)")
+    elif special_file_reason(path):
+        errors.append(special_file_reason(path) or "")
     else:
         _add_audio(record, path, errors)
         _add_metadata(record, path, errors)
@@ -139,8 +142,7 @@ def _add_metadata(record: dict[str, Any], path: Path, errors: list[str]) -> None
     for key in _METADATA_KEYS:
         record[key] = getattr(meta, key)
     if meta.recorded_at is not None:
-        stamp = meta.recorded_at.astimezone(UTC).isoformat()
-        record["recorded_at"] = stamp.replace("+00:00", "Z")
+        record["recorded_at"] = format_utc_iso(meta.recorded_at)
     record.update(guano=dict(meta.guano), conflicts=list(meta.conflicts))
 
 
@@ -151,7 +153,8 @@ def _expand(paths: list[Path]) -> Iterator[Path]:
 
 
 def _wav_files(folder: Path) -> Iterator[Path]:
-    return (p for p in folder.rglob("*") if p.suffix.lower() == ".wav" and p.is_file())
+    # The discovery ingest uses: same files, same macOS ._ forks and special files left out.
+    return iter(find_audio_files([folder]).files)
 
 
 def _as_block(record: dict[str, Any]) -> str:

@@ -9,29 +9,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 import typer
 from sqlmodel import select
 
-from core.errors import RanaWatchError
-from core.metadata.offsets import format_iso_offset
-from core.settings import get_settings
+from cli import common
+from core.metadata.offsets import format_iso_offset, format_utc_iso
 from db import crud
-from db.migrate import require_current_schema
-from db.models import DuplicateFile, Review
+from db.model_versions import split_model_tag
+from db.models import DuplicateFile, RecordingStatus
+from db.reviews import latest_reviews
 from db.session import get_engine, session_scope
 
 list_app = typer.Typer(name="list", help="Print stored rows.", no_args_is_help=True)
-
-
-class Status(StrEnum):
-    pending = "pending"
-    processing = "processing"
-    done = "done"
-    failed = "failed"
 
 
 RECORDING_KEYS = (
@@ -40,10 +33,11 @@ RECORDING_KEYS = (
     "status",
     "error",
     "site",
-    "device_id",
+    "device_serial",
     "recorder",
     "recorded_at",
     "utc_offset",
+    "clock_issue",
     "duration_s",
     "samplerate_hz",
     "channels",
@@ -89,12 +83,14 @@ def register(app: typer.Typer) -> None:
 @list_app.command("recordings")
 def recordings_command(
     as_json: bool = _JSON,
-    status: Status | None = typer.Option(None, "--status", help="Only rows in this state."),
+    status: RecordingStatus | None = typer.Option(
+        None, "--status", help="Only rows in this state."
+    ),
     site: str | None = _SITE,
     database_url: str | None = _URL,
 ) -> None:
     """Every stored recording: where it is, what its header said, and its status."""
-    url = _database(database_url)
+    url = common.database_url(database_url)
     with session_scope(get_engine(url)) as session:
         rows = crud.list_recordings(session=session, status=status, site=site)
         copies: dict[int, list[str]] = {}
@@ -107,7 +103,7 @@ def recordings_command(
                 **rec.model_dump(include=set(RECORDING_KEYS)),
                 "status": str(rec.status),
                 "site": site_name,
-                "device_id": serial,
+                "device_serial": serial,
                 "recorder": rec.recorder_metadata.get("recorder"),
                 "utc_offset": None
                 if rec.utc_offset_min is None
@@ -129,7 +125,7 @@ def detections_command(
     database_url: str | None = _URL,
 ) -> None:
     """Every stored detection (event): file, time in the file and of day, label, scores."""
-    url = _database(database_url)
+    url = common.database_url(database_url)
     with session_scope(get_engine(url)) as session:
         version_id = _model_version_id(session, model) if model else None
         rows = crud.list_detections(session=session, site=site, model_version_id=version_id)
@@ -157,19 +153,9 @@ def detections_command(
     _emit(records, DETECTION_KEYS, as_json)
 
 
-def _database(database_url: str | None) -> str:
-    url = database_url or get_settings().resolved_database_url
-    try:
-        require_current_schema(url)
-    except RanaWatchError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    return url
-
-
 def _model_version_id(session: Any, model: str) -> int:
-    name, _, version = model.partition(":")
-    found = crud.find_model_versions(session=session, name=name, version=version or None)
+    name, version = split_model_tag(model)
+    found = crud.find_model_versions(session=session, name=name, version=version)
     if not found:
         known = sorted({f"{m.name}:{m.version}" for m in crud.find_model_versions(session=session)})
         raise typer.BadParameter(f"no model {model!r} in the database; known: {known}")
@@ -178,9 +164,8 @@ def _model_version_id(session: Any, model: str) -> int:
 
 
 def _latest_verdicts(session: Any) -> dict[int, str]:
-    rows = session.exec(
-        select(Review.detection_id, Review.verdict).order_by(Review.reviewed_at, Review.id)
-    )
+    latest = latest_reviews()
+    rows = session.exec(select(latest.c.detection_id, latest.c.verdict))
     return {detection_id: str(verdict) for detection_id, verdict in rows}
 
 
@@ -205,7 +190,7 @@ def _table(records: Iterable[dict[str, Any]], keys: Sequence[str]) -> Iterator[s
 
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return format_utc_iso(value)
     if isinstance(value, StrEnum):
         return str(value)
     return value

@@ -22,7 +22,9 @@ app = typer.Typer(
 _COMMAND_MODULES: tuple[str, ...] = (
     "cli.inspect",
     "cli.score",
+    "cli.checkpoint",
     "cli.report",
+    "cli.survey",
     "cli.db",
     "cli.ingest",
     "cli.list",
@@ -30,6 +32,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "cli.dashboard",
     "cli.dataset",
     "cli.train",
+    "cli.demo",
 )
 
 

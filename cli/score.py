@@ -83,6 +83,7 @@ def score(
             checkpoint or settings.checkpoint,
             device=(device.value if device else settings.device),
             bf16=settings.bf16 if bf16 is None else bf16,
+            samplerate_range_hz=(settings.min_samplerate_hz, settings.max_samplerate_hz),
         )
         result = detector.score_file(
             file,

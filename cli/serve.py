@@ -8,7 +8,12 @@ Schedules need a Prefect server: Prefect's temporary in-process server never sta
 scheduled runs. Unless ``PREFECT_API_URL`` points at one, ``serve`` starts a local server
 (its UI at http://127.0.0.1:4200) for as long as it runs, and stops it on the way out.
 
-Exit status: 0 after Ctrl-C, 1 when the flows or the server cannot start, 2 for bad usage.
+The database, the sites file, the model card and the checkpoint (``RANAWATCH_CHECKPOINT``)
+are checked before anything is served. The server stops with ``serve``, also when it is
+killed; its log is ``<data_dir>/logs/prefect-server.log``.
+
+Exit status: 0 after Ctrl-C, 1 when the setup is wrong or the server cannot start (one line
+says what to do), 2 for bad usage.
 """
 
 from __future__ import annotations
@@ -25,10 +30,11 @@ from typing import TYPE_CHECKING, Any
 import typer
 from pydantic import ValidationError
 
+from cli import common
 from cli.prefect_server import local_prefect_server
-from core.errors import ConfigError, RanaWatchError
+from core.errors import ConfigError
 from core.settings import get_settings
-from db.migrate import prepare_database
+from db.sites import load_sites_file
 from flows.schedules import (
     DEPLOYMENTS,
     DETECT,
@@ -221,18 +227,28 @@ def serve_command(
         ingest_parameters["roots"] = [str(root) for root in roots]
     if site:
         ingest_parameters["site"] = site
-    try:
-        prepare_database(settings.resolved_database_url)
+    common.database_url(create=True)
+    with common.user_errors():
+        # Said now, not at the first scheduled run: what detection and ingest will need.
+        for root in roots or settings.audio_roots:
+            if not Path(root).expanduser().is_dir():
+                raise ConfigError(
+                    f"{root}: audio folder not found or not a folder; check the path (is "
+                    "the drive mounted?) or RANAWATCH_AUDIO_ROOTS"
+                )
+        if settings.sites_file:
+            load_sites_file(settings.sites_file)
+        card = str(settings.model_card) if settings.model_card else None
+        ckpt = str(settings.checkpoint) if settings.checkpoint else None
+        logger.info("model %s", common.check_model(ckpt, card, settings.device))
+    with common.user_errors():
         deployments = build_deployments(plans, {INGEST.name: ingest_parameters})
         configured = get_current_settings().api.url
         server = (
             nullcontext(configured)
             if configured
-            else local_prefect_server(port, settings.data_dir / "prefect-server.log")
+            else local_prefect_server(port, settings.data_dir / "logs" / "prefect-server.log")
         )
         with server as api_url, temporary_settings({PREFECT_API_URL: api_url}):
             typer.echo(f"Serving {', '.join(p.full_name for p in plans)} on {api_url}")
             serve(*deployments)
-    except RanaWatchError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc

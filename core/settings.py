@@ -27,7 +27,10 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(
-        default=Path("data"), description="Folder for the SQLite database, reports and caches."
+        default_factory=lambda: default_data_dir(),
+        description="Folder for the SQLite database, reports and logs; default: the user's "
+        "data folder (~/.local/share/ranawatch on Linux, ~/Library/Application Support/"
+        "ranawatch on macOS, %LOCALAPPDATA%\\ranawatch on Windows), the same from any folder.",
     )
     database_url: str | None = Field(
         default=None,
@@ -66,6 +69,46 @@ class Settings(BaseSettings):
         "in progress until it has not changed for this long; then it is stored as truncated.",
     )
 
+    dashboard_reviewers: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description="Reviewer accounts of the dashboard: NAME=HASH pairs, comma-separated, "
+        "the hashes from `ranawatch hash-password`. Without any, nobody can review.",
+    )
+    dashboard_secret_key: str | None = Field(
+        default=None,
+        description="Key that signs the dashboard's login cookies; set it (a long random "
+        "string) when reviewers sign in, or sessions end whenever the dashboard restarts.",
+    )
+    dashboard_open_viewing: bool = Field(
+        default=True, description="Whether the dashboard can be viewed without signing in."
+    )
+    dashboard_tile_url: str | None = Field(
+        default=None,
+        description="Map tiles for the dashboard's map, "
+        "e.g. https://tile.example.org/{z}/{x}/{y}.png; "
+        "default: no tiles (an outline map that works offline).",
+    )
+    dashboard_tile_attribution: str = Field(
+        default="", description="Attribution shown under the map when tiles are used."
+    )
+
+    @field_validator("dashboard_reviewers", mode="before")
+    @classmethod
+    def _split_reviewers(cls, value: object) -> object:
+        if isinstance(value, str):
+            pairs = [p.strip() for p in value.split(",") if p.strip()]
+            accounts = {}
+            for pair in pairs:
+                name, sep, hashed = pair.partition("=")
+                if not sep or not name.strip() or not hashed.strip():
+                    raise ValueError(
+                        f"reviewer account {pair.split('=')[0]!r} is not NAME=HASH "
+                        "(make the hash with `ranawatch hash-password`)"
+                    )
+                accounts[name.strip()] = hashed.strip()
+            return accounts
+        return value
+
     @field_validator("audio_roots", mode="before")
     @classmethod
     def _split_roots(cls, value: object) -> object:
@@ -88,6 +131,29 @@ class Settings(BaseSettings):
     def resolved_reports_dir(self) -> Path:
         """Where report workbooks go, defaulting to ``<data_dir>/reports``."""
         return self.reports_dir or self.data_dir / "reports"
+
+
+def child_environment(
+    extra: dict[str, str] | None = None, *, drop: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """The environment for a child process: this process's, with ``extra`` set, ``drop`` unset.
+
+    The one other place the environment is touched: a server the CLI starts must see the
+    same settings as the CLI itself.
+    """
+    import os
+
+    env = {**os.environ, **(extra or {})}
+    for name in drop:
+        env.pop(name, None)
+    return env
+
+
+def default_data_dir() -> Path:
+    """The per-user data folder (platformdirs), so every command finds the same database."""
+    from platformdirs import user_data_path
+
+    return user_data_path("ranawatch", appauthor=False)
 
 
 @lru_cache(maxsize=1)

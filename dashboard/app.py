@@ -1,9 +1,9 @@
-"""The dashboard shell: a Dash Pages app, its header and a ``/health`` route.
+"""The dashboard shell: header, the shared site and date controls, page container, routes.
 
 Pages live in ``dashboard/pages/`` and register themselves (``dash.register_page``); this
-module only builds the app around them. The database URL is kept in the Flask config, where
-pages find it through :func:`dashboard.data.app_engine`. Everything is served by the app
-itself (Dash's and plotly.js's bundles included), so it works without internet access.
+module only builds the app around them. The site and date-range controls sit in the shell,
+so they keep their values from page to page; every page's callbacks read them. Everything
+is served by the app itself (Dash's and plotly.js's bundles included), so it works offline.
 """
 
 from __future__ import annotations
@@ -15,60 +15,136 @@ import dash
 from dash import dcc, html
 from flask import Response
 
-from core.errors import ConfigError
-from core.settings import get_settings
-from dashboard.data import DATABASE_URL_KEY
-from db.migrate import require_current_schema
+from core.settings import Settings, get_settings
+from dashboard import auth, data, media
+from db.dashboard import season_nights, site_table
 from db.session import redact_url
 
 logger = logging.getLogger(__name__)
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 HEALTH_PATH = "/health"
+SITES, DATES, STATUS = "scope-sites", "scope-dates", "scope-status"
+TILE_URL_KEY, TILE_ATTRIBUTION_KEY = "RANAWATCH_TILE_URL", "RANAWATCH_TILE_ATTRIBUTION"
 
-_HEADER_STYLE = {
-    "display": "flex",
-    "gap": "1.5rem",
-    "alignItems": "baseline",
-    "padding": "0.75rem 1.5rem",
-    "borderBottom": "1px solid #ddd",
-}
+_BAR = {"display": "flex", "gap": "1.2rem", "alignItems": "center", "flexWrap": "wrap"}
+_HEADER = _BAR | {"padding": "0.6rem 1.5rem", "borderBottom": "1px solid #ddd"}
 
 
-def create_app(database_url: str | None = None) -> dash.Dash:
+def create_app(database_url: str | None = None, *, settings: Settings | None = None) -> dash.Dash:
     """Build the dashboard for the database at ``database_url``.
 
-    Nothing connects to the database here: a database that is down makes ``/health`` answer
-    503 and the pages say so, rather than keeping the server from starting.
+    Nothing connects to the database here, and nothing ever creates it: a missing, empty
+    or unreachable database makes ``/health`` answer 503 and every page say what to do.
 
     Parameters
     ----------
     database_url
         SQLAlchemy URL; default: ``RANAWATCH_DATABASE_URL``, else ``<data_dir>/ranawatch.db``.
+    settings
+        Default :func:`core.settings.get_settings` (reviewers, audio roots, map tiles).
 
     Returns
     -------
     dash.Dash
         The app; ``app.server`` is its Flask server (WSGI).
     """
-    url = database_url or get_settings().resolved_database_url
-    # Named after the package, so that pages import as ``dashboard.pages.<name>``.
+    settings = settings or get_settings()
+    url = database_url or settings.resolved_database_url
     app = dash.Dash(
-        "dashboard",
+        "dashboard",  # named after the package, so pages import as dashboard.pages.<name>
         use_pages=True,
         pages_folder=str(PAGES_DIR),
+        assets_folder=str(ASSETS_DIR),
         title="RanaWatch",
         update_title=None,
         serve_locally=True,
+        suppress_callback_exceptions=True,
     )
-    app.server.config[DATABASE_URL_KEY] = url
-    app.layout = html.Div(
-        [_header(), html.Main(dash.page_container, style={"padding": "0 1.5rem"})],
-        style={"fontFamily": "system-ui, sans-serif"},
+    server = app.server
+    server.config[data.DATABASE_URL_KEY] = url
+    server.config[TILE_URL_KEY] = settings.dashboard_tile_url
+    server.config[TILE_ATTRIBUTION_KEY] = settings.dashboard_tile_attribution
+    auth.init_auth(
+        server,
+        settings.dashboard_reviewers,
+        secret_key=settings.dashboard_secret_key,
+        open_viewing=settings.dashboard_open_viewing,
     )
-    app.server.add_url_rule(HEALTH_PATH, "ranawatch_health", lambda: _health(url))
+    media.init_media(server, list(settings.audio_roots))
+    app.layout = shell
+    server.add_url_rule(HEALTH_PATH, "ranawatch_health", lambda: _health(url))
     logger.info("dashboard for database %s", redact_url(url))
     return app
+
+
+def shell() -> html.Div:
+    """The page around every page: header, shared controls, database status, content."""
+    problem = data.database_problem(data.app_url())
+    sites: list[str] = []
+    first = last = None
+    if problem is None:
+        try:
+            with data.reading() as session:
+                sites = list(site_table(session=session)["site"])
+                first, last = season_nights(session=session)
+        except data.Unavailable as exc:
+            problem = str(exc)
+        if problem is None and not sites:
+            problem = (
+                "The database has no recordings yet: run `ranawatch ingest FOLDER` to add some."
+            )
+    controls = html.Div(
+        [
+            dcc.Dropdown(
+                id=SITES,
+                options=sites,
+                value=[],
+                multi=True,
+                placeholder="All sites",
+                persistence=True,
+                style={"minWidth": "18rem"},
+            ),
+            dcc.DatePickerRange(
+                id=DATES,
+                min_date_allowed=first,
+                max_date_allowed=last,
+                initial_visible_month=last,
+                start_date_placeholder_text="First night",
+                end_date_placeholder_text="Last night",
+                clearable=True,
+                persistence=True,
+                display_format="YYYY-MM-DD",
+            ),
+            html.Span(
+                f"Nights recorded: {first} to {last}" if first else "", style={"color": "#555"}
+            ),
+        ],
+        style=_BAR | {"padding": "0.5rem 1.5rem", "background": "#f6f7f9"},
+    )
+    banner = html.Div(
+        problem or "",
+        id=STATUS,
+        role="alert",
+        style={
+            "display": "block" if problem else "none",
+            "margin": "0.8rem 1.5rem",
+            "padding": "0.8rem 1rem",
+            "background": "#fff4e5",
+            "border": "1px solid #E69F00",
+            "borderRadius": "4px",
+        },
+    )
+    return html.Div(
+        [
+            _header(),
+            controls,
+            banner,
+            html.Main(dash.page_container, style={"padding": "0 1.5rem 2rem"}),
+        ],
+        style={"fontFamily": "system-ui, sans-serif"},
+    )
 
 
 def _header() -> html.Header:
@@ -77,19 +153,22 @@ def _header() -> html.Header:
         dcc.Link(page["name"], href=page["relative_path"], style={"marginRight": "1rem"})
         for page in dash.page_registry.values()
     ]
-    return html.Header([html.Strong("RanaWatch"), html.Nav(links)], style=_HEADER_STYLE)
+    reviewer = auth.current_reviewer()
+    who = (
+        html.Span([f"Signed in as {reviewer} ", html.A("sign out", href=auth.LOGOUT_PATH)])
+        if reviewer
+        else html.A("Sign in to review", href=auth.LOGIN_PATH, id="sign-in-link")
+    )
+    return html.Header(
+        [html.Strong("RanaWatch"), html.Nav(links), html.Span(who, style={"marginLeft": "auto"})],
+        style=_HEADER,
+    )
 
 
 def _health(url: str) -> Response:
-    # 200 only when the pages can work: the database answers and has this version's schema.
-    try:
-        require_current_schema(url)
-    except ConfigError as exc:
-        logger.warning("health: %s", exc)
-        return Response(f"{exc}\n", status=503, mimetype="text/plain")
-    except Exception as exc:  # any driver or path error means the database does not answer
-        logger.warning("health: database %s does not answer: %s", redact_url(url), exc)
-        return Response(
-            f"database {redact_url(url)} does not answer\n", status=503, mimetype="text/plain"
-        )
+    # 200 only when the pages can work: the database exists, answers and is migrated.
+    problem = data.database_problem(url)
+    if problem:
+        logger.warning("health: %s", problem)
+        return Response(f"{problem}\n", status=503, mimetype="text/plain")
     return Response("ok", status=200, mimetype="text/plain")

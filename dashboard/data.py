@@ -1,160 +1,147 @@
-"""Read-only queries behind the dashboard pages, returning DataFrames (and lists of names).
+"""The dashboard's way into the database: read only, and never creating one.
 
-The numbers are the site report's: the queries of :mod:`db.reports` read the rows and
-:func:`core.report.tables.build_report` turns them into per-night effort (``Nights``) and one row
-per recording (``Results``), so the dashboard and the Excel workbook never disagree on what
-a night, a call minute or a "Positive" recording is.
+Pages call :func:`reading` for a session on the app's database. Before anything connects it
+checks that the database exists and is at this version's schema: a SQLite path that does
+not exist is reported with the fix instead of being created (SQLite would create an empty
+file on first connect), and so is a database never migrated or one that does not answer.
+The queries themselves live in :mod:`db.dashboard` and :mod:`db.dashboard_events`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
 
-import pandas as pd
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, has_app_context
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from core.report.nights import NIGHT_COLUMNS
-from core.report.tables import DETECTION_COLUMNS, WINDOW_SUMMARY_COLUMNS, ReportMeta, build_report
-from db import crud
-from db.reports import (
-    decision_of,
-    detections_frame,
-    list_site_names,
-    recordings_frame,
-    require_site,
-    resolve_model_version,
-)
-from db.session import get_engine
+from core.errors import ConfigError
+from db.dashboard import Scope, default_model
+from db.migrate import require_current_schema
+from db.session import get_engine, redact_url
 
 logger = logging.getLogger(__name__)
 
 # Flask config key holding the database URL the app was created for.
 DATABASE_URL_KEY = "RANAWATCH_DATABASE_URL"
-# What a page catches to say "the database cannot be read" instead of failing blank.
 DATABASE_ERRORS: tuple[type[Exception], ...] = (sa.exc.SQLAlchemyError, OSError)
-LATEST_ROWS = 20
-LATEST_COLUMNS: tuple[str, ...] = (
-    "File Name",
-    "Timestamp",
-    "Prediction",
-    "Times Heard",
-    "Events",
-    "Review Result",
-    "Temperature",
-    "Status",
-    "Error",
-)
 
 
-@dataclass(frozen=True)
-class SiteOverview:
-    """What the overview page shows for one site.
+class Unavailable(Exception):
+    """The database cannot be read; the message says why and what to do."""
 
-    Attributes
-    ----------
-    site
-        Site name.
-    model_tag
-        ``name:version`` of the model whose results are shown; ``None`` before any
-        detection has run (every recording then reads "Not analysed").
-    nights
-        One row per night from the first to the last with audio
-        (:data:`core.report.nights.NIGHT_COLUMNS`; minutes of audio, local times).
-    latest
-        The newest recordings first (:data:`LATEST_COLUMNS`); those of unknown time last.
-    recordings
-        Number of recordings at the site.
-    """
 
-    site: str
-    model_tag: str | None
-    nights: pd.DataFrame
-    latest: pd.DataFrame
-    recordings: int
+def app_url() -> str:
+    """The database URL of the running app (inside a request or app context)."""
+    if not has_app_context():
+        raise RuntimeError("dashboard.data needs the app's context (a request)")
+    return current_app.config[DATABASE_URL_KEY]
 
 
 def app_engine() -> sa.Engine:
-    """The engine of the database the running app was created for (inside a request)."""
-    return get_engine(current_app.config[DATABASE_URL_KEY])
+    """The engine of the app's database (checked with :func:`database_problem` first)."""
+    return get_engine(app_url())
 
 
-def site_names(engine: sa.Engine) -> list[str]:
-    """Every site name, alphabetically."""
-    with Session(engine) as session:
-        return list_site_names(session=session)
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (``None`` for other databases and in-memory SQLite)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
-def empty_nights() -> pd.DataFrame:
-    """A nights frame without rows, for a page that has nothing to show yet."""
-    return pd.DataFrame(columns=list(NIGHT_COLUMNS))
+def database_problem(url: str) -> str | None:
+    """Why the database at ``url`` cannot be shown, with the fix; ``None`` when it can."""
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():
+        return (
+            f"There is no database at {path}. Create it with `ranawatch db upgrade` and fill it "
+            "with `ranawatch ingest FOLDER`, or point the dashboard at yours "
+            "(RANAWATCH_DATABASE_URL or `ranawatch dashboard --database-url URL`)."
+        )
+    try:
+        require_current_schema(url)
+    except ConfigError as exc:
+        return f"The database is not ready: {exc}."
+    except DATABASE_ERRORS as exc:
+        logger.warning("database %s does not answer: %s", redact_url(url), exc)
+        return (
+            f"The database {redact_url(url)} does not answer: check that it is running and "
+            "that the URL is right."
+        )
+    return None
 
 
-def load_overview(
-    engine: sa.Engine, site: str, *, model: str | None = None, latest: int = LATEST_ROWS
-) -> SiteOverview:
-    """Per-night effort and calls at ``site``, and its ``latest`` newest recordings.
-
-    Parameters
-    ----------
-    engine
-        The RanaWatch database (read only).
-    site
-        Site name.
-    model
-        ``NAME:VERSION`` or ``NAME``; ``None``: the newest model version with finished
-        runs at the site (as the report picks it).
-    latest
-        How many recordings the ``latest`` table keeps.
+@contextmanager
+def reading() -> Iterator[Session]:
+    """A read-only session on the app's database.
 
     Raises
     ------
-    ConfigError
-        Unknown site or model.
+    Unavailable
+        The database is missing, unmigrated or down, or a query failed.
     """
-    with Session(engine) as session:
-        recordings, detections, meta = _site_frames(session, site, model)
-    no_scores = pd.DataFrame(columns=list(WINDOW_SUMMARY_COLUMNS))
-    tables = build_report(recordings, detections, no_scores, meta)
-    results = tables.results.sort_values(
-        "Recorded (UTC)", ascending=False, na_position="last", kind="stable"
-    )
-    logger.debug("overview of %s: %d recordings", meta.site_name, len(tables.results))
-    return SiteOverview(
-        site=meta.site_name,
-        model_tag=meta.model_tag if meta.model_name else None,
-        nights=tables.nights,
-        latest=results.loc[:, list(LATEST_COLUMNS)].head(latest).reset_index(drop=True),
-        recordings=len(tables.results),
-    )
+    url = app_url()
+    problem = database_problem(url)
+    if problem:
+        raise Unavailable(problem)
+    try:
+        with Session(get_engine(url)) as session:
+            yield session
+            session.rollback()
+    except DATABASE_ERRORS as exc:
+        logger.warning("dashboard query failed: %s", exc)
+        raise Unavailable(
+            f"The database could not be read ({type(exc).__name__}); /health says more."
+        ) from exc
 
 
-def _site_frames(
-    session: Session, site: str, model: str | None
-) -> tuple[pd.DataFrame, pd.DataFrame, ReportMeta]:
-    # The report's own queries, less its per-window score summary: that aggregate scans
-    # every window of the season and the overview shows no scores.
-    site_row = require_site(session=session, name=site)
-    assert site_row.id is not None
-    frames = {"session": session, "site_id": site_row.id}
-    if model is None and not crud.find_model_versions(session=session):
-        # Before the first detection run there is no model to show, but the effort (nights
-        # with audio) is already worth seeing: every recording reads "Not analysed".
-        meta = ReportMeta(site_name=site_row.name, model_name="", model_version="")
-        recordings = recordings_frame(model_version_id=-1, **frames)
-        return recordings, pd.DataFrame(columns=list(DETECTION_COLUMNS)), meta
-    mv = resolve_model_version(session=session, model=model, site_id=site_row.id)
-    assert mv.id is not None
-    meta = ReportMeta(
-        site_name=site_row.name,
-        model_name=mv.name,
-        model_version=mv.version,
-        target_labels=tuple(decision_of(mv)[0]),
+def parse_day(text: str | None) -> date | None:
+    """A date from the date picker (``YYYY-MM-DD``, maybe with a time), else ``None``."""
+    if not text:
+        return None
+    return date.fromisoformat(str(text)[:10])
+
+
+def build_scope(
+    session: Session, sites: list[str] | str | None, start: str | None, end: str | None
+) -> tuple[Scope, str]:
+    """The page scope from the shared controls, with the model's ``name:version``."""
+    model_id, labels, tag = default_model(session=session)
+    chosen = (sites,) if isinstance(sites, str) else tuple(sites or ())
+    first, last = parse_day(start), parse_day(end)
+    if first and last and first > last:
+        first, last = last, first
+    scope = Scope(
+        sites=chosen, date_from=first, date_to=last, model_version_id=model_id, target_labels=labels
     )
-    return (
-        recordings_frame(model_version_id=mv.id, **frames),
-        detections_frame(model_version_id=mv.id, **frames),
-        meta,
-    )
+    return scope, tag
+
+
+@contextmanager
+def writing() -> Iterator[Session]:
+    """One write transaction on the app's database (a review); commits when the block ends.
+
+    Raises
+    ------
+    Unavailable
+        The database is missing, unmigrated or down, or the write failed.
+    """
+    from db.session import session_scope
+
+    url = app_url()
+    problem = database_problem(url)
+    if problem:
+        raise Unavailable(problem)
+    try:
+        with session_scope(get_engine(url)) as session:
+            yield session
+    except DATABASE_ERRORS as exc:
+        logger.warning("dashboard write failed: %s", exc)
+        raise Unavailable(f"The review could not be stored ({type(exc).__name__}).") from exc

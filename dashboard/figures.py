@@ -1,103 +1,305 @@
-"""Figures of the dashboard: pure functions from a DataFrame to a ``go.Figure``.
+"""Figures of the dashboard: pure functions from DataFrames to ``go.Figure``.
 
 Effort comes first: an absence of calls means something only where there was audio to hear
-them in, so every figure keeps "no audio" and "not analysed" apart from "no calls".
+them in, so calls are shown as a share of the audio recorded that night, and the audio itself
+is its own trace (a night without audio is a gap, not a zero). Time axes are true date axes:
+every bar is one night wide, so two nights years apart read as two nights, not as a season.
 """
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
-from core.report.nights import NO_AUDIO, NOT_ANALYSED
+from dashboard.stats import LogisticFit, logistic
 
-# Okabe-Ito colours (safe for colour-blind readers); shapes differ as well.
-RECORDED_COLOUR = "#BBBBBB"
+# Okabe-Ito colours (safe for colour-blind readers).
+PALETTE = ("#0072B2", "#009E73", "#D55E00", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+EFFORT_COLOUR = "#BBBBBB"
 CALLS_COLOUR = "#009E73"
-NO_AUDIO_COLOUR = "#D55E00"
-NOT_ANALYSED_COLOUR = "#E69F00"
-
+DAY_MS = 86_400_000
 NIGHT_AXIS_TITLE = "Night (evening date, local time)"
-MINUTES_AXIS_TITLE = "Minutes of audio"
-_HOVER_COLUMNS = ["Effort", "Recordings", "Minutes Analysed", "Events", "Confirmed Events"]
+# Hours of a night in order, evening first.
+NIGHT_HOURS: tuple[int, ...] = tuple(range(12, 24)) + tuple(range(12))
+LAYOUT = {
+    "template": "plotly_white",
+    "margin": {"l": 60, "r": 20, "t": 90, "b": 50},
+    "title": {"y": 0.97, "yanchor": "top", "x": 0.01},
+    "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+}
+# Figures with subplot titles keep their legend at the side, clear of the titles.
+SIDE_LEGEND = {"orientation": "v", "x": 1.01, "y": 1, "xanchor": "left", "yanchor": "top"}
 
 
-def calls_per_night(nights: pd.DataFrame) -> go.Figure:
-    """Minutes recorded and minutes with calls per night, with nights of no audio marked.
+def colour_of(index: int) -> str:
+    """The ``index``-th colour of the palette (cycling)."""
+    return PALETTE[index % len(PALETTE)]
+
+
+def empty_figure(message: str, title: str = "") -> go.Figure:
+    """A figure with no axes and ``message`` in the middle (nothing to show, and why)."""
+    fig = go.Figure()
+    fig.update_layout(**LAYOUT)
+    fig.update_layout(title_text=title)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.add_annotation(
+        text=message, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5, font={"size": 15}
+    )
+    return fig
+
+
+def all_nights(first: date, last: date) -> list[date]:
+    """Every night from ``first`` to ``last`` inclusive."""
+    return [first + timedelta(days=k) for k in range((last - first).days + 1)]
+
+
+def calls_per_night(nightly: pd.DataFrame) -> go.Figure:
+    """Call activity per night and site (top) over the audio recorded (bottom).
 
     Parameters
     ----------
-    nights
-        One row per night, columns of :data:`core.report.nights.NIGHT_COLUMNS` (minutes of audio).
+    nightly
+        :func:`db.dashboard.nightly_activity`: ``site``, ``night``, ``minutes_recorded``,
+        ``minutes_with_calls``, ``events`` (one row per site and night with audio).
 
     Returns
     -------
     plotly.graph_objects.Figure
-        A grey bar per night with audio (minutes recorded) overlaid by a green bar (minutes
-        with calls), so a night of no calls shows a grey bar alone; a night without audio
-        has no bar but a cross at zero ("No audio"), and a night whose audio the model has
-        not scored a diamond at the top of its bar ("Not analysed").
+        Top: share of the recorded minutes with calls (%), one marker per night with audio,
+        lines only between consecutive nights. Bottom: minutes recorded, a bar one night wide
+        per site (stacked), so nights without audio are visible gaps.
     """
-    fig = go.Figure()
-    heard = nights[nights["Effort"] != NO_AUDIO]
-    hover = heard[_HOVER_COLUMNS].astype(object).to_numpy()
-    fig.add_bar(
-        name="Minutes recorded",
-        x=heard["Night"],
-        y=heard["Minutes Recorded"],
-        marker_color=RECORDED_COLOUR,
-        customdata=hover,
-        hovertemplate=(
-            "%{y:.1f} min recorded in %{customdata[1]} recordings"
-            " (%{customdata[2]:.1f} analysed): %{customdata[0]}<extra></extra>"
-        ),
+    if nightly.empty:
+        return empty_figure("No recordings of known time in this range", "Calls per night")
+    fig = make_subplots(
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        row_heights=[0.62, 0.38],
+        vertical_spacing=0.06,
+        subplot_titles=("Share of recorded minutes with calls", "Audio recorded (effort)"),
     )
-    fig.add_bar(
-        name="Minutes with calls",
-        x=heard["Night"],
-        y=heard["Minutes with Calls"],
-        marker_color=CALLS_COLOUR,
-        customdata=hover,
-        hovertemplate=(
-            "%{y} min with calls, %{customdata[3]} events"
-            " (%{customdata[4]} confirmed)<extra></extra>"
-        ),
-    )
-    no_audio = nights[nights["Effort"] == NO_AUDIO]
-    fig.add_scatter(
-        name="No audio",
-        x=no_audio["Night"],
-        y=[0] * len(no_audio),
-        mode="markers",
-        marker={"symbol": "x", "size": 10, "color": NO_AUDIO_COLOUR},
-        hovertemplate="no audio: calls unknown<extra></extra>",
-    )
-    skipped = nights[nights["Effort"] == NOT_ANALYSED]
-    fig.add_scatter(
-        name="Not analysed",
-        x=skipped["Night"],
-        y=skipped["Minutes Recorded"],
-        mode="markers",
-        marker={"symbol": "diamond-open", "size": 10, "color": NOT_ANALYSED_COLOUR},
-        hovertemplate="audio not analysed yet: calls unknown<extra></extra>",
-    )
-    fig.update_layout(
-        title="Calls per night",
-        barmode="overlay",
-        template="plotly_white",
-        hovermode="x unified",
-        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-        margin={"l": 60, "r": 20, "t": 80, "b": 50},
-    )
-    fig.update_xaxes(title_text=NIGHT_AXIS_TITLE, type="date")
-    fig.update_yaxes(title_text=MINUTES_AXIS_TITLE, rangemode="tozero")
-    if nights.empty:
-        fig.add_annotation(
-            text="No recordings with a known time at this site yet",
-            showarrow=False,
-            xref="paper",
-            yref="paper",
-            x=0.5,
-            y=0.5,
+    for i, (site, rows) in enumerate(nightly.groupby("site", sort=True)):
+        rows = rows.sort_values("night")
+        share = (
+            100.0
+            * rows["minutes_with_calls"]
+            / rows["minutes_recorded"].where(rows["minutes_recorded"] > 0)
         )
+        x, y, custom = _break_gaps(rows, share)
+        fig.add_scatter(
+            row=1,
+            col=1,
+            x=x,
+            y=y,
+            name=str(site),
+            legendgroup=str(site),
+            mode="lines+markers",
+            line={"color": colour_of(i), "width": 1.5},
+            marker={"size": 6, "color": colour_of(i)},
+            customdata=custom,
+            hovertemplate=(
+                "%{x|%d %b %Y}<br>%{y:.1f}% of recorded minutes with calls<br>"
+                "%{customdata[0]:.1f} of %{customdata[1]:.1f} min, %{customdata[2]} events"
+                f"<extra>{site}</extra>"
+            ),
+        )
+        fig.add_bar(
+            row=2,
+            col=1,
+            x=pd.to_datetime(rows["night"]),
+            y=rows["minutes_recorded"],
+            width=0.8 * DAY_MS,
+            name=f"{site} (audio)",
+            legendgroup=str(site),
+            showlegend=False,
+            marker_color=colour_of(i),
+            opacity=0.45,
+            hovertemplate=f"%{{x|%d %b %Y}}: %{{y:.0f}} min recorded<extra>{site}</extra>",
+        )
+    fig.update_layout(barmode="stack", hovermode="closest", **LAYOUT)
+    fig.update_layout(
+        title_text="Calls per night",
+        legend=SIDE_LEGEND,
+        margin={"l": 60, "r": 20, "t": 70, "b": 50},
+    )
+    fig.update_yaxes(title_text="% with calls", rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(title_text="Minutes", rangemode="tozero", row=2, col=1)
+    first, last = min(nightly["night"]), max(nightly["night"])
+    pad = timedelta(days=1)
+    fig.update_xaxes(type="date", range=[first - pad, last + pad])
+    fig.update_xaxes(title_text=NIGHT_AXIS_TITLE, row=2, col=1)
+    return fig
+
+
+def _break_gaps(rows: pd.DataFrame, share: pd.Series) -> tuple[list, list, list]:
+    # A None between nights that are not consecutive breaks the line there.
+    x: list = []
+    y: list = []
+    custom: list = []
+    previous: date | None = None
+    for night, value, row in zip(rows["night"], share, rows.itertuples(), strict=True):
+        if previous is not None and (night - previous).days > 1:
+            x.append(previous + timedelta(days=1))
+            y.append(None)
+            custom.append((0.0, 0.0, 0))
+        x.append(night)
+        y.append(None if pd.isna(value) else float(value))
+        custom.append((row.minutes_with_calls, row.minutes_recorded, row.events))
+        previous = night
+    return x, y, custom
+
+
+def night_heatmap(hourly: pd.DataFrame) -> go.Figure:
+    """Hour of night x night: share of recorded minutes with calls; blank where no audio.
+
+    Parameters
+    ----------
+    hourly
+        :func:`db.dashboard.hourly_activity`: ``night``, ``hour``, ``minutes_recorded``,
+        ``minutes_with_calls``.
+    """
+    title = "When calling happens (hour of night, local time)"
+    if hourly.empty:
+        return empty_figure("No recordings of known time in this range", title)
+    nights = all_nights(min(hourly["night"]), max(hourly["night"]))
+    share = hourly.assign(
+        share=100.0
+        * hourly["minutes_with_calls"]
+        / hourly["minutes_recorded"].where(hourly["minutes_recorded"] > 0)
+    ).pivot_table(index="hour", columns="night", values="share", aggfunc="mean")
+    # Only the hours the recorders cover, in night order (evening first).
+    hours = [h for h in NIGHT_HOURS if h in set(hourly["hour"])]
+    grid = share.reindex(index=hours, columns=nights)
+    top = (
+        float(np.nanmax(grid.to_numpy(dtype=float)))
+        if np.isfinite(grid.to_numpy(dtype=float)).any()
+        else 0.0
+    )
+    fig = go.Figure(
+        go.Heatmap(
+            x=[pd.Timestamp(n) for n in nights],
+            y=[f"{h:02d}:00" for h in hours],
+            z=grid.to_numpy(dtype=float),
+            colorscale="YlGnBu",
+            zmin=0,
+            zmax=max(top, 1.0),
+            colorbar={"title": {"text": "% with<br>calls"}},
+            hoverongaps=False,
+            hovertemplate="%{x|%d %b %Y} %{y}: %{z:.0f}% of recorded minutes<extra></extra>",
+        )
+    )
+    fig.update_layout(**LAYOUT)
+    fig.update_layout(title_text=title)
+    fig.update_xaxes(title_text=NIGHT_AXIS_TITLE, type="date")
+    fig.update_yaxes(title_text="Hour starting", autorange="reversed", type="category")
+    return fig
+
+
+def temperature_bins(bins: pd.DataFrame, fit: LogisticFit | None) -> go.Figure:
+    """Share of recordings with calls per temperature bin (with counts) and the fitted curve.
+
+    Parameters
+    ----------
+    bins
+        :func:`dashboard.stats.bin_by_temperature`: ``temperature_c`` (bin centre),
+        ``recordings``, ``with_calls``, ``share``.
+    fit
+        The fitted logistic curve, or ``None`` (too little data to fit).
+    """
+    title = "Calling against the recorder's temperature"
+    if bins.empty:
+        return empty_figure("No analysed recordings with a temperature in this range", title)
+    width = float(np.diff(bins["temperature_c"]).min()) if len(bins) > 1 else 1.0
+    fig = go.Figure()
+    fig.add_bar(
+        x=bins["temperature_c"],
+        y=100.0 * bins["share"],
+        width=0.9 * width,
+        name="Recordings with calls",
+        marker_color=CALLS_COLOUR,
+        opacity=0.7,
+        text=[f"n={n}" for n in bins["recordings"]],
+        textposition="outside",
+        customdata=bins[["with_calls", "recordings"]].to_numpy(),
+        hovertemplate="%{x:.1f} °C: %{customdata[0]} of %{customdata[1]} recordings with calls"
+        "<extra></extra>",
+    )
+    if fit is not None:
+        t = np.linspace(
+            bins["temperature_c"].min() - width, bins["temperature_c"].max() + width, 200
+        )
+        fig.add_scatter(
+            x=t,
+            y=100.0 * logistic(t, fit.p_max, fit.slope, fit.t50_c),
+            mode="lines",
+            name="Logistic fit",
+            line={"color": "#0072B2", "width": 2.5},
+        )
+        fig.add_vline(
+            x=fit.t50_c,
+            line_dash="dash",
+            line_color="#D55E00",
+            annotation_text=f"half of max at {fit.t50_c:.1f} °C",
+            annotation_position="top left",
+        )
+    fig.update_layout(hovermode="closest", **LAYOUT)
+    fig.update_layout(title_text=title)
+    fig.update_xaxes(title_text="AudioMoth temperature (°C, in the case: air, not water)")
+    fig.update_yaxes(title_text="% of recordings with calls", range=[0, 110])
+    return fig
+
+
+def temperature_nights(nights: pd.DataFrame) -> go.Figure:
+    """One marker per site and night: mean temperature against the share with calls,
+    coloured by date.
+
+    Parameters
+    ----------
+    nights
+        :func:`dashboard.stats.nights_by_temperature`: ``site``, ``night``,
+        ``temperature_c``, ``recordings``, ``share``.
+    """
+    title = "Nights: temperature and calling"
+    if nights.empty:
+        return empty_figure("No analysed recordings with a temperature in this range", title)
+    ordinal = [pd.Timestamp(n).toordinal() for n in nights["night"]]
+    ticks = np.unique(np.linspace(min(ordinal), max(ordinal), 5).round().astype(int))
+    fig = go.Figure(
+        go.Scatter(
+            x=nights["temperature_c"],
+            y=100.0 * nights["share"],
+            mode="markers",
+            marker={
+                "size": 9,
+                "color": ordinal,
+                "colorscale": "Viridis",
+                "showscale": True,
+                "colorbar": {
+                    "title": {"text": "Night"},
+                    "tickvals": ticks,
+                    "ticktext": [date.fromordinal(int(t)).isoformat() for t in ticks],
+                },
+            },
+            customdata=np.stack(
+                [
+                    nights["site"].astype(str),
+                    [str(n) for n in nights["night"]],
+                    nights["recordings"],
+                ],
+                axis=1,
+            ),
+            hovertemplate="%{customdata[1]} at %{customdata[0]}: %{x:.1f} °C, %{y:.0f}% of "
+            "%{customdata[2]} recordings with calls<extra></extra>",
+        )
+    )
+    fig.update_layout(**LAYOUT)
+    fig.update_layout(title_text=title)
+    fig.update_xaxes(title_text="Mean recorder temperature that night (°C)")
+    fig.update_yaxes(title_text="% of recordings with calls", rangemode="tozero")
     return fig

@@ -8,6 +8,8 @@ after a plain ``pip install``, because the Alembic script location is this packa
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -38,11 +40,56 @@ def head_revision() -> str:
     return head
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (``None`` for other databases and in-memory SQLite)."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def database_exists(url: str | None = None) -> bool:
+    """Whether the database can be opened without creating it (SQLite: the file exists)."""
+    path = sqlite_file(url or default_database_url())
+    return path is None or path.is_file()
+
+
+@contextmanager
+def reachable(url: str) -> Iterator[None]:
+    """Turn a database that cannot be reached into one line saying what to check.
+
+    Raises
+    ------
+    ConfigError
+        The server refused or did not answer, the password was wrong, the file cannot be
+        opened (the driver's own first line is quoted).
+    """
+    try:
+        yield
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ConfigError(
+            f"cannot reach database {redact_url(url)}: {reason}; check that the server is "
+            "running and RANAWATCH_DATABASE_URL"
+        ) from exc
+
+
 def current_revision(url: str | None = None) -> str | None:
-    """The migration the database at ``url`` is at (``None``: empty or never migrated)."""
+    """The migration the database at ``url`` is at (``None``: empty, missing, never migrated).
+
+    A SQLite file that does not exist is not created by asking.
+
+    Raises
+    ------
+    ConfigError
+        The database cannot be reached.
+    """
+    url = url or default_database_url()
+    if not database_exists(url):
+        return None
     # Read Alembic's version table directly: a MigrationContext would log two INFO lines
     # every time a flow or command checks the schema.
-    with get_engine(url).connect() as connection:
+    with reachable(url), get_engine(url).connect() as connection:
         if not sa.inspect(connection).has_table(VERSION_TABLE):
             return None
         return connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
@@ -68,7 +115,7 @@ def upgrade(url: str | None = None, revision: str = "head") -> str | None:
     log.info("upgrading database %s to %s", redact_url(url), revision)
     # One connection and one transaction for all steps, as the Alembic cookbook shows for
     # programmatic use: DDL is transactional on SQLite and PostgreSQL.
-    with get_engine(url).begin() as connection:
+    with reachable(url), get_engine(url).begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
     return current_revision(url)
@@ -80,9 +127,17 @@ def require_current_schema(url: str | None = None) -> None:
     Raises
     ------
     ConfigError
-        The database is empty or at an older (or unknown) revision.
+        The database does not exist (a SQLite file is never created here), cannot be
+        reached, is empty, or is at an older (or unknown) revision.
     """
     url = url or default_database_url()
+    path = sqlite_file(url)
+    if path is not None and not path.is_file():
+        raise ConfigError(
+            f"no database at {path} yet: `ranawatch ingest FOLDER` creates it (or run "
+            "`ranawatch db upgrade`); to use another one, set RANAWATCH_DATA_DIR or "
+            "RANAWATCH_DATABASE_URL"
+        )
     current, head = current_revision(url), head_revision()
     if current != head:
         raise ConfigError(

@@ -193,6 +193,12 @@ class Recording(SQLModel, table=True):
     error: str | None = Field(default=None, sa_type=sa.Text)
     ingested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
+    # The dashboard's "these sites (or this device) in this date range" (migration 0003).
+    __table_args__ = (
+        sa.Index("ix_recordings_site_recorded_at", "site_id", "recorded_at"),
+        sa.Index("ix_recordings_device_recorded_at", "device_id", "recorded_at"),
+    )
+
 
 class DuplicateFile(SQLModel, table=True):
     """A second path holding exactly the content of a stored recording (counted once)."""
@@ -269,7 +275,10 @@ class Detection(SQLModel, table=True):
     """An event: consecutive positive windows of one label, merged."""
 
     __tablename__ = "detections"
-    __table_args__ = (sa.UniqueConstraint("recording_id", "model_version_id", "label", "start_s"),)
+    __table_args__ = (
+        sa.UniqueConstraint("recording_id", "model_version_id", "label", "start_s"),
+        sa.Index("ix_detections_model_recording", "model_version_id", "recording_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
     recording_id: int = Field(foreign_key="recordings.id", ondelete="CASCADE")
@@ -286,6 +295,7 @@ class Review(SQLModel, table=True):
     """A reviewer's verdict on a detection; the latest review of a detection counts."""
 
     __tablename__ = "reviews"
+    __table_args__ = (sa.Index("ix_reviews_detection_reviewed_at", "detection_id", "reviewed_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     detection_id: int = Field(

@@ -11,34 +11,58 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from core.errors import ConfigError
-from core.report.tables import DETECTION_COLUMNS, RECORDING_COLUMNS, ReportMeta
+from core.report.ranges import NightsMode
+from core.report.tables import ReportMeta
 from db import crud
+from db.model_versions import (
+    decision_of,
+    model_band_hz,
+    model_tag,
+    resolve_model_version,
+    split_model_tag,
+)
 from db.models import (
     Deployment,
-    Detection,
-    DetectionRun,
     Device,
-    ModelVersion,
     Recording,
-    RecordingStatus,
     Site,
-    WindowScore,
 )
-from db.reviews import latest_reviews
+from db.report_frames import (
+    detections_frame,
+    device_display,
+    in_window,
+    recordings_frame,
+    utc_window,
+    window_summary_frame,
+)
+
+__all__ = [
+    "SiteReportData",
+    "decision_of",
+    "detections_frame",
+    "device_display",
+    "list_site_names",
+    "list_sites",
+    "load_site_report",
+    "model_band_hz",
+    "model_tag",
+    "recordings_frame",
+    "require_site",
+    "resolve_model_version",
+    "split_model_tag",
+    "utc_window",
+    "window_summary_frame",
+]
 
 logger = logging.getLogger(__name__)
-
-# Any recorder's offset from UTC lies within this; the SQL window is widened by it.
-_MAX_OFFSET = timedelta(hours=14)
 
 
 @dataclass(frozen=True)
@@ -66,6 +90,11 @@ def list_site_names(*, session: Session) -> list[str]:
     return sorted(session.exec(select(Site.name)).all())
 
 
+def list_sites(*, session: Session) -> list[tuple[int, str]]:
+    """``(id, name)`` of every site, by id (the order sites were registered in)."""
+    return [(int(i), n) for i, n in session.exec(select(Site.id, Site.name).order_by(Site.id))]
+
+
 def require_site(*, session: Session, name: str) -> Site:
     """The site called ``name``.
 
@@ -79,254 +108,6 @@ def require_site(*, session: Session, name: str) -> Site:
         known = ", ".join(list_site_names(session=session)) or "none yet (run ingest first)"
         raise ConfigError(f"no site named {name!r} in the database; known sites: {known}")
     return site
-
-
-def resolve_model_version(
-    *, session: Session, model: str | None = None, site_id: int | None = None
-) -> ModelVersion:
-    """The model version a report is for.
-
-    Parameters
-    ----------
-    model
-        ``NAME:VERSION`` or ``NAME``; several checkpoints under one name and version: the
-        newest registered. ``None``: the newest model version with finished runs on the
-        site's recordings, else the newest registered.
-
-    Raises
-    ------
-    ConfigError
-        ``model`` names no registered version, or no model has been run at all.
-    """
-    if model:
-        name, _, ver = model.rpartition(":") if ":" in model else (model, "", "")
-        found = crud.find_model_versions(session=session, name=name, version=ver or None)
-        if not found:
-            known = ", ".join(
-                sorted({f"{m.name}:{m.version}" for m in crud.find_model_versions(session=session)})
-            )
-            raise ConfigError(
-                f"no model version {model!r} in the database; known: {known or 'none'}"
-            )
-        return found[0]
-    if site_id is not None:
-        ran = session.exec(
-            select(ModelVersion)
-            .join(DetectionRun, DetectionRun.model_version_id == ModelVersion.id)
-            .join(Recording, Recording.id == DetectionRun.recording_id)
-            .where(Recording.site_id == site_id, DetectionRun.status == RecordingStatus.DONE)
-            .order_by(ModelVersion.id.desc())  # type: ignore[union-attr]
-        ).first()
-        if ran is not None:
-            return ran
-    newest = crud.find_model_versions(session=session)
-    if not newest:
-        raise ConfigError(
-            "no model version in the database: score the recordings first "
-            "(`ranawatch ingest FOLDER --checkpoint PATH`)"
-        )
-    return newest[0]
-
-
-def utc_window(date_from: date | None, date_to: date | None) -> tuple[datetime | None, ...]:
-    """UTC bounds that surely contain the nights ``date_from``..``date_to`` at any offset."""
-    start = end = None
-    if date_from is not None:
-        start = datetime.combine(date_from, time(12), UTC) - _MAX_OFFSET
-    if date_to is not None:
-        end = datetime.combine(date_to + timedelta(days=1), time(12), UTC) + _MAX_OFFSET
-    return start, end
-
-
-def _in_range(query: Any, start: datetime | None, end: datetime | None) -> Any:
-    if start is not None:
-        query = query.where(Recording.recorded_at >= start)
-    if end is not None:
-        query = query.where(Recording.recorded_at < end)
-    return query
-
-
-def device_display(serial: str | None, recorder: str | None) -> str:
-    """``AudioMoth 249BC30461CBB1E6``: the recorder's make and serial, as its header names it."""
-    if not serial:
-        return ""
-    if recorder and not recorder.endswith(serial):
-        return f"{recorder} {serial}"
-    return recorder or serial
-
-
-def recordings_frame(
-    *,
-    session: Session,
-    site_id: int,
-    model_version_id: int,
-    start: datetime | None = None,
-    end: datetime | None = None,
-) -> pd.DataFrame:
-    """The site's recordings with their run for the model (columns of ``RECORDING_COLUMNS``).
-
-    ``status`` is the model's run status (``done``, ``failed``, ``pending``...), or the
-    recording's own when the model never queued it (an unreadable file); ``analysed`` is
-    ``status == "done"``.
-    """
-    query = (
-        select(
-            Recording.id,
-            Recording.path,
-            Device.serial,
-            Device.recorder,
-            Recording.recorded_at,
-            Recording.utc_offset_min,
-            Recording.temperature_c,
-            Recording.duration_s,
-            Recording.status,
-            Recording.error,
-            DetectionRun.status,
-            DetectionRun.error,
-        )
-        .outerjoin(Device, Device.id == Recording.device_id)
-        .outerjoin(
-            DetectionRun,
-            sa.and_(
-                DetectionRun.recording_id == Recording.id,
-                DetectionRun.model_version_id == model_version_id,
-            ),
-        )
-        .where(Recording.site_id == site_id)
-    )
-    if start is not None or end is not None:
-        query = _in_range(query, start, end)
-    rows = []
-    for rid, path, serial, recorder, at, offset, temp, dur, rstat, rerr, stat, err in session.exec(
-        query
-    ).all():
-        status = stat or rstat
-        rows.append(
-            {
-                "recording_id": rid,
-                "file_name": path,
-                "device_id": device_display(serial, recorder),
-                "recorded_at": at,
-                "utc_offset_min": offset,
-                "temperature_c": temp,
-                "duration_s": dur,
-                "status": str(status.value if hasattr(status, "value") else status or ""),
-                "analysed": stat == RecordingStatus.DONE,
-                "error": err if stat is not None else rerr,
-            }
-        )
-    return pd.DataFrame(rows, columns=[*RECORDING_COLUMNS, "error"])
-
-
-def detections_frame(
-    *,
-    session: Session,
-    site_id: int,
-    model_version_id: int,
-    start: datetime | None = None,
-    end: datetime | None = None,
-) -> pd.DataFrame:
-    """The model's events at the site, each with its latest review (``DETECTION_COLUMNS``)."""
-    latest = latest_reviews()
-    query = (
-        select(
-            Detection.id,
-            Detection.recording_id,
-            Detection.start_s,
-            Detection.end_s,
-            Detection.label,
-            Detection.max_score,
-            Detection.mean_score,
-            latest.c.verdict,
-            latest.c.reviewer,
-            latest.c.reviewed_at,
-            latest.c.note,
-        )
-        .join(Recording, Recording.id == Detection.recording_id)
-        .outerjoin(latest, latest.c.detection_id == Detection.id)
-        .where(Recording.site_id == site_id, Detection.model_version_id == model_version_id)
-        .order_by(Detection.recording_id, Detection.start_s, Detection.label)
-    )
-    query = _in_range(query, start, end)
-    rows = [dict(zip(DETECTION_COLUMNS, row, strict=True)) for row in session.exec(query).all()]
-    frame = pd.DataFrame(rows, columns=list(DETECTION_COLUMNS))
-    # Verdicts arrive as enum members; the report wants their plain text.
-    frame["verdict"] = frame["verdict"].map(lambda v: getattr(v, "value", v))
-    return frame
-
-
-def window_summary_frame(
-    *,
-    session: Session,
-    site_id: int,
-    model_version: ModelVersion,
-    labels: list[str],
-    start: datetime | None = None,
-    end: datetime | None = None,
-) -> pd.DataFrame:
-    """Per recording and label: the highest window score and the number of positive windows.
-
-    Aggregated in SQL (a season is millions of windows): the score of ``label`` is element
-    ``labels.index(label)`` of each window's stored ``scores``.
-    """
-    order = list(model_version.labels)
-    rows: list[dict[str, object]] = []
-    for label in labels:
-        if label not in order:
-            continue
-        score = WindowScore.scores[order.index(label)].as_float()
-        positive = sa.case((sa.and_(WindowScore.positive, WindowScore.label == label), 1), else_=0)
-        query = (
-            select(WindowScore.recording_id, sa.func.max(score), sa.func.sum(positive))
-            .join(Recording, Recording.id == WindowScore.recording_id)
-            .where(Recording.site_id == site_id, WindowScore.model_version_id == model_version.id)
-            .group_by(WindowScore.recording_id)
-        )
-        for rid, max_score, n_pos in session.exec(_in_range(query, start, end)).all():
-            rows.append(
-                {
-                    "recording_id": rid,
-                    "label": label,
-                    "max_score": None if max_score is None else float(max_score),
-                    "positive_windows": int(n_pos or 0),
-                }
-            )
-    return pd.DataFrame(rows, columns=["recording_id", "label", "max_score", "positive_windows"])
-
-
-def decision_of(model_version: ModelVersion) -> tuple[list[str], dict[str, float], str]:
-    """Target labels, thresholds and the decision rule in words, from a model version.
-
-    Reads the model card stored in ``model_versions.settings`` (``positive_labels``,
-    ``negative_label``, ``decision``); without one, every label but ``Negative`` is a target
-    and the rule is the original argmax.
-    """
-    settings: dict[str, Any] = dict(model_version.settings or {})
-    labels = list(model_version.labels)
-    negative = settings.get("negative_label", "Negative")
-    targets = list(settings.get("positive_labels") or [x for x in labels if x != negative])
-    decision = dict(settings.get("decision") or {})
-    if decision.get("rule") == "threshold":
-        default = float(decision.get("default_threshold", 0.5))
-        given = dict(decision.get("thresholds") or {})
-        thresholds = {label: float(given.get(label, default)) for label in targets}
-        rule = (
-            "threshold: a window is positive for a target label whose score reaches its threshold"
-        )
-    else:
-        thresholds = {}
-        rule = "argmax (the original rule): a window is positive when a target label scores highest"
-    rule += (
-        "; consecutive positive windows of one label form an event; a recording is Positive "
-        "when it has at least one event"
-    )
-    return targets, thresholds, rule
-
-
-def model_band_hz(model_version: ModelVersion) -> tuple[float, float]:
-    """The frequency band the model listens to: 0 Hz to half its input sample rate."""
-    frontend = dict((model_version.settings or {}).get("frontend") or {})
-    return 0.0, float(frontend.get("samplerate_hz", 16_000)) / 2
 
 
 def site_devices(
@@ -343,7 +124,7 @@ def site_devices(
         deployed = deployed.where(
             sa.or_(Deployment.end_at.is_(None), Deployment.end_at > start)  # type: ignore[union-attr]
         )
-    recorded = _in_range(
+    recorded = in_window(
         select(Device.serial, Device.recorder)
         .join(Recording, Recording.device_id == Device.id)
         .where(Recording.site_id == site_id),
@@ -362,6 +143,8 @@ def load_site_report(
     date_to: date | None = None,
     model: str | None = None,
     generated_at: datetime | None = None,
+    nights: NightsMode = "range",
+    season: str | None = None,
 ) -> SiteReportData:
     """Everything the report of one site needs, read in one session.
 
@@ -375,6 +158,9 @@ def load_site_report(
         ``NAME:VERSION`` (or ``NAME``); ``None``: see :func:`resolve_model_version`.
     generated_at
         Stamp for the About sheet (default: now, UTC).
+    nights, season
+        The Nights sheet's control (every night of the range, or recorded nights only) and
+        the season the range came from, for the About sheet (see :class:`ReportMeta`).
 
     Raises
     ------
@@ -405,6 +191,8 @@ def load_site_report(
         target_labels=tuple(targets),
         generated_at=generated_at or datetime.now(UTC),
         ranawatch_version=ranawatch_version(),
+        nights=nights,
+        season=season,
     )
     data = SiteReportData(
         recordings=recordings_frame(model_version_id=mv.id, **window),

@@ -18,7 +18,6 @@ import argparse
 import os
 import socket
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -44,13 +43,6 @@ from flows.tasks import db_task, transient_only
 FLOW_NAME = "detect-calls"
 
 
-@dataclass(frozen=True)
-class ScoringFailed:
-    """A recording that cannot be scored: an expected outcome, not a failed task."""
-
-    reason: str
-
-
 @task(
     name="load-model",
     retries=1,
@@ -60,7 +52,9 @@ class ScoringFailed:
 )
 def load_model(card: ModelCard, checkpoint: str | None, device: str, bf16: bool) -> Detector:
     """Read the checkpoint and build the model on its device (once per run)."""
-    return build_detector(card, checkpoint, device=device, bf16=bf16)
+    settings = get_settings()
+    rates = (settings.min_samplerate_hz, settings.max_samplerate_hz)
+    return build_detector(card, checkpoint, device=device, bf16=bf16, samplerate_range_hz=rates)
 
 
 @db_task(name="register-model-version")
@@ -148,27 +142,6 @@ def renew_claim(database_url: str, claim: queue.Claim, worker: str) -> bool:
         return queue.touch_claim(session=session, run_id=claim.run_id, worker=worker)
 
 
-@task(name="score-recording", task_run_name="score {claim.path}", cache_policy=NONE)
-def score_recording(
-    detector: Detector, claim: queue.Claim, hop_s: float, batch_size: int
-) -> RecordingResult | ScoringFailed:
-    """Run the model over every window of one recording (no retries: a forward pass).
-
-    An unreadable file is an outcome (:class:`ScoringFailed`); anything else raises.
-    """
-    logger = get_run_logger()
-
-    def progress(done: int, total: int) -> None:
-        logger.debug("%s: %d/%d windows", claim.path, done, total)
-
-    try:
-        return detector.score_file(
-            claim.path, hop_s=hop_s, batch_size=batch_size, progress=progress
-        )
-    except AudioError as exc:
-        return ScoringFailed(str(exc))
-
-
 @db_task(name="save-results", task_run_name="save {claim.path}")
 def save_results(
     database_url: str, claim: queue.Claim, worker: str, result: RecordingResult, labels: list[str]
@@ -198,7 +171,7 @@ def release_claims(database_url: str, claims: list[queue.Claim], worker: str) ->
 
 @flow(name=FLOW_NAME)
 def detect_calls(
-    batch_size: int = 8,
+    claim_size: int = 8,
     limit: int | None = None,
     checkpoint: str | None = None,
     model_card: str | None = None,
@@ -214,14 +187,15 @@ def detect_calls(
 
     Parameters
     ----------
-    batch_size
-        Recordings claimed at a time.
+    claim_size
+        Recordings claimed at a time; their windows share forward passes.
     limit
         Stop after this many recordings (default: until none is left).
     checkpoint, model_card, device, bf16, hop_s, window_batch_size
         Model and inference settings; defaults from ``RANAWATCH_CHECKPOINT``,
         ``RANAWATCH_MODEL_CARD``, ``RANAWATCH_DEVICE``, ``RANAWATCH_BF16``,
-        ``RANAWATCH_HOP_S`` and ``RANAWATCH_BATCH_SIZE`` (windows per forward pass).
+        ``RANAWATCH_HOP_S`` and ``RANAWATCH_BATCH_SIZE`` (``window_batch_size``: windows per
+        forward pass, taken from any of the claimed recordings).
     database_url
         Default: the configured database.
     claim_timeout_s
@@ -280,17 +254,14 @@ def detect_calls(
         )
         processed = 0
         while limit is None or processed < limit:
-            want = batch_size if limit is None else min(batch_size, limit - processed)
+            want = claim_size if limit is None else min(claim_size, limit - processed)
             held = claim_recordings(url, model_version_id, worker, want, claim_timeout_s)
             if not held:
                 break
-            while held:
-                outcome = _process(
-                    url, detector, held[0], worker, hop, windows_per_pass, max_attempts, rows
-                )
-                counts.update(outcome)
-                processed += 1
-                held.pop(0)
+            processed += len(held)
+            counts.update(
+                _process(url, detector, held, worker, hop, windows_per_pass, max_attempts, rows)
+            )
             update_progress_artifact(progress, min(100.0, 100.0 * processed / max(waiting, 1)))
             logger.info(
                 "%d of %d recordings done (%d could not be scored)",
@@ -310,30 +281,60 @@ _COUNT_KEYS = ("queued", "done", "positive", "failed", "lost_claims")
 def _process(
     url: str,
     detector: Detector,
-    claim: queue.Claim,
+    held: list[queue.Claim],
     worker: str,
     hop_s: float,
-    batch_size: int,
+    window_batch_size: int,
     max_attempts: int,
     rows: list[dict[str, Any]],
 ) -> list[str]:
-    """Score one claimed recording and store the outcome; returns the counts it adds to."""
+    """Score claimed recordings together and store each outcome in its own transaction.
+
+    Claims leave ``held`` as their outcome is stored, so what is left there when this raises
+    is handed back by the caller. Returns the counts the claims add to.
+    """
     logger = get_run_logger()
-    if claim.attempts > max_attempts:
-        reason = (
-            f"{claim.path}: scoring was interrupted {claim.attempts - 1} times (the worker "
-            "crashed, was killed or ran out of memory on this file); not tried again"
-        )
-        mark_failed(url, claim, worker, reason)
-        rows.append({"file": claim.path, "prediction": "failed", "times_heard": reason})
-        return ["failed"]
-    if not renew_claim(url, claim, worker):
-        return ["lost_claims"]
-    result = score_recording(detector, claim, hop_s, batch_size)
-    if isinstance(result, ScoringFailed):
-        logger.warning("cannot score %s", result.reason)
-        mark_failed(url, claim, worker, result.reason)
-        rows.append({"file": claim.path, "prediction": "failed", "times_heard": result.reason})
+    counts: list[str] = []
+    live: list[queue.Claim] = []
+    for claim in list(held):
+        if claim.attempts > max_attempts:
+            reason = (
+                f"{claim.path}: scoring was interrupted {claim.attempts - 1} times (the worker "
+                "crashed, was killed or ran out of memory on this file); not tried again"
+            )
+            mark_failed(url, claim, worker, reason)
+            rows.append({"file": claim.path, "prediction": "failed", "times_heard": reason})
+            counts.append("failed")
+            held.remove(claim)
+        elif not renew_claim(url, claim, worker):
+            counts.append("lost_claims")
+            held.remove(claim)
+        else:
+            live.append(claim)
+    # no retries around the forward pass: an exception here stops the run
+    outcomes = detector.score_files(
+        [claim.path for claim in live], hop_s=hop_s, batch_size=window_batch_size
+    )
+    for claim, (_, result) in zip(live, outcomes, strict=True):
+        counts.extend(_store(url, detector, claim, worker, result, rows))
+        held.remove(claim)
+        logger.debug("%s stored", claim.path)
+    return counts
+
+
+def _store(
+    url: str,
+    detector: Detector,
+    claim: queue.Claim,
+    worker: str,
+    result: RecordingResult | AudioError,
+    rows: list[dict[str, Any]],
+) -> list[str]:
+    logger = get_run_logger()
+    if isinstance(result, AudioError):
+        logger.warning("cannot score %s", result)
+        mark_failed(url, claim, worker, str(result))
+        rows.append({"file": claim.path, "prediction": "failed", "times_heard": str(result)})
         return ["failed"]
     if not save_results(url, claim, worker, result, list(detector.card.labels)):
         logger.warning("%s was taken over by another worker; its result was not saved", claim.path)
@@ -379,12 +380,12 @@ def _publish(card: ModelCard, summary: dict[str, int], rows: list[dict[str, Any]
 def _main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, help="stop after this many recordings")
-    parser.add_argument("--batch-size", type=int, default=8, help="recordings claimed at a time")
+    parser.add_argument("--claim-size", type=int, default=8, help="recordings claimed at a time")
     parser.add_argument("--checkpoint", help="model checkpoint (.pth)")
     parser.add_argument("--model-card", help="model card YAML or preset name")
     args = parser.parse_args()
     detect_calls(
-        batch_size=args.batch_size,
+        claim_size=args.claim_size,
         limit=args.limit,
         checkpoint=args.checkpoint,
         model_card=args.model_card,

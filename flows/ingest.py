@@ -72,7 +72,7 @@ def find_new_files(roots: list[str], database_url: str) -> Scan:
     user copied again from the card, as the error message advised; a recording
     overwritten with other content), or a failed file whose permissions changed since.
     """
-    found = find_audio_files(roots)
+    found = find_audio_files(Path(root).expanduser().resolve() for root in roots)
     with session_scope(get_engine(database_url)) as session:
         stored = stored_files(session=session)
     candidates: list[Path] = []

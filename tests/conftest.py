@@ -13,6 +13,14 @@ REALAUDIO = (ROOT / ".." / "shared" / "realaudio").resolve()
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # The default data folder is per user (platformdirs, XDG_DATA_HOME on Linux): tests
+    # that leave RANAWATCH_DATA_DIR unset must never write into the real one.
+    import tempfile
+
+    os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="ranawatch-test-xdg-")
+
+
 def _missing(resource: str) -> None:
     """Skip a test for a missing external resource, or fail when running under CI."""
     if IN_CI:

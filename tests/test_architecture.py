@@ -45,6 +45,7 @@ LAYERS: dict[str, tuple[set[str], set[str]]] = {
     "model": ({"audio", "metadata", "report"}, {"pandas", "openpyxl"}),
     "report": ({"metadata"}, {"torch", "torchaudio", "timm"}),
     "training": ({"audio", "metadata", "model"}, {"pandas", "openpyxl"}),
+    "demo": ({"audio", "metadata", "model", "training"}, {"pandas", "openpyxl"}),
 }
 
 

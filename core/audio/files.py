@@ -14,6 +14,7 @@ inside one of the audio folders; everything left out for a reason is returned as
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -102,14 +103,15 @@ def find_audio_files(roots: Iterable[str | Path]) -> Discovery:
     Returns
     -------
     Discovery
-        ``files``: absolute paths (under the resolved roots), sorted, each once.
+        ``files``: paths under the roots as given (absolute roots give absolute paths;
+        a followed link gives its resolved target), sorted, each once.
 
     Raises
     ------
     ConfigError
         A root does not exist or is not a folder (e.g. a drive that is not mounted).
     """
-    resolved = []
+    given = []
     for root in roots:
         root = Path(root).expanduser()
         if not root.is_dir():
@@ -117,10 +119,11 @@ def find_audio_files(roots: Iterable[str | Path]) -> Discovery:
                 f"{display_path(root)}: audio folder not found or not a folder; check the "
                 "path (is the drive mounted?) or RANAWATCH_AUDIO_ROOTS"
             )
-        resolved.append(root.resolve())
+        given.append(root)
+    resolved = [root.resolve() for root in given]
     found: set[Path] = set()
     skipped: dict[str, Skipped] = {}
-    for root in resolved:
+    for root in given:
         for entry in _walk(root, resolved):
             if isinstance(entry, Skipped):
                 skipped.setdefault(entry.path, entry)
@@ -178,9 +181,10 @@ def check_candidate(path: Path, roots: Iterable[Path]) -> Path | Skipped:
     if stat.S_ISLNK(info.st_mode):
         try:
             target = path.resolve(strict=True)
-        except RuntimeError:
-            return Skipped(display_path(path), "a link that loops back on itself: not read")
-        except OSError as exc:
+        except (RuntimeError, OSError) as exc:
+            # Python 3.11/3.12 raise RuntimeError for a loop, 3.13 OSError(ELOOP).
+            if not isinstance(exc, OSError) or exc.errno == errno.ELOOP:
+                return Skipped(display_path(path), "a link that loops back on itself: not read")
             if isinstance(exc, FileNotFoundError):
                 return Skipped(display_path(path), "a broken link (its target is gone)")
             return Skipped(display_path(path), f"a link that cannot be followed ({exc.strerror})")
@@ -197,6 +201,22 @@ def check_candidate(path: Path, roots: Iterable[Path]) -> Path | Skipped:
     if not stat.S_ISREG(info.st_mode):
         return Skipped(display_path(path), f"{file_kind(info.st_mode)}, not a file: not read")
     return path
+
+
+def special_file_reason(path: str | Path) -> str | None:
+    """Why ``path`` (links followed) must not be opened as a file, or ``None`` when it may.
+
+    For paths named by a user (``ranawatch inspect x.wav``): a named pipe, device, socket
+    or folder would block or fail a reader. A path that cannot be looked at is left to the
+    reader's own error.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    return f"{display_path(path)}: {file_kind(mode)}, not a file: not read"
 
 
 def file_kind(mode: int) -> str:

@@ -31,8 +31,9 @@ from timm.models.deit import VisionTransformerDistilled
 from torch import nn
 
 from core.errors import CheckpointError
+from core.model.architecture import check_fits
 from core.model.card import ASTConfig, patch_grid
-from core.model.checkpoint import Checkpoint, check_fits, read_checkpoint
+from core.model.checkpoint import Checkpoint, read_checkpoint
 
 logger = logging.getLogger(__name__)
 

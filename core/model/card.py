@@ -134,7 +134,12 @@ class DecisionConfig(_Strict):
 
 
 class ModelCard(_Strict):
-    """One model version: what its outputs mean and how to feed it."""
+    """One model version: what its outputs mean and how to feed it.
+
+    Without a ``model`` section the architecture is read from the checkpoint when it is
+    loaded (width, depth, patch grid, outputs; heads from the matching AST size), and
+    ``model.label_dim`` is the number of labels.
+    """
 
     name: str = Field(min_length=1)
     version: str = Field(min_length=1)
@@ -150,6 +155,10 @@ class ModelCard(_Strict):
 
     @model_validator(mode="after")
     def _check_labels(self) -> ModelCard:
+        if not self.architecture_pinned and self.labels:
+            # no model section: the architecture comes from the checkpoint at load time
+            model = ASTConfig(label_dim=len(self.labels), input_fdim=self.frontend.num_mel_bins)
+            object.__setattr__(self, "model", model)
         if not self.labels:
             labels = (
                 _read_labels_csv(self.labels_csv)
@@ -176,6 +185,12 @@ class ModelCard(_Strict):
                 f"model.input_fdim={self.model.input_fdim}"
             )
         return self
+
+    @property
+    def architecture_pinned(self) -> bool:
+        """Whether the card gives a ``model`` section; if not, the checkpoint's tensors decide
+        (:func:`core.model.detector.build_detector` infers and logs the architecture)."""
+        return "model" in self.model_fields_set
 
     def to_yaml(self) -> str:
         """The card as YAML text (labels written out, so the file stands alone)."""

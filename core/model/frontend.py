@@ -1,4 +1,4 @@
-"""The AST front end: resample to 16 kHz (streamed), Kaldi fbank, pad/crop, normalise.
+"""The AST front end: Kaldi fbank of 16 kHz windows, pad/crop, normalise; window planning.
 
 Per window, exactly the recipe of the original training and inference code
 (YuanGongND/ast ``src/dataloader.py``): the waveform's mean is removed, then
@@ -6,19 +6,23 @@ Per window, exactly the recipe of the original training and inference code
 window_type='hanning', num_mel_bins=128, dither=0.0, frame_shift=10)``, zero-padded or cut
 to ``input_tdim`` frames, and normalised as ``(fbank - mean) / (2 * std)``.
 
-Resampling is done once per recording with torchaudio's sinc resampler, but in chunks:
-:class:`StreamingResampler` gives the same samples as resampling the whole file at once
-(each chunk carries enough neighbouring input for the filter), so an hour at 384 kHz never
-sits whole in memory. :func:`plan_windows` places the analysis windows and
-:func:`window_fbanks` streams a file into the fbank of each.
+:func:`batch_fbank` computes that for many windows in one call (torchaudio's fbank takes one
+waveform at a time): the same operations in the same order on a ``[batch, samples]`` tensor,
+so the result equals the per-window recipe to float32 rounding, on any device.
+:func:`plan_windows` places the analysis windows and :func:`window_waveforms` streams a file
+(read in blocks, averaged to mono, resampled once, see :mod:`core.model.resampler`) into the
+samples of each window, keeping only those of windows still to come.
 """
 
 from __future__ import annotations
 
 import logging
-import math
+import threading
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -27,28 +31,85 @@ import torchaudio
 from core.audio.io import AudioInfo, iter_blocks
 from core.errors import AudioError
 from core.model.card import FrontendConfig
+from core.model.resampler import StreamingResampler, check_kernel
 
 logger = logging.getLogger(__name__)
 
-# torchaudio's resample defaults (also those of the original torchaudio.transforms.Resample)
-_LOWPASS_FILTER_WIDTH = 6
-_ROLLOFF = 0.99
 _READ_BLOCK_S = 10.0  # seconds of input decoded per read
+_PREEMPHASIS = 0.97  # Kaldi's default, as torchaudio's fbank
+_LOW_FREQ_HZ, _HIGH_FREQ_HZ = 20.0, 0.0  # fbank defaults (0: Nyquist)
+_EPS = torch.finfo(torch.float32).eps
+
+
+@dataclass
+class StageTimes:
+    """Seconds spent per stage (``read``, ``resample``, ``fbank``, ``model``), thread-safe.
+
+    Stages that run on the prefetching thread overlap the model's; their sum can pass the
+    wall time. Benchmarks pass one to see where the time goes; nothing else needs it.
+    """
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @contextmanager
+    def measure(self, stage: str) -> Iterator[None]:
+        """Add the time spent in the ``with`` block to ``stage``."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
+
+
+@contextmanager
+def measure_stage(times: StageTimes | None, stage: str) -> Iterator[None]:
+    """``times.measure(stage)``, or nothing when ``times`` is ``None``."""
+    if times is None:
+        yield
+    else:
+        with times.measure(stage):
+            yield
+
+
+def resample(waveform: torch.Tensor, orig_hz: int, new_hz: int) -> torch.Tensor:
+    """Resample a whole mono waveform at once (torchaudio's sinc resampler, its defaults).
+
+    For clips that fit in memory (training); detection streams through
+    :class:`~core.model.resampler.StreamingResampler` instead.
+    """
+    if orig_hz == new_hz:
+        return waveform
+    return torchaudio.functional.resample(waveform, orig_hz, new_hz)
 
 
 def frame_samples(cfg: FrontendConfig) -> int:
     """Samples in one fbank frame (400 at 16 kHz and 25 ms): shorter audio gives no frame."""
-    return int(cfg.samplerate_hz * cfg.frame_length_ms / 1000)
+    return int(cfg.samplerate_hz * cfg.frame_length_ms * 0.001)
 
 
-def compute_fbank(waveform: torch.Tensor, cfg: FrontendConfig, target_frames: int) -> torch.Tensor:
-    """Normalised log-mel fbank of one window, as the original AST recipe.
+def _frame_shift(cfg: FrontendConfig) -> int:
+    return int(cfg.samplerate_hz * cfg.frame_shift_ms * 0.001)
+
+
+@lru_cache(maxsize=16)
+def _mel_matrix(num_mel_bins: int, padded: int, samplerate_hz: int, device: str) -> torch.Tensor:
+    """Kaldi's mel filters, ``[padded // 2 + 1, num_mel_bins]`` (last FFT bin unused)."""
+    banks, _ = torchaudio.compliance.kaldi.get_mel_banks(
+        num_mel_bins, padded, float(samplerate_hz), _LOW_FREQ_HZ, _HIGH_FREQ_HZ, 100.0, -500.0, 1.0
+    )
+    return torch.nn.functional.pad(banks, (0, 1)).T.contiguous().to(device)
+
+
+def batch_fbank(waveforms: torch.Tensor, cfg: FrontendConfig, target_frames: int) -> torch.Tensor:
+    """Normalised log-mel fbanks of windows of equal length, in one call.
 
     Parameters
     ----------
-    waveform
-        Mono samples at ``cfg.samplerate_hz``, shape ``(samples,)``, float in [-1, 1], on any
-        device (the fbank is computed there).
+    waveforms
+        ``[batch, samples]`` mono windows at ``cfg.samplerate_hz``, float, on any device (the
+        fbanks are computed there).
     cfg
         Front-end settings (mel bins, frame shift and length, normalisation statistics).
     target_frames
@@ -58,124 +119,46 @@ def compute_fbank(waveform: torch.Tensor, cfg: FrontendConfig, target_frames: in
     Returns
     -------
     torch.Tensor
-        ``(target_frames, num_mel_bins)``, float32.
+        ``[batch, target_frames, num_mel_bins]``, float32.
 
     Raises
     ------
     ValueError
-        The window is shorter than one frame (:func:`frame_samples`).
+        The windows are shorter than one frame (:func:`frame_samples`).
     """
-    if waveform.ndim != 1 or waveform.shape[0] < frame_samples(cfg):
+    size, shift = frame_samples(cfg), _frame_shift(cfg)
+    if waveforms.ndim != 2 or waveforms.shape[1] < size:
         raise ValueError(
-            f"a window needs at least {frame_samples(cfg)} mono samples, got {list(waveform.shape)}"
+            f"a window needs at least {size} mono samples, got {list(waveforms.shape)}"
         )
-    waveform = waveform.float()
-    waveform = waveform - waveform.mean()
-    fbank = torchaudio.compliance.kaldi.fbank(
-        waveform.unsqueeze(0),
-        htk_compat=True,
-        sample_frequency=cfg.samplerate_hz,
-        use_energy=False,
-        window_type="hanning",
-        num_mel_bins=cfg.num_mel_bins,
-        dither=0.0,
-        frame_shift=cfg.frame_shift_ms,
-        frame_length=cfg.frame_length_ms,
-    )
-    missing = target_frames - fbank.shape[0]
+    x = waveforms.float()
+    x = x - x.mean(dim=1, keepdim=True)
+    frames = x.unfold(1, size, shift)  # [B, m, size], snip_edges
+    frames = frames - frames.mean(dim=2, keepdim=True)  # remove_dc_offset
+    previous = torch.cat([frames[..., :1], frames[..., :-1]], dim=2)  # replicate pad
+    frames = frames - _PREEMPHASIS * previous
+    window = torch.hann_window(size, periodic=False, device=x.device, dtype=x.dtype)
+    padded = 1 << (size - 1).bit_length()  # round_to_power_of_two
+    frames = torch.nn.functional.pad(frames * window, (0, padded - size))
+    power = torch.fft.rfft(frames).abs().pow(2.0)
+    mel = _mel_matrix(cfg.num_mel_bins, padded, cfg.samplerate_hz, str(x.device))
+    fbank = torch.clamp_min(power @ mel, _EPS).log()
+    missing = target_frames - fbank.shape[1]
     if missing > 0:
         fbank = torch.nn.functional.pad(fbank, (0, 0, 0, missing))
     elif missing < 0:
-        fbank = fbank[:target_frames]
+        fbank = fbank[:, :target_frames]
     return (fbank - cfg.mean) / (cfg.std * 2)
 
 
-def resample_context(orig_hz: int, new_hz: int) -> int:
-    """Input samples of context either side of a chunk that make chunked == whole resampling.
+def compute_fbank(waveform: torch.Tensor, cfg: FrontendConfig, target_frames: int) -> torch.Tensor:
+    """Normalised log-mel fbank of one window ``[samples]``: ``[target_frames, mel bins]``.
 
-    The sinc filter of ``torchaudio.functional.resample`` reaches ``width`` input samples
-    (in the gcd-reduced rate) each side; the context is rounded up to whole strides and
-    doubled as a margin.
+    See :func:`batch_fbank` (this is its batch of one).
     """
-    gcd = math.gcd(orig_hz, new_hz)
-    stride, up = orig_hz // gcd, new_hz // gcd
-    width = math.ceil(_LOWPASS_FILTER_WIDTH * stride / (min(stride, up) * _ROLLOFF))
-    return 2 * stride * math.ceil((width + stride) / stride)
-
-
-class StreamingResampler:
-    """Resample a recording pushed in chunks; the output equals whole-file resampling.
-
-    ``torchaudio.functional.resample`` computes output group ``m`` (``up`` samples) from input
-    samples ``m * stride - width`` to ``(m + 1) * stride + width``, zero beyond the ends. This
-    class emits each group as soon as its input is there, resampling each stretch with
-    :func:`resample_context` extra samples each side and keeping only that much input.
-
-    Parameters
-    ----------
-    orig_hz, new_hz
-        Sample rates in Hz.
-    device
-        Where to resample (the pushed chunks are moved there).
-    """
-
-    def __init__(self, orig_hz: int, new_hz: int, *, device: torch.device | str = "cpu") -> None:
-        self.orig_hz, self.new_hz = int(orig_hz), int(new_hz)
-        gcd = math.gcd(self.orig_hz, self.new_hz)
-        self._stride, self._up = self.orig_hz // gcd, self.new_hz // gcd
-        self._context = resample_context(self.orig_hz, self.new_hz)
-        self.device = torch.device(device)
-        # one kernel per file: transforms.Resample computes it once
-        self._resample = torchaudio.transforms.Resample(self.orig_hz, self.new_hz).to(self.device)
-        self._buf = torch.zeros(0, device=self.device)
-        self._buf_start = 0  # input index of _buf[0]
-        self._seen = 0  # input samples pushed so far
-        self._group = 0  # next output group to emit
-        self._closed = False
-
-    def push(self, chunk: torch.Tensor) -> torch.Tensor:
-        """Add mono input samples; return the output samples that are now final."""
-        if self._closed:
-            raise RuntimeError("push() after flush()")
-        chunk = chunk.to(self.device, torch.float32).reshape(-1)
-        if self.orig_hz == self.new_hz:
-            return chunk
-        self._buf = torch.cat([self._buf, chunk])
-        self._seen += chunk.shape[0]
-        end_group = max(0, (self._seen - self._context) // self._stride)
-        if end_group <= self._group:
-            return self._buf[:0]
-        out = self._emit(
-            end_group * self._stride + self._context, (end_group - self._group) * self._up
-        )
-        self._group = end_group
-        keep_from = max(0, self._group * self._stride - self._context)
-        self._buf = self._buf[keep_from - self._buf_start :]
-        self._buf_start = keep_from
-        return out
-
-    def flush(self) -> torch.Tensor:
-        """Return the last output samples (the input has ended)."""
-        self._closed = True
-        if self.orig_hz == self.new_hz:
-            return self._buf[:0]
-        total = -(-self._up * self._seen // self._stride)  # ceil, as torchaudio's length
-        count = total - self._group * self._up
-        return self._emit(self._seen, count) if count > 0 else self._buf[:0]
-
-    def _emit(self, seg_end: int, count: int) -> torch.Tensor:
-        seg_start = max(0, self._group * self._stride - self._context)
-        segment = self._buf[seg_start - self._buf_start : seg_end - self._buf_start]
-        out = self._resample(segment)
-        offset = (self._group * self._stride - seg_start) // self._stride * self._up
-        return out[offset : offset + count]
-
-
-def resample(waveform: torch.Tensor, orig_hz: int, new_hz: int) -> torch.Tensor:
-    """Resample a whole mono waveform at once (torchaudio's sinc resampler, its defaults)."""
-    if orig_hz == new_hz:
-        return waveform
-    return torchaudio.functional.resample(waveform, orig_hz, new_hz)
+    if waveform.ndim != 1:
+        raise ValueError(f"a window needs 1-D mono samples, got {list(waveform.shape)}")
+    return batch_fbank(waveform.unsqueeze(0), cfg, target_frames)[0]
 
 
 @dataclass(frozen=True)
@@ -231,39 +214,42 @@ def plan_windows(
     return plan
 
 
-def window_fbanks(
+def window_waveforms(
     info: AudioInfo,
     plan: list[WindowSpan],
     cfg: FrontendConfig,
-    target_frames: int,
     *,
     device: torch.device | str = "cpu",
+    times: StageTimes | None = None,
 ) -> Iterator[torch.Tensor]:
-    """Stream a recording and yield the normalised fbank of each planned window, in order.
+    """Stream a recording and yield the samples of each planned window, in order.
 
-    The file is read in blocks, averaged to mono and resampled once
-    (:class:`StreamingResampler`); only the samples of the windows still to come are kept.
+    The file is read in blocks of ``_READ_BLOCK_S``, averaged to mono and resampled once
+    (:class:`~core.model.resampler.StreamingResampler`); only the samples of the windows still
+    to come are kept, so memory does not grow with the recording's length. On CUDA the blocks
+    go through pinned memory.
 
     Raises
     ------
     AudioError
-        The file cannot be read, or ends before the last window.
+        The file cannot be read, its rate needs too large a kernel, or it ends before the
+        last window.
     """
+    device = torch.device(device)
     orig_hz = info.samplerate_hz
+    check_kernel(info.path, orig_hz, cfg.samplerate_hz)
     resampler = StreamingResampler(orig_hz, cfg.samplerate_hz, device=device)
     blocks = iter_blocks(info, max(1, round(_READ_BLOCK_S * orig_hz)), mono=True)
     todo = list(plan)
     # buf holds resampled samples [buf_start, received); buf_start > received while
     # skipping a gap between windows (hop_s > window_s)
     buf, buf_start, received = torch.zeros(0, device=device), 0, 0
-    for chunk in _resampled(blocks, resampler):
+    for chunk in _resampled(blocks, resampler, pinned=device.type == "cuda", times=times):
         first, received = received, received + chunk.shape[0]
         buf = torch.cat([buf, chunk[max(0, buf_start - first) :]])
         while todo and todo[0].stop <= received:
             span = todo.pop(0)
-            yield compute_fbank(
-                buf[span.start - buf_start : span.stop - buf_start], cfg, target_frames
-            )
+            yield buf[span.start - buf_start : span.stop - buf_start]
             keep = todo[0].start if todo else received
             buf, buf_start = buf[max(0, keep - buf_start) :], keep
     if todo:  # the file held fewer samples than its header said while we read it
@@ -271,8 +257,21 @@ def window_fbanks(
 
 
 def _resampled(
-    blocks: Iterator[np.ndarray], resampler: StreamingResampler
+    blocks: Iterator[np.ndarray],
+    resampler: StreamingResampler,
+    *,
+    pinned: bool,
+    times: StageTimes | None,
 ) -> Iterator[torch.Tensor]:
-    for block in blocks:
-        yield resampler.push(torch.from_numpy(block))
-    yield resampler.flush()
+    while True:
+        with measure_stage(times, "read"):
+            block = next(blocks, None)
+        if block is None:
+            break
+        with measure_stage(times, "resample"):
+            host = torch.from_numpy(block)
+            chunk = resampler.push(host.pin_memory() if pinned else host)
+        yield chunk
+    with measure_stage(times, "resample"):
+        chunk = resampler.flush()
+    yield chunk

@@ -10,10 +10,18 @@ CSV, and from an ``.xlsx`` as soon as someone edits the cell). :func:`guard_form
 such text with a leading apostrophe, as OWASP advises for CSV: ``=HYPERLINK(...)`` becomes
 ``'=HYPERLINK(...)``, visible and inert. Numbers are never touched, so a negative score
 stays a number; a negative temperature written as text (``-2.5C``) is guarded like any text.
+
+Control characters: a carriage return or line break inside a CSV field splits the row in
+LibreOffice (``\r=2+2.wav`` would start the next line with a live ``=2+2``), and openpyxl
+refuses most control characters outright. :func:`clean_text` turns every control character
+(C0, DEL, C1, and the Unicode line and paragraph separators) into a space before guarding;
+the workbook keeps line breaks (``\n``) in notes, where Excel shows them as such. A space
+before a trigger does not hide it: `` =1+1`` is guarded too.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import PurePath, PureWindowsPath
@@ -24,7 +32,9 @@ import pandas as pd
 from core.metadata.offsets import format_utc_offset, parse_utc_offset  # noqa: F401
 from core.report.nights import local_start
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def format_recorder_timestamp(recorded_at: datetime | None, offset_min: int) -> str:
@@ -85,20 +95,45 @@ def file_stem(file_name: str) -> str:
     return PurePath(name).stem
 
 
-def guard_formula(value: object) -> object:
-    """Make a text cell inert in spreadsheets: prefix ``'`` when it would start a formula.
+def clean_text(value: str, *, keep_newlines: bool = False) -> str:
+    """``value`` with every control character replaced by a space.
+
+    Parameters
+    ----------
+    keep_newlines
+        Keep ``\\n`` (workbook cells may hold several lines); ``\\r\\n`` becomes ``\\n``.
+    """
+    if keep_newlines:
+        return _CONTROL_BUT_NEWLINE.sub(" ", value.replace("\r\n", "\n"))
+    return _CONTROL.sub(" ", value)
+
+
+def guard_formula(value: object, *, keep_newlines: bool = False) -> object:
+    """Make a text cell inert in spreadsheets: control characters become spaces, and ``'`` is
+    prefixed when the text (leading spaces aside) would start a formula.
 
     Non-text values pass through unchanged.
     """
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    if not isinstance(value, str):
+        return value
+    value = clean_text(value, keep_newlines=keep_newlines)
+    if value.lstrip(" \n").startswith(FORMULA_TRIGGERS):
         return "'" + value
     return value
 
 
-def guard_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with :func:`guard_formula` applied to every text cell."""
+def guard_frame(frame: pd.DataFrame, *, keep_newlines: bool = False) -> pd.DataFrame:
+    """A copy of ``frame`` with :func:`guard_formula` applied to every text cell, the column
+    names and a text index included."""
     out = frame.copy()
+
+    def guard(value: object) -> object:
+        return guard_formula(value, keep_newlines=keep_newlines)
+
     for column in out.columns:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(guard_formula)
+            out[column] = out[column].map(guard)
+    out.columns = [guard(c) for c in out.columns]
+    if out.index.dtype == object or pd.api.types.is_string_dtype(out.index):
+        out.index = out.index.map(guard).rename(out.index.name)
     return out

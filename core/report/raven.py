@@ -24,7 +24,11 @@ from pathlib import Path
 import pandas as pd
 
 from core.report.cells import guard_formula
-from core.report.tables import ReportTables
+from core.report.columns import DetectionsCol, ResultsCol
+from core.report.files import file_slug
+from core.report.meta import ReportTables
+
+D = DetectionsCol
 
 logger = logging.getLogger(__name__)
 
@@ -37,17 +41,17 @@ RAVEN_COLUMNS: tuple[str, ...] = (
     "Low Freq (Hz)",
     "High Freq (Hz)",
 )
+# The annotation columns carry the Detections sheet's own header names.
 ANNOTATION_COLUMNS: tuple[str, ...] = (
-    "Label",
-    "Max Score",
-    "Mean Score",
-    "Verdict",
-    "Reviewer",
-    "Note",
+    D.LABEL,
+    D.MAX_SCORE,
+    D.MEAN_SCORE,
+    D.VERDICT,
+    D.REVIEWER,
+    D.NOTE,
 )
 TABLE_SUFFIX = ".Table.1.selections.txt"
 DEFAULT_HIGH_FREQ_HZ = 8000.0
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _BREAKS = re.compile(r"[\t\r\n]+")
 _HEADER = "\t".join(RAVEN_COLUMNS + ANNOTATION_COLUMNS)
 
@@ -91,22 +95,22 @@ def format_selection_table(
     lines = [_HEADER]
     if events.empty:  # most recordings of a season: skip pandas, it dominates the run time
         return _HEADER + "\n"
-    ordered = events.sort_values(["Start (s)", "End (s)"], kind="stable")
+    ordered = events.sort_values([D.START_S, D.END_S], kind="stable")
     for number, ev in enumerate(ordered.to_dict("records"), start=1):
         fields = [
             str(number),
             "Spectrogram 1",
             str(channel),
-            f"{float(ev['Start (s)']):.3f}",
-            f"{float(ev['End (s)']):.3f}",
+            f"{float(ev[D.START_S]):.3f}",
+            f"{float(ev[D.END_S]):.3f}",
             f"{low_freq_hz:.1f}",
             f"{high_freq_hz:.1f}",
-            _text(ev["Label"]),
-            f"{float(ev['Max Score']):.4f}",
-            f"{float(ev['Mean Score']):.4f}",
-            _text(ev["Verdict"]),
-            _text(ev["Reviewer"]),
-            _text(ev["Note"]),
+            _text(ev[D.LABEL]),
+            f"{float(ev[D.MAX_SCORE]):.4f}",
+            f"{float(ev[D.MEAN_SCORE]):.4f}",
+            _text(ev[D.VERDICT]),
+            _text(ev[D.REVIEWER]),
+            _text(ev[D.NOTE]),
         ]
         lines.append("\t".join(fields))
     return "\n".join(lines) + "\n"
@@ -122,7 +126,7 @@ def _names(recordings: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
     names = {}
     for stem, device in keys:
         name = stem if counts[stem] == 1 else f"{stem}__{device.split()[-1] if device else 'x'}"
-        names[(stem, device)] = _UNSAFE_NAME.sub("_", name).strip("._") or "recording"
+        names[(stem, device)] = file_slug(name, "recording")
     return names
 
 
@@ -154,9 +158,11 @@ def write_selection_tables(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    keys = list(zip(tables.results["File Name"], tables.results["Device ID"], strict=True))
+    keys = list(
+        zip(tables.results[ResultsCol.FILE_NAME], tables.results[ResultsCol.DEVICE_ID], strict=True)
+    )
     names = _names(keys)
-    grouped = dict(iter(tables.detections.groupby(["File Name", "Device ID"], sort=False)))
+    grouped = dict(iter(tables.detections.groupby([D.FILE_NAME, D.DEVICE_ID], sort=False)))
     written = []
     no_events = tables.detections.iloc[0:0]
     for key in dict.fromkeys(keys):

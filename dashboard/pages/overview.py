@@ -1,120 +1,76 @@
-"""Overview (``/``): calls per night at a site, and the site's latest recordings.
-
-``/?site=Laguna+Pond`` opens a given site. The figure and table refresh every few minutes,
-so new recordings show up as ingest and detection store them.
-"""
+"""Overview (``/``): totals, calls per night per site, and an hour-of-night heatmap."""
 
 from __future__ import annotations
 
 import logging
 
 import dash
-import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, callback, dcc, html
+from dash import Output, callback, dcc, html
 
-from core.errors import ConfigError
 from dashboard import data, figures
+from dashboard.components import cards, scope_inputs
+from db.dashboard import hourly_activity, nightly_activity, totals
 
 logger = logging.getLogger(__name__)
 
 dash.register_page(__name__, path="/", name="Overview", title="RanaWatch - Overview", order=0)
 
-SITE = "overview-site"
-STATUS = "overview-status"
-NIGHTS = "overview-nights"
-LATEST = "overview-latest"
-REFRESH = "overview-refresh"
-REFRESH_MS = 5 * 60 * 1000
-_CELL = {"padding": "0.25rem 0.6rem", "borderBottom": "1px solid #eee", "textAlign": "left"}
+TOTALS, NIGHTS, HOURS, MESSAGE = (
+    "overview-totals",
+    "overview-nights",
+    "overview-hours",
+    "overview-message",
+)
 
 
-def layout(site: str | None = None, **_other: str) -> html.Div:
-    """The page: site chooser, calls-per-night figure, latest recordings.
-
-    Parameters
-    ----------
-    site
-        Site to show first (the ``?site=`` query parameter); default the first by name.
-    """
-    try:
-        sites = data.site_names(data.app_engine())
-        problem = "" if sites else "No sites yet: run `ranawatch ingest DIR` to add recordings."
-    except data.DATABASE_ERRORS as exc:
-        logger.warning("overview: cannot list sites: %s", exc)
-        sites, problem = [], _unreadable()
-    chosen = site if site in sites else (sites[0] if sites else None)
+def layout(**_query: str) -> html.Div:
+    """The page: headline numbers and two figures, filled by :func:`update`."""
     return html.Div(
         [
             html.H2("Overview"),
-            dcc.Dropdown(
-                id=SITE, options=sites, value=chosen, clearable=False, style={"maxWidth": 400}
-            ),
-            html.P(problem, id=STATUS),
-            dcc.Graph(id=NIGHTS, figure=figures.calls_per_night(data.empty_nights())),
-            html.H3("Latest recordings"),
-            html.Div(id=LATEST),
-            dcc.Interval(id=REFRESH, interval=REFRESH_MS),
+            html.Div(id=TOTALS),
+            html.P(id=MESSAGE, style={"color": "#555"}),
+            dcc.Graph(id=NIGHTS, style={"height": "520px"}),
+            dcc.Graph(id=HOURS, style={"height": "420px"}),
         ]
     )
 
 
 @callback(
+    Output(TOTALS, "children"),
     Output(NIGHTS, "figure"),
-    Output(LATEST, "children"),
-    Output(STATUS, "children"),
-    Input(SITE, "value"),
-    Input(REFRESH, "n_intervals"),
+    Output(HOURS, "figure"),
+    Output(MESSAGE, "children"),
+    *scope_inputs(),
 )
-def show_site(site: str | None, _tick: int | None = None) -> tuple[go.Figure, object, str]:
-    """Figure, latest-recordings table and a one-line summary for ``site``."""
-    empty = figures.calls_per_night(data.empty_nights())
-    if not site:
-        return empty, None, "Choose a site."
+def update(
+    sites: list[str] | None, start: str | None, end: str | None
+) -> tuple[object, go.Figure, go.Figure, str]:
+    """Totals, calls per night and the heatmap for the chosen sites and nights."""
     try:
-        overview = data.load_overview(data.app_engine(), site)
-    except ConfigError as exc:
-        return empty, None, str(exc)
-    except data.DATABASE_ERRORS as exc:
-        logger.warning("overview: cannot read site %s: %s", site, exc)
-        return empty, None, _unreadable()
-    return (
-        figures.calls_per_night(overview.nights),
-        recordings_table(overview.latest),
-        _summary(overview),
+        with data.reading() as session:
+            scope, model = data.build_scope(session, sites, start, end)
+            numbers = totals(session=session, scope=scope)
+            nightly = nightly_activity(session=session, scope=scope)
+            hourly = hourly_activity(session=session, scope=scope)
+    except data.Unavailable as exc:
+        empty = figures.empty_figure(str(exc))
+        return None, empty, empty, str(exc)
+    row = cards(
+        [
+            ("Sites", f"{numbers['sites']}"),
+            ("Devices", f"{numbers['devices']}"),
+            ("Hours recorded", f"{numbers['hours_recorded']:,.1f}"),
+            ("Hours with calls", f"{nightly['minutes_with_calls'].sum() / 60:,.2f}"),
+            ("Events", f"{int(nightly['events'].sum()):,}"),
+            ("Awaiting review", f"{numbers['awaiting_review']:,}"),
+        ]
     )
-
-
-def recordings_table(frame: pd.DataFrame) -> html.Table:
-    """A plain HTML table of ``frame`` (header row, then one row per recording)."""
-    head = html.Tr([html.Th(column, style=_CELL) for column in frame.columns])
-    rows = [
-        html.Tr([html.Td("" if pd.isna(value) else str(value), style=_CELL) for value in row])
-        for row in frame.itertuples(index=False)
-    ]
-    return html.Table(
-        [html.Thead(head), html.Tbody(rows)],
-        style={"borderCollapse": "collapse", "fontSize": "0.9rem"},
+    message = (
+        f"Calls found by model {model}; a call minute is a minute of audio that an event "
+        "overlaps. Nights without audio are gaps, not zeros."
+        if model
+        else "No model has run yet: the figures show the audio recorded, calls are unknown."
     )
-
-
-def _summary(overview: data.SiteOverview) -> str:
-    nights = overview.nights
-    with_audio = int((nights["Minutes Recorded"] > 0).sum()) if not nights.empty else 0
-    with_calls = int((nights["Events"] > 0).sum()) if not nights.empty else 0
-    model = f"model {overview.model_tag}" if overview.model_tag else "no detection run yet"
-    return (
-        f"{overview.site}: {_count(overview.recordings, 'recording')}, "
-        f"{_count(with_audio, 'night')} with audio, {with_calls} with calls ({model})."
-    )
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def _unreadable() -> str:
-    return (
-        "The database cannot be read: check that it is running and up to date "
-        "(`ranawatch db upgrade`); /health says more."
-    )
+    return row, figures.calls_per_night(nightly), figures.night_heatmap(hourly), message

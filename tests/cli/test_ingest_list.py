@@ -95,7 +95,7 @@ def test_ingest_then_list(
         assert (row["status"] == "failed") == bool(row["error"]), name
     first = rows[good[0].name]
     assert first["status"] == "done" and first["recorded_at"] == "2024-03-01T03:00:00Z"
-    assert (first["device_id"], first["utc_offset"]) == ("249BC30461CBB1E6", "-08:00")
+    assert (first["device_serial"], first["utc_offset"]) == ("249BC30461CBB1E6", "-08:00")
 
     failed = runner.invoke(app, ["list", "recordings", "--json", "--status", "failed"])
     assert {Path(r["path"]).name for r in _json_lines(failed.stdout)} == expected - {
@@ -117,16 +117,54 @@ def test_ingest_then_list(
     assert len(table.stdout.splitlines()) == 1 + len(expected)
 
 
-def test_ingest_without_a_checkpoint_stores_and_says_what_to_do(
+def test_ingest_without_a_checkpoint_says_what_to_do_before_touching_files(
     data_dir: Path, tmp_path: Path, prefect_api: str
 ) -> None:
     write_good_recordings(tmp_path / "card", n=1)
     result = runner.invoke(app, ["ingest", str(tmp_path / "card"), "--settle-s", "0"])
     assert result.exit_code == 1
-    assert "ingest: 1 new files: 1 stored" in result.stdout
-    assert "RANAWATCH_CHECKPOINT" in result.stderr
-    (row,) = _json_lines(runner.invoke(app, ["list", "recordings", "--json"]).stdout)
-    assert row["status"] == "pending"
+    (line,) = result.stderr.strip().splitlines()  # one line, no traceback
+    assert "RANAWATCH_CHECKPOINT" in line and "--no-detect" in line
+    assert "ingest:" not in result.stdout
+    listed = runner.invoke(app, ["list", "recordings", "--json"])
+    assert listed.exit_code == 0 and _json_lines(listed.stdout) == []
+    # --no-detect stores without a model.
+    stored = runner.invoke(
+        app, ["ingest", str(tmp_path / "card"), "--settle-s", "0", "--no-detect"]
+    )
+    assert stored.exit_code == 0 and "1 stored" in stored.stdout
+
+
+def test_a_bad_checkpoint_or_card_is_one_line(data_dir: Path, tmp_path: Path) -> None:
+    write_good_recordings(tmp_path / "card", n=1)
+    bogus = tmp_path / "model.pth"
+    bogus.write_bytes(b"not a checkpoint")
+    for extra in (["--checkpoint", str(bogus)], ["--model-card", str(tmp_path / "nope.yaml")]):
+        result = runner.invoke(app, ["ingest", str(tmp_path / "card"), *extra])
+        assert result.exit_code == 1, result.output
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert result.stderr.startswith("error: ") and "Traceback" not in result.output
+
+
+def test_an_unreachable_postgresql_is_one_line(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RANAWATCH_DATABASE_URL", "postgresql+psycopg://u:pw@127.0.0.1:1/none")
+    get_settings.cache_clear()
+    for args in (["ingest", str(tmp_path)], ["list", "recordings"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1, result.output
+        (line,) = result.stderr.strip().splitlines()
+        assert "cannot reach database" in line and "127.0.0.1:1/none" in line
+        assert "pw" not in line
+    get_settings.cache_clear()
+
+
+def test_read_only_commands_never_create_a_database(data_dir: Path) -> None:
+    result = runner.invoke(app, ["list", "recordings"])
+    assert result.exit_code == 1
+    assert "no database at" in result.stderr and "ranawatch ingest" in result.stderr
+    assert not (data_dir / "ranawatch.db").exists()
 
 
 def test_bad_usage_and_missing_database(data_dir: Path, tmp_path: Path) -> None:

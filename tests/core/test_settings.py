@@ -10,14 +10,28 @@ from pydantic import ValidationError
 from core.settings import Settings, get_settings
 
 
-def test_defaults_put_sqlite_in_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
+def test_defaults_put_sqlite_in_the_user_data_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     for name in ("RANAWATCH_DATA_DIR", "RANAWATCH_DATABASE_URL", "RANAWATCH_DEVICE"):
         monkeypatch.delenv(name, raising=False)
-    settings = Settings()
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    urls = set()
+    for folder in (tmp_path / "one", tmp_path / "two"):  # the same from any folder
+        folder.mkdir()
+        monkeypatch.chdir(folder)
+        settings = Settings()
+        urls.add(settings.resolved_database_url)
     assert settings.device == "auto"
-    assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'data' / 'ranawatch.db'}"
-    assert settings.resolved_reports_dir == Path("data") / "reports"
+    data = tmp_path / "xdg" / "ranawatch"
+    assert urls == {f"sqlite:///{data / 'ranawatch.db'}"}
+    assert settings.resolved_reports_dir == data / "reports"
+
+
+def test_data_dir_variable_still_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("RANAWATCH_DATABASE_URL", raising=False)
+    monkeypatch.setenv("RANAWATCH_DATA_DIR", str(tmp_path / "mine"))
+    assert Settings().resolved_database_url == f"sqlite:///{tmp_path / 'mine' / 'ranawatch.db'}"
 
 
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

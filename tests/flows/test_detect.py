@@ -75,7 +75,7 @@ def ingested(
     upgrade(sqlite_url(template))
     ingest_recordings(roots=[str(audio)], database_url=sqlite_url(template), settle_s=0)
     clean = copy_sqlite(template, root / "clean.db")
-    summary = _detect(sqlite_url(clean), tiny_model_files, batch_size=2)
+    summary = _detect(sqlite_url(clean), tiny_model_files, claim_size=2)
     assert summary == {
         "queued": GOOD + 1,
         "done": GOOD,
@@ -134,19 +134,20 @@ def test_an_exception_between_steps_then_a_rerun(
     ingested: Ingested, tiny_model_files: TinyModel, tmp_path: Path, monkeypatch
 ) -> None:
     url = _fresh(ingested, tmp_path)
-    real_score = Detector.score_file
+    real_forward = Detector._forward
     calls = []
 
-    def score_then_break(self, path, **kwargs):
-        calls.append(path)
+    def forward_then_break(self, fbanks):
+        calls.append(len(fbanks))
         if len(calls) == 2:  # the forward pass fails: never retried, the run stops
             raise RuntimeError("injected: CUDA error: an illegal memory access")
-        return real_score(self, path, **kwargs)
+        return real_forward(self, fbanks)
 
-    monkeypatch.setattr(Detector, "score_file", score_then_break)
+    monkeypatch.setattr(Detector, "_forward", forward_then_break)
     with pytest.raises(RuntimeError, match="injected"):
-        _detect(url, tiny_model_files, batch_size=2)
-    monkeypatch.setattr(Detector, "score_file", real_score)
+        # one recording (two windows) per forward pass
+        _detect(url, tiny_model_files, claim_size=2, window_batch_size=2)
+    monkeypatch.setattr(Detector, "_forward", real_forward)
     with session_scope(get_engine(url)) as session:
         statuses = session.exec(select(DetectionRun.status)).all()
         (failed_run,) = session.exec(select(RunLog).where(RunLog.status == FlowStatus.FAILED))
@@ -198,7 +199,7 @@ queue.claim_runs, queue.touch_claim, queue.save_results = claim_runs, touch_clai
 from flows.detect import detect_calls
 
 summary = detect_calls(
-    database_url=url, checkpoint=checkpoint, model_card=card, device="cpu", batch_size=2
+    database_url=url, checkpoint=checkpoint, model_card=card, device="cpu", claim_size=2
 )
 print("SUMMARY " + json.dumps(summary))
 """

@@ -44,7 +44,7 @@ def test_writes_workbook_csv_and_raven_tables_per_site(database: str, tmp_path: 
     assert not [p for p in pond.iterdir() if p.name.startswith(".")]  # no temp files left
 
     book = openpyxl.load_workbook(pond / "Laguna_Pond.xlsx")
-    assert book.sheetnames == ["Results", "Detections", "Nights", "About"]
+    assert book.sheetnames == ["Results", "Detections", "Nights", "Survey", "About"]
     results = book["Results"]
     assert results.max_row == 1 + 5
     # Default model: the newest with results at the site (2.0 found one call at 10-20 s).
@@ -106,3 +106,40 @@ def test_refuses_a_database_that_is_not_migrated(tmp_path: Path) -> None:
     sa.create_engine(url).dispose()
     with pytest.raises(RanaWatchError, match="ranawatch db upgrade"):
         write_site_reports(out_dir=str(tmp_path / "r"), database_url=url)
+
+
+def test_sites_whose_names_collide_write_to_distinct_folders(database: str, tmp_path: Path) -> None:
+    from db import crud
+    from flows.report import write_site_reports
+
+    with session_scope(get_engine(database)) as session:
+        ids = {name: crud.upsert_site(session=session, name=name).id
+               for name in ("Laguna_Pond", "Pond", "=Pond")}  # fmt: skip
+    out = tmp_path / "reports"
+    written = write_site_reports(out_dir=str(out), raven=False, database_url=database)
+    books = {Path(p).parent.name for p in written.values()}
+    assert len(books) == len(written) == 5
+    assert written[seed.SITE] == str(out / "Laguna_Pond" / "Laguna_Pond.xlsx")  # the first keeps it
+    assert {f"Laguna_Pond-{ids['Laguna_Pond']}", "Pond", f"Pond-{ids['=Pond']}"} <= books
+
+
+def test_writes_the_survey_of_all_sites_and_a_season(database: str, tmp_path: Path) -> None:
+    import pandas as pd
+
+    from flows.report import write_site_reports
+
+    out = tmp_path / "reports"
+    write_site_reports(
+        out_dir=str(out), model="AST_Rana_Draytonii:1.0", season="2023-24", nights="recorded",
+        raven=False, database_url=database,
+    )  # fmt: skip
+    folder = out / "_survey"
+    y = pd.read_csv(folder / "y_rana_draytonii_model.csv", index_col=0)
+    assert list(y.index) == [seed.SITE, seed.OTHER_SITE]
+    # Recorded nights only: 1, 3 and 4 March (2 March had no audio anywhere).
+    assert list(y.columns) == ["2024-03-01", "2024-03-03", "2024-03-04"]
+    assert y.loc[seed.SITE].tolist()[:2] == [1.0, 0.0]
+    assert "season 2023-24" in (folder / "README.txt").read_text(encoding="utf-8")
+    nights = openpyxl.load_workbook(out / "Laguna_Pond" / "Laguna_Pond.xlsx")["Nights"]
+    assert nights.max_row == 1 + 3  # recorded nights only
+    assert _run_log(database).counts["survey_files"] >= 10

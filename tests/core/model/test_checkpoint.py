@@ -9,19 +9,21 @@ import pytest
 import torch
 
 from core.errors import CheckpointError
-from core.model.ast import build_model
-from core.model.card import ASTConfig
-from core.model.checkpoint import (
-    Checkpoint,
+from core.model.architecture import (
     check_fits,
     expected_shapes,
     infer_config,
     infer_shape,
-    read_checkpoint,
-    sha256_file,
     tdim_range,
+)
+from core.model.ast import build_model
+from core.model.card import ASTConfig, load_model_card
+from core.model.checkpoint import (
+    Checkpoint,
+    read_checkpoint,
     verify_sha256,
 )
+from core.model.detector import build_detector
 from tests.model_factory import tiny_config, tiny_model, write_checkpoint
 
 
@@ -40,7 +42,6 @@ def test_read_strips_the_dataparallel_prefix_and_hashes_the_file(tiny_ckpt: Path
     assert ckpt.had_module_prefix
     assert set(ckpt.state_dict) == set(tiny_model().state_dict())
     assert ckpt.sha256 == hashlib.sha256(tiny_ckpt.read_bytes()).hexdigest()
-    assert sha256_file(tiny_ckpt) == ckpt.sha256
     assert ckpt.source == str(tiny_ckpt)
 
 
@@ -202,3 +203,46 @@ def test_verify_sha256(tiny_ckpt: Path) -> None:
     verify_sha256(ckpt, None)
     with pytest.raises(CheckpointError, match="wrong checkpoint for this model card"):
         verify_sha256(ckpt, "0" * 64, card="model card X 1.0")
+
+
+def test_a_card_without_a_model_section_takes_the_checkpoints_architecture(
+    tmp_path: Path, tiny_ckpt: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    card_path = tmp_path / "card.yaml"
+    card_path.write_text(
+        "name: Mine\nversion: '1'\nlabels: [Rana draytonii, Negative]\n"
+        "positive_labels: [Rana draytonii]\n",
+        encoding="utf-8",
+    )
+    card = load_model_card(card_path)
+    assert not card.architecture_pinned and card.model.label_dim == 2
+    with caplog.at_level("INFO", logger="core.model.detector"):
+        detector = build_detector(card, tiny_ckpt, device="cpu")
+    assert detector.model.cfg == tiny_config(input_tdim=998)  # one 10 s window's frames
+    assert detector.card.model == detector.model.cfg  # stored with the model version
+    assert "has no model section; from the tensors of" in caplog.text
+    assert "test (64 wide, 2 blocks, 2 heads), 12 x 99 patches" in caplog.text
+
+
+def test_every_mismatch_ends_with_the_exact_fix(tiny_ckpt: Path) -> None:
+    ckpt = read_checkpoint(tiny_ckpt)
+    with pytest.raises(CheckpointError) as err:
+        check_fits(ckpt, ASTConfig(input_tdim=1000, label_dim=2))  # base384 card, tiny file
+    assert str(err.value).endswith(
+        "Fix: in the model card write `model: {size: test, fstride: 10, tstride: 10, "
+        "input_fdim: 128, input_tdim: 1000, label_dim: 2}`, or remove the model section to "
+        f"have it inferred, or run `ranawatch checkpoint {tiny_ckpt} --write-card CARD.yaml` "
+        "and use that card"
+    )
+    with pytest.raises(CheckpointError, match=r"input_tdim: 996, label_dim: 2\}`"):
+        check_fits(ckpt, tiny_config(input_tdim=1024))
+    with pytest.raises(CheckpointError) as err:
+        check_fits(ckpt, tiny_config(label_dim=3), labels=["a", "b", "c"])
+    assert str(err.value).endswith(
+        "Fix: give the card 2 labels, one per output in output order, or use the model card "
+        "made for this checkpoint"
+    )
+    with pytest.raises(CheckpointError, match=r"--fstride F --tstride T --mel-bins M"):
+        check_fits(ckpt, tiny_config(fstride=16))
+    with pytest.raises(CheckpointError, match=f"set checkpoint_sha256: {ckpt.sha256} in the"):
+        verify_sha256(ckpt, "0" * 64)

@@ -8,9 +8,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from core.model.architecture import expected_shapes
 from core.model.ast import ASTModel, build_model
 from core.model.card import ASTConfig
-from core.model.checkpoint import expected_shapes
 from tests.model_factory import tiny_config, tiny_model, write_checkpoint
 
 # Written by hand from YuanGongND/ast src/models/ast_models.py (timm 0.4.5 DeiT distilled):

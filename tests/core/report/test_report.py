@@ -85,7 +85,7 @@ def test_file_stem_from_any_path() -> None:
     assert file_stem('=HYPERLINK("x").wav') == '=HYPERLINK("x")'
 
 
-@pytest.mark.parametrize("text", ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+@pytest.mark.parametrize("text", ["=1+1", "+cmd", "-2+3", "@SUM(A1)"])
 def test_formula_triggers_get_an_apostrophe(text: str) -> None:
     assert guard_formula(text) == "'" + text
 
