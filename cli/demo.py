@@ -117,7 +117,7 @@ def demo_command(
         raise typer.Exit(1) from exc
     typer.echo(summary)
     if serve:
-        serve_dashboard(paths.url, host, port)
+        serve_dashboard(paths, host, port)
     else:
         typer.echo(f"\nDashboard: ranawatch dashboard --database-url {paths.url}")
 
@@ -251,13 +251,15 @@ def _detected_events(paths: DemoPaths) -> tuple[list[tuple[str, float, float]], 
     return events, recordings
 
 
-def serve_dashboard(url: str, host: str, port: int) -> None:
-    """Serve the dashboard of the demo database until Ctrl-C."""
+def serve_dashboard(paths: DemoPaths, host: str, port: int) -> None:
+    """Serve the dashboard of the demo database until Ctrl-C (its audio playable)."""
     from dashboard.app import create_app
 
+    settings = get_settings().model_copy(update={"audio_roots": [paths.audio.resolve()]})
+    app = create_app(paths.url, settings=settings)
     typer.echo(f"\nDashboard: http://{host}:{port}/  (Ctrl-C stops it)")
     try:
-        create_app(url).run(host=host, port=port, debug=False)
+        app.run(host=host, port=port, debug=False)
     except OSError as exc:
         typer.echo(f"error: cannot serve on {host}:{port}: {exc}; try --port", err=True)
         raise typer.Exit(1) from exc
@@ -326,14 +328,11 @@ def _progress() -> Iterator[Callable[..., Callable[[int, int], None]]]:
         TimeElapsedColumn(),
     ) as progress:
 
-        def bar(description: str, scale: float | None = None) -> Callable[..., None]:
+        def bar(description: str) -> Callable[[int, int], None]:
             task = progress.add_task(description, total=None)
 
-            def update(done: int | str, total: int | float) -> None:
-                if isinstance(done, str):  # (step, fraction) from training
-                    progress.update(task, total=1.0, completed=float(total))
-                else:
-                    progress.update(task, total=total, completed=done)
+            def update(done: int, total: int) -> None:
+                progress.update(task, total=total, completed=done)
 
             return update
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,13 @@ NEGATIVE = "Negative"
 CLIP_S = 10.0
 SAMPLERATE_HZ = 16_000
 #: What decides the cached model; a change retrains it.
-RECIPE = {"clips_per_label": 160, "seed": 4242, "epochs": 12, "version": DEMO_MODEL_VERSION}
+RECIPE = {
+    "clips_per_label": 160,
+    "seed": 4242,
+    "epochs": 12,
+    "lr": 5e-4,
+    "version": DEMO_MODEL_VERSION,
+}
 
 
 def demo_card(checkpoint_sha256: str | None = None) -> ModelCard:
@@ -58,7 +65,8 @@ def demo_card(checkpoint_sha256: str | None = None) -> ModelCard:
             input_tdim=1000,
             label_dim=2,
         ),
-        frontend=FrontendConfig(num_mel_bins=64),
+        # Statistics of the demo clips (quieter than AudioSet): inputs of about unit scale.
+        frontend=FrontendConfig(num_mel_bins=64, mean=-5.2, std=2.5),
         decision=DecisionConfig(rule="threshold", default_threshold=0.5),
         checkpoint_sha256=checkpoint_sha256,
     )
@@ -90,7 +98,7 @@ def write_training_clips(
             )
             if label == CALL_LABEL:
                 temperature = float(rng.uniform(7, 18))
-                level = float(rng.uniform(0.05, 0.16))
+                level = float(rng.uniform(0.08, 0.25))
                 count = int(rng.integers(1, 3))
                 for series in plan_series(rng, CLIP_S, temperature, level, count=count):
                     render_series(audio, SAMPLERATE_HZ, series, rng)
@@ -125,7 +133,7 @@ def cached_demo_model(cache_dir: str | Path) -> DemoModel | None:
 
 
 def ensure_demo_model(
-    cache_dir: str | Path, progress: Callable[[str, float], None] | None = None
+    cache_dir: str | Path, progress: Callable[[int, int], None] | None = None
 ) -> DemoModel:
     """Return the cached demo model, training it first when there is none.
 
@@ -134,15 +142,13 @@ def ensure_demo_model(
     cache_dir
         Folder for the clips, the dataset, the checkpoint and its card.
     progress
-        Called as ``progress(step, fraction_done)`` while training.
+        Called as ``progress(steps_done, steps_total)`` while training.
     """
     cached = cached_demo_model(cache_dir)
     if cached is not None:
         return cached
     root = Path(cache_dir)
     root.mkdir(parents=True, exist_ok=True)
-    if progress:
-        progress("rendering training clips", 0.0)
     clips = write_training_clips(root / "clips", RECIPE["clips_per_label"], RECIPE["seed"])
     checkpoint = _train(root, clips, progress)
     sha = hashlib.sha256(checkpoint.read_bytes()).hexdigest()
@@ -155,37 +161,70 @@ def ensure_demo_model(
 def _train(
     root: Path,
     clips: dict[str, list[Path]],
-    progress: Callable[[str, float], None] | None,
+    progress: Callable[[int, int], None] | None,
 ) -> Path:
     """Train with RanaWatch's training code; return the checkpoint (``module.`` layout)."""
     try:
-        from core.training.config import DatasetConfig, TrainConfig
+        from core.training.config import (
+            AugmentConfig,
+            DatasetConfig,
+            OptimizerConfig,
+            ScheduleConfig,
+            TrainConfig,
+        )
         from core.training.dataset import prepare_dataset
-        from core.training.trainer import train
+        from core.training.examples import examples_from_folders
+        from core.training.trainer import TrainProgress, train
     except ImportError as exc:
         raise ConfigError(
             f"cannot train the demo model: RanaWatch's training code is missing ({exc}); "
             "reinstall RanaWatch (scripts/setup.sh)"
         ) from exc
 
+    card = demo_card()
     dataset = prepare_dataset(
+        examples_from_folders(root / "clips"),
+        root / "dataset",
         DatasetConfig(
-            folders={label: str(root / "clips" / label) for label in clips},
-            out_dir=str(root / "dataset"),
+            labels=[CALL_LABEL, NEGATIVE],
+            clip_s=CLIP_S,
+            samplerate_hz=SAMPLERATE_HZ,
+            jitter_s=0.0,
             seed=RECIPE["seed"],
-        )
+        ),
     )
+    epochs = RECIPE["epochs"]
+
+    def report(state: TrainProgress) -> None:
+        if progress is not None:
+            progress((state.epoch - 1) * state.steps + state.step, epochs * state.steps)
+
     result = train(
         TrainConfig(
-            card=demo_card(),
-            dataset=str(dataset),
-            out_dir=str(root / "train"),
-            epochs=RECIPE["epochs"],
+            name=DEMO_MODEL_NAME,
+            version=DEMO_MODEL_VERSION,
+            description=card.description,
+            positive_labels=[CALL_LABEL],
+            model=card.model,
+            frontend=card.frontend,
+            epochs=epochs,
+            batch_size=16,
+            # From scratch, a small model wants a far larger step than fine-tuning does;
+            # the masks are scaled to 64 bins and a 10-s clip, and mixup would blur the
+            # few seconds a call takes.
+            optimizer=OptimizerConfig(lr=RECIPE["lr"], weight_decay=0.01, betas=(0.9, 0.999)),
+            schedule=ScheduleConfig(warmup_share=0.05, decay_start_epoch=epochs // 2),
+            augment=AugmentConfig(freqm=6, timem=60, mixup=0.0),
+            average_last_epochs=1,
             device="cpu",
             seed=RECIPE["seed"],
         ),
-        progress=progress,
+        dataset.datafiles["train"],
+        dataset.datafiles["validation"],
+        root / "train",
+        progress=report,
     )
     target = root / f"{DEMO_MODEL_NAME}.pth"
-    Path(result.checkpoint).replace(target)
+    shutil.copyfile(result.checkpoint, target)
+    logger.info("demo model: %s, validation %s", result.chosen, result.validation)
     return target

@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import logging
 import re
-import struct
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timezone
 from pathlib import Path
 from typing import TypeVar
 
-from core.audio.riff import RiffFile, read_riff
+from core.audio.riff import read_riff
 from core.errors import MetadataError
 from core.metadata.audiomoth import (
     GAIN_WORDS,
@@ -142,7 +141,7 @@ def read_metadata(path: str | Path) -> RecordingMetadata:
         An AudioMoth comment or GUANO field is present but cannot be interpreted.
     """
     riff = read_riff(path)
-    info = _info_fields(riff)
+    info = riff.info_fields()
     meta = RecordingMetadata(path=riff.path, comment=info.get("ICMT"), artist=info.get("IART"))
     guano_chunk = riff.find("guan")
     if guano_chunk is not None:
@@ -204,35 +203,6 @@ def recorder_family(make: str | None, model: str | None) -> str | None:
         if pattern.search(text):
             return family
     return model or make or None
-
-
-def _info_fields(riff: RiffFile) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for chunk in riff.chunks:
-        if chunk.id != "LIST":
-            continue
-        payload = riff.read(chunk)
-        if payload[:4] != b"INFO":
-            continue
-        pos = 4
-        while pos + 8 <= len(payload) and _valid_id(payload[pos : pos + 4]):
-            size = struct.unpack_from("<I", payload, pos + 4)[0]
-            text = payload[pos + 8 : pos + 8 + size].split(b"\x00", 1)[0]
-            fields.setdefault(payload[pos : pos + 4].decode("ascii"), _decode(text))
-            end = pos + 8 + size
-            pos = end + (size & 1)
-            # Some taggers leave out the pad byte after an odd-sized sub-chunk.
-            if size & 1 and not _valid_id(payload[pos : pos + 4]):
-                pos = end
-    return {key: value for key, value in fields.items() if value}
-
-
-def _valid_id(raw: bytes) -> bool:
-    return len(raw) == 4 and all(32 <= b < 127 for b in raw)
-
-
-def _decode(raw: bytes) -> str:
-    return raw.decode("utf-8", "replace").strip()
 
 
 def _combine(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import random
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -181,3 +182,51 @@ def _raven_sound_file(table: Path) -> Path | None:
 def relabel(examples: Iterable[Example], mapping: dict[str, str]) -> list[Example]:
     """The examples with labels renamed by ``mapping`` (others unchanged)."""
     return [replace(e, label=mapping.get(e.label, e.label)) for e in examples]
+
+
+@dataclass(frozen=True)
+class NegativeRecording:
+    """A recording known to hold no call (detection said Negative), to draw windows from."""
+
+    path: Path
+    duration_s: float
+    recording: str = ""
+    site: str | None = None
+    recorded_at: datetime | None = None
+    utc_offset_min: int | None = None
+
+
+def draw_negative_windows(
+    recordings: Iterable[NegativeRecording],
+    count: int,
+    *,
+    clip_s: float,
+    label: str,
+    seed: int = 0,
+) -> list[Example]:
+    """``count`` random windows of ``clip_s`` from negative recordings, weighted by duration.
+
+    Seeded; recordings shorter than a clip give a window over their whole length.
+    """
+    pool = [r for r in recordings if r.duration_s > 0]
+    if not pool or count <= 0:
+        return []
+    rng = random.Random(seed)
+    weights = [r.duration_s for r in pool]
+    out = []
+    for rec in rng.choices(pool, weights=weights, k=count):
+        start = rng.uniform(0.0, max(0.0, rec.duration_s - clip_s))
+        out.append(
+            Example(
+                path=rec.path,
+                label=label,
+                start_s=round(start, 3),
+                end_s=round(min(rec.duration_s, start + clip_s), 3),
+                recording=rec.recording,
+                site=rec.site,
+                recorded_at=rec.recorded_at,
+                utc_offset_min=rec.utc_offset_min,
+                source="random-negative",
+            )
+        )
+    return out

@@ -29,10 +29,11 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from core.audio.files import sha256_of
 from core.errors import TrainingError
 from core.model.ast import ASTModel
 from core.model.card import ASTConfig, DecisionConfig, ModelCard
-from core.model.checkpoint import read_checkpoint, sha256_file
+from core.model.checkpoint import read_checkpoint
 from core.model.detector import resolve_device
 from core.training.config import TrainConfig, save_config, to_yaml
 from core.training.data import ClipDataset, targets_of
@@ -339,7 +340,7 @@ def _finish(config, out, model, val_set, labels, device, state, avg_from) -> Tra
         ):
             chosen, validation = f"average of epochs {avg_from}-{config.epochs}", averaged
             save_atomic(original_state_dict(model), out / "model.pth")
-    sha = sha256_file(out / "model.pth")
+    sha = sha256_of(out / "model.pth")
     card = make_card(config, model, labels, sha)
     card_path = card.save(out / "model.yaml")
     history = [asdict(r) for r in state.history]
