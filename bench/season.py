@@ -19,15 +19,24 @@ import numpy as np
 import sqlalchemy as sa
 
 from db.models import (
-    Deployment, Detection, DetectionRun, Device, ModelVersion, Recording, Review, Site,
-)  # fmt: skip
+    Deployment,
+    Detection,
+    DetectionRun,
+    Device,
+    ModelVersion,
+    Recording,
+    Review,
+    Site,
+)
 
 FROG = "Rana draytonii"
 LABELS = [FROG, "Negative"]
 SETTINGS = {
-    "positive_labels": [FROG], "negative_label": "Negative",
-    "decision": {"rule": "argmax"}, "frontend": {"samplerate_hz": 16000, "window_s": 10.0},
-}  # fmt: skip
+    "positive_labels": [FROG],
+    "negative_label": "Negative",
+    "decision": {"rule": "argmax"},
+    "frontend": {"samplerate_hz": 16000, "window_s": 10.0},
+}
 OFFSET_MIN = -480
 
 
@@ -50,28 +59,61 @@ def _chunks(rows: list[dict], n: int = 5000):
         yield rows[i : i + n]
 
 
-def fill_season(engine: sa.Engine, size: SeasonSize = SeasonSize(), seed: int = 7) -> dict[str, int]:
+def fill_season(
+    engine: sa.Engine, size: SeasonSize = SeasonSize(), seed: int = 7
+) -> dict[str, int]:
     """Write the season into the (migrated, empty) database; return row counts."""
     rng = np.random.default_rng(seed)
     now = datetime(2026, 1, 1, tzinfo=UTC)
     with engine.begin() as conn:
         conn.execute(
             sa.insert(ModelVersion),
-            [{"name": "AST_Rana_Draytonii", "version": "1.0", "checkpoint_sha256": "a" * 64,
-              "labels": LABELS, "settings": SETTINGS, "created_at": now}],
-        )  # fmt: skip
+            [
+                {
+                    "name": "AST_Rana_Draytonii",
+                    "version": "1.0",
+                    "checkpoint_sha256": "a" * 64,
+                    "labels": LABELS,
+                    "settings": SETTINGS,
+                    "created_at": now,
+                }
+            ],
+        )
         mv = conn.execute(sa.select(ModelVersion.id)).scalar_one()
-        names = ["Laguna Pond", "Upper Creek", "Willow Slough", "Redwood Pool", "Mill Race",
-                 "Oak Flat", "Cattail Marsh", "Spring Run"]  # fmt: skip
+        names = [
+            "Laguna Pond",
+            "Upper Creek",
+            "Willow Slough",
+            "Redwood Pool",
+            "Mill Race",
+            "Oak Flat",
+            "Cattail Marsh",
+            "Spring Run",
+        ]
         sites = []
         for s in range(size.sites):
             name = names[s] if s < len(names) else f"Site {s + 1:02d}"
             lat, lon = 37.10 + 0.012 * s + 0.004 * math.sin(s), -122.30 + 0.017 * s
             has_coords = s != size.sites - 1 or size.sites < 3  # one site lacks coordinates
-            conn.execute(sa.insert(Site), [{"name": name, "latitude": lat if has_coords else None,
-                                            "longitude": lon if has_coords else None,
-                                            "created_at": now}])  # fmt: skip
-            sites.append((conn.execute(sa.select(Site.id).where(Site.name == name)).scalar_one(), lat, lon, has_coords))
+            conn.execute(
+                sa.insert(Site),
+                [
+                    {
+                        "name": name,
+                        "latitude": lat if has_coords else None,
+                        "longitude": lon if has_coords else None,
+                        "created_at": now,
+                    }
+                ],
+            )
+            sites.append(
+                (
+                    conn.execute(sa.select(Site.id).where(Site.name == name)).scalar_one(),
+                    lat,
+                    lon,
+                    has_coords,
+                )
+            )
         counts = {"recordings": 0, "detections": 0, "reviews": 0}
         rec_id = det_id = 0
         per_night = int(((24 - size.hours[0] + size.hours[1]) % 24) * 60 / size.every_min)
@@ -79,14 +121,22 @@ def fill_season(engine: sa.Engine, size: SeasonSize = SeasonSize(), seed: int = 
             warmth = rng.normal(0, 1.5)
             for d in range(size.devices_per_site):
                 serial = hashlib.sha256(f"{s}-{d}".encode()).hexdigest()[:16].upper()
-                conn.execute(sa.insert(Device), [{"serial": serial, "recorder": "AudioMoth", "created_at": now}])
+                conn.execute(
+                    sa.insert(Device),
+                    [{"serial": serial, "recorder": "AudioMoth", "created_at": now}],
+                )
                 dev = conn.execute(sa.select(Device.id).where(Device.serial == serial)).scalar_one()
                 start = datetime.combine(size.first_night, datetime.min.time(), UTC)
-                conn.execute(sa.insert(Deployment), [{"device_id": dev, "site_id": site_id, "start_at": start}])
+                conn.execute(
+                    sa.insert(Deployment),
+                    [{"device_id": dev, "site_id": site_id, "start_at": start}],
+                )
                 dlat = lat + rng.normal(0, 0.0015) if has_coords and d == 0 else None
                 dlon = lon + rng.normal(0, 0.0015) if has_coords and d == 0 else None
                 recs, runs, dets, reviews = [], [], [], []
-                offline = set(rng.choice(size.nights, size=max(1, size.nights // 12), replace=False))
+                offline = set(
+                    rng.choice(size.nights, size=max(1, size.nights // 12), replace=False)
+                )
                 battery = 4.8
                 for n in range(size.nights):
                     night = size.first_night + timedelta(days=n)
@@ -104,43 +154,89 @@ def fill_season(engine: sa.Engine, size: SeasonSize = SeasonSize(), seed: int = 
                         rec_id += 1
                         failed = rng.random() < 0.004
                         name = f"{size.audio_path}/{serial}/{local:%Y%m%d_%H%M%S}.WAV"
-                        recs.append({
-                            "id": rec_id, "path": name, "size_bytes": 19_200_044,
-                            "sha256": hashlib.sha256(name.encode()).hexdigest(),
-                            "device_id": dev, "site_id": site_id, "recorded_at": utc,
-                            "utc_offset_min": OFFSET_MIN, "time_source": "guano",
-                            "duration_s": None if failed else size.file_s,
-                            "samplerate_hz": 16000, "channels": 1, "truncated": False,
-                            "temperature_c": round(temp, 1), "battery_v": round(battery, 2),
-                            "latitude": dlat, "longitude": dlon, "recorder_metadata": {},
-                            "readable": not failed, "status": "failed" if failed else "done",
-                            "error": "not a RIFF/WAVE file (the card was removed while writing?)"
-                            if failed else None,
-                            "ingested_at": utc + timedelta(hours=12),
-                        })  # fmt: skip
+                        recs.append(
+                            {
+                                "id": rec_id,
+                                "path": name,
+                                "size_bytes": 19_200_044,
+                                "sha256": hashlib.sha256(name.encode()).hexdigest(),
+                                "device_id": dev,
+                                "site_id": site_id,
+                                "recorded_at": utc,
+                                "utc_offset_min": OFFSET_MIN,
+                                "time_source": "guano",
+                                "duration_s": None if failed else size.file_s,
+                                "samplerate_hz": 16000,
+                                "channels": 1,
+                                "truncated": False,
+                                "temperature_c": round(temp, 1),
+                                "battery_v": round(battery, 2),
+                                "latitude": dlat,
+                                "longitude": dlon,
+                                "recorder_metadata": {},
+                                "readable": not failed,
+                                "status": "failed" if failed else "done",
+                                "error": "not a RIFF/WAVE file (card pulled while writing?)"
+                                if failed
+                                else None,
+                                "ingested_at": utc + timedelta(hours=12),
+                            }
+                        )
                         if failed:
                             continue
                         p = 0.85 / (1 + math.exp(-0.6 * (temp - 12))) * (1.2 - hour_frac)
                         n_events = int(rng.poisson(3 * p)) if rng.random() < p else 0
-                        runs.append({"recording_id": rec_id, "model_version_id": mv, "status": "done",
-                                     "attempts": 1, "finished_at": utc + timedelta(hours=13),
-                                     "prediction": "Positive" if n_events else "Negative",
-                                     "times_heard": "", "n_windows": int(size.file_s // 10),
-                                     "n_events": n_events})  # fmt: skip
-                        starts = np.sort(rng.choice(int(size.file_s // 10) - 2, size=min(n_events, 40), replace=False))
+                        runs.append(
+                            {
+                                "recording_id": rec_id,
+                                "model_version_id": mv,
+                                "status": "done",
+                                "attempts": 1,
+                                "finished_at": utc + timedelta(hours=13),
+                                "prediction": "Positive" if n_events else "Negative",
+                                "times_heard": "",
+                                "n_windows": int(size.file_s // 10),
+                                "n_events": n_events,
+                            }
+                        )
+                        starts = np.sort(
+                            rng.choice(
+                                int(size.file_s // 10) - 2, size=min(n_events, 40), replace=False
+                            )
+                        )
                         for start_w in starts:
                             det_id += 1
                             length = int(rng.integers(1, 4))
                             score = float(rng.uniform(0.55, 0.99))
-                            dets.append({"id": det_id, "recording_id": rec_id, "model_version_id": mv,
-                                         "label": FROG, "start_s": 10.0 * start_w,
-                                         "end_s": 10.0 * (start_w + length), "max_score": score,
-                                         "mean_score": score - 0.05, "n_windows": length})  # fmt: skip
+                            dets.append(
+                                {
+                                    "id": det_id,
+                                    "recording_id": rec_id,
+                                    "model_version_id": mv,
+                                    "label": FROG,
+                                    "start_s": 10.0 * start_w,
+                                    "end_s": 10.0 * (start_w + length),
+                                    "max_score": score,
+                                    "mean_score": score - 0.05,
+                                    "n_windows": length,
+                                }
+                            )
                             if rng.random() < 0.05:
-                                reviews.append({"detection_id": det_id, "reviewer": "ann",
-                                                "verdict": "confirmed" if score > 0.7 else "rejected",
-                                                "reviewed_at": now, "note": None})  # fmt: skip
-                for table, rows in ((Recording, recs), (DetectionRun, runs), (Detection, dets), (Review, reviews)):
+                                reviews.append(
+                                    {
+                                        "detection_id": det_id,
+                                        "reviewer": "ann",
+                                        "verdict": "confirmed" if score > 0.7 else "rejected",
+                                        "reviewed_at": now,
+                                        "note": None,
+                                    }
+                                )
+                for table, rows in (
+                    (Recording, recs),
+                    (DetectionRun, runs),
+                    (Detection, dets),
+                    (Review, reviews),
+                ):
                     for chunk in _chunks(rows):
                         conn.execute(sa.insert(table), chunk)
                 counts["recordings"] += len(recs)
@@ -148,7 +244,10 @@ def fill_season(engine: sa.Engine, size: SeasonSize = SeasonSize(), seed: int = 
                 counts["reviews"] += len(reviews)
         if engine.dialect.name == "postgresql":
             for table in ("recordings", "detections"):
-                conn.execute(sa.text(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
-                ))  # fmt: skip
+                conn.execute(
+                    sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))"
+                    )
+                )
     return counts

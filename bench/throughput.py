@@ -1,19 +1,33 @@
-"""End-to-end detector throughput: read, resample, fbank and model, in x real time.
+"""Detector throughput: x real time end to end and per stage, FLOP/s, peak memory.
 
-Writes a synthetic recording (48 kHz mono 16-bit by default, as an AudioMoth), then scores
-it with :meth:`core.model.detector.Detector.score_file` for each model size and device, and prints
-one row per run: seconds of audio per second of wall time ("x real time"). A "frontend"
-row uses a model that costs nothing, to show what reading, resampling and the fbank alone
-cost. Weights are random (speed does not depend on them).
+Each row runs in its own process (so its peak memory is its own) on synthetic AudioMoth-like
+recordings (mono 16-bit, 48 kHz unless said otherwise, written once under ``--cache``):
 
-    .venv/bin/python bench/throughput.py                       # all sizes, CPU (+ CUDA)
-    .venv/bin/python bench/throughput.py --seconds 600 --bf16  # longer file, bf16 rows too
-    .venv/bin/python bench/throughput.py --models base384 --devices cuda --batch-size 32
+* ``long``: one long file (``--long-s``, default 1 h);
+* ``short``: many 60 s files (``--short-n``, default 200), as triggered recorders write;
+* ``stream-long``: one 384 kHz file (``--stream-long-s``, default 2 h), front end only;
+* ``stream-short``: ``--stream-short-n`` (default 1,000) 10 s files, front end only.
+
+A row prints seconds per stage (read, resample, fbank, model: the loader's stages overlap
+the model's on its thread), database writes (``db.queue.save_results`` of every result into
+a fresh SQLite database), x real time, the model's achieved FLOP/s against a matrix-multiply
+rate measured in the same process, and the peak resident memory. ``--max-windows`` stops
+the model rows after that many windows (the front end still reads the whole workload, and
+the x real time of the whole is projected from the model's rate: marked ``*``).
+
+    .venv/bin/python bench/throughput.py                                  # the default table
+    .venv/bin/python bench/throughput.py --rows long:base384:bf16 --max-windows 64
+    .venv/bin/python bench/throughput.py --rows stream-long:frontend,stream-short:frontend
+    .venv/bin/python bench/throughput.py --device cuda --batch-size 64 --rows long:base384:bf16
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,10 +40,14 @@ from torch import nn
 from core.model.ast import ASTModel
 from core.model.card import ASTConfig, ModelCard, load_model_card
 from core.model.detector import build_detector
+from core.model.frontend import StageTimes
+
+WORKLOADS = ("long", "short", "stream-long", "stream-short")
+DEFAULT_ROWS = "long:frontend,short:frontend,long:base384:fp32,short:base384:fp32,long:base384:bf16"
 
 
 class FrontendOnly(nn.Module):
-    """Returns zeros: the timing of everything but the transformer."""
+    """Returns zeros: everything but the transformer."""
 
     def __init__(self, cfg: ASTConfig) -> None:
         super().__init__()
@@ -39,8 +57,12 @@ class FrontendOnly(nn.Module):
         return torch.zeros(x.shape[0], self.cfg.label_dim, device=x.device)
 
 
+class Budget(Exception):
+    """Raised by the model once ``--max-windows`` windows are scored."""
+
+
 def card_for(size: str) -> ModelCard:
-    """The frog model card, with the transformer of ``size`` (same input and labels)."""
+    """The frog model card with the transformer of ``size`` (same input and labels)."""
     frog = load_model_card("rana_draytonii")
     if size == "frontend":
         return frog
@@ -48,91 +70,230 @@ def card_for(size: str) -> ModelCard:
     return frog.model_copy(update={"model": ASTConfig(**(frog.model.model_dump() | dims))})
 
 
-def write_recording(path: Path, seconds: float, samplerate_hz: int) -> Path:
-    rng = np.random.default_rng(0)
-    t = np.arange(round(seconds * samplerate_hz)) / samplerate_hz
-    x = 0.2 * np.sin(2 * np.pi * 600 * t) * (np.sin(2 * np.pi * 0.3 * t) > 0)
-    x += 0.02 * rng.standard_normal(t.size)
-    sf.write(path, x.astype(np.float32), samplerate_hz, subtype="PCM_16")
+def model_flops(cfg: ASTConfig) -> float:
+    """Multiply-adds x 2 of one forward pass of one window (patch embedding, blocks, head)."""
+    f_dim, t_dim = cfg.grid
+    n, d = f_dim * t_dim + 2, cfg.embed_dim
+    per_block = 2 * n * 12 * d * d + 4 * n * n * d  # qkv, proj, mlp; q @ k and attn @ v
+    return 2 * f_dim * t_dim * d * 256 + cfg.depth * per_block + 2 * d * cfg.label_dim
+
+
+def matmul_rate(device: torch.device, dtype: torch.dtype, d: int = 768) -> float:
+    """FLOP/s of a matmul shaped like the model's MLP (4 windows of 1,190 tokens)."""
+    a = torch.randn(4 * 1190, d, device=device, dtype=dtype)
+    b = torch.randn(d, 4 * d, device=device, dtype=dtype)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(3):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        torch.mm(a, b)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return 2 * a.shape[0] * d * 4 * d / best
+
+
+def write_recording(path: Path, seconds: float, rate: int, seed: int = 0) -> Path:
+    """A chirping tone in noise, written in 60 s pieces (never whole in memory)."""
+    if path.exists():
+        return path
+    rng = np.random.default_rng(seed)
+    tmp = path.with_suffix(".part")
+    with sf.SoundFile(tmp, "w", rate, 1, subtype="PCM_16", format="WAV") as out:
+        done = 0
+        total = round(seconds * rate)
+        while done < total:
+            n = min(60 * rate, total - done)
+            t = (done + np.arange(n)) / rate
+            x = 0.2 * np.sin(2 * np.pi * 600 * t) * (np.sin(2 * np.pi * 0.3 * t) > 0)
+            out.write((x + 0.02 * rng.standard_normal(n)).astype(np.float32))
+            done += n
+    tmp.rename(path)
     return path
 
 
-def run(size: str, device: str, bf16: bool, path: Path, args: argparse.Namespace) -> dict:
+def workload(name: str, args: argparse.Namespace) -> list[Path]:
+    """The files of a workload, written once under ``args.cache``."""
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    if name == "long":
+        return [write_recording(cache / f"long_{args.long_s:g}s_48k.wav", args.long_s, 48_000)]
+    if name == "stream-long":
+        seconds = args.stream_long_s
+        return [write_recording(cache / f"long_{seconds:g}s_384k.wav", seconds, 384_000)]
+    count, seconds = (args.short_n, 60.0) if name == "short" else (args.stream_short_n, 10.0)
+    folder = cache / f"{name}_{seconds:g}s"
+    folder.mkdir(exist_ok=True)
+    return [write_recording(folder / f"{i:05d}.wav", seconds, 48_000, i) for i in range(count)]
+
+
+def save_all(results: list, card: ModelCard) -> float:
+    """Seconds to store every result as the detect flow does (one transaction each)."""
+    from db import crud, queue
+    from db.migrate import upgrade
+    from db.models import DetectionRun, Recording
+    from db.session import get_engine, session_scope
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        upgrade(url)
+        engine = get_engine(url)
+        with session_scope(engine) as session:
+            version = crud.get_or_create_model_version(
+                session=session, name="bench", version="1", checkpoint_sha256="0" * 64,
+                labels=list(card.labels), settings={},
+            )  # fmt: skip
+            runs = []
+            for i, result in enumerate(results):
+                rec = Recording(path=str(result.path), size_bytes=1, sha256=f"{i:064x}",
+                                readable=True, duration_s=result.duration_s)  # fmt: skip
+                crud.add_recording(session=session, recording=rec)
+                run = DetectionRun(recording_id=rec.id, model_version_id=version.id,
+                                   status="processing", claimed_by="bench", attempts=1)  # fmt: skip
+                session.add(run)
+                session.flush()
+                runs.append(run.id)
+        start = time.perf_counter()
+        for run_id, result in zip(runs, results, strict=True):
+            with session_scope(engine) as session:
+                queue.save_results(session=session, run_id=run_id, worker="bench",
+                                   result=result, labels=list(card.labels))  # fmt: skip
+        return time.perf_counter() - start
+
+
+def run_row(spec: str, args: argparse.Namespace) -> dict:
+    """One row, in this process."""
+    name, size, dtype = (spec.split(":") + ["fp32"])[:3]
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    files = workload(name, args)
     card = card_for(size)
     torch.manual_seed(0)
-    model = FrontendOnly(card.model) if size == "frontend" else ASTModel(card.model).eval()
-    detector = build_detector(card, device=device, bf16=bf16, model=model)
-    detector.score_file(args.warmup_file, batch_size=args.batch_size)  # CUDA init, kernels
-    best = float("inf")
-    for _ in range(args.repeats):
-        if device == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        result = detector.score_file(path, batch_size=args.batch_size)
-        best = min(best, time.perf_counter() - start)  # the result is on the CPU: synced
-    return {
-        "model": size,
-        "device": device,
-        "dtype": "bf16" if bf16 else "fp32",
-        "windows": len(result.windows),
-        "audio_s": result.duration_s,
-        "wall_s": best,
-        "x_real_time": result.duration_s / best,
+    base = FrontendOnly(card.model) if size == "frontend" else ASTModel(card.model).eval()
+    counted = {"windows": 0}
+    limit = args.max_windows if size != "frontend" else 0
+
+    class Limited(nn.Module):  # stops the model rows after --max-windows windows
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner, self.cfg = base, base.cfg
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            if limit and counted["windows"] >= limit:
+                raise Budget
+            counted["windows"] += x.shape[0]
+            return self.inner(x)
+
+    detector = build_detector(
+        card, device=str(device), bf16=dtype == "bf16", model=Limited(), compile=args.compile
+    )
+    warm = write_recording(Path(args.cache) / "warm_20s_48k.wav", 20.0, 48_000)
+    detector.score_file(warm, batch_size=args.batch_size)  # warm up, kernels, compile
+    counted["windows"] = 0
+    times = StageTimes()
+    results, audio_s = [], 0.0
+    start = time.perf_counter()
+    try:
+        for _, result in detector.score_files(
+            files, batch_size=args.batch_size, prefetch=args.prefetch, times=times
+        ):
+            results.append(result)
+            audio_s += result.duration_s
+    except Budget:
+        pass
+    wall = time.perf_counter() - start
+    windows = counted["windows"] if size != "frontend" else sum(len(r.windows) for r in results)
+    model_s = times.seconds.get("model", 0.0)
+    flops = model_flops(card.model) * windows / model_s if size != "frontend" and model_s else 0
+    total_audio = sum(sf.info(str(f)).duration for f in files)
+    projected = bool(limit) and audio_s < total_audio - 1e-6
+    stages = dict(times.seconds)
+    if projected:  # the whole workload at the rates measured on its first windows
+        scale = total_audio / card.frontend.window_s / max(windows, 1)
+        wall, model_s, audio_s = wall * scale, model_s * scale, total_audio
+        stages = {stage: seconds * scale for stage, seconds in stages.items()}
+    row = {
+        "row": spec,
+        "files": len(files),
+        "audio_s": audio_s,
+        "windows": windows,
+        "wall_s": wall,
+        "x_real_time": audio_s / wall,
+        "projected": projected,
+        "stages": stages,
+        "db_s": save_all(results, card) if results and not projected else float("nan"),
+        "model_flops": flops,
+        "matmul_flops": matmul_rate(device, torch.bfloat16 if dtype == "bf16" else torch.float32),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "threads": torch.get_num_threads(),
     }
+    if device.type == "cuda":
+        row["peak_cuda_mb"] = torch.cuda.max_memory_allocated() / 2**20
+    return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=40.0, help="recording length (s)")
-    parser.add_argument("--samplerate-hz", type=int, default=48_000)
-    parser.add_argument(
-        "--models",
-        default="frontend,test,tiny224,base384",
-        help="comma-separated: frontend (no model), test (64 wide, 2 blocks), tiny224, "
-        "small224, base224, base384",
-    )
-    parser.add_argument("--devices", default="cpu,cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--bf16", action="store_true", help="also run with bf16 autocast")
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--repeats", type=int, default=2, help="best of N")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
+    parser.add_argument("--rows", default=DEFAULT_ROWS, help="WORKLOAD:MODEL[:fp32|bf16],...")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
+    parser.add_argument("--prefetch", type=int, default=2, help="chunks decoded ahead")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the model")
+    parser.add_argument("--max-windows", type=int, default=32, help="model rows: 0 = all")
+    parser.add_argument("--long-s", type=float, default=3600.0)
+    parser.add_argument("--short-n", type=int, default=200)
+    parser.add_argument("--stream-long-s", type=float, default=7200.0)
+    parser.add_argument("--stream-short-n", type=int, default=1000)
+    parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "ranawatch-bench"))
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # run one row here, print JSON
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-
+    if args.one:
+        print("ROW " + json.dumps(run_row(args.one, args)), flush=True)
+        return
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        path = write_recording(Path(tmp) / "bench.wav", args.seconds, args.samplerate_hz)
-        args.warmup_file = write_recording(Path(tmp) / "warm.wav", 2.0, args.samplerate_hz)
-        for device in args.devices.split(","):
-            for size in args.models.split(","):
-                for bf16 in (False, True) if args.bf16 and size != "frontend" else (False,):
-                    rows.append(run(size, device, bf16, path, args))
-                    print(_row(rows[-1]), flush=True)
+    passthrough = list(sys.argv[1:])
+    if "--rows" in passthrough:
+        i = passthrough.index("--rows")
+        del passthrough[i : i + 2]
+    passthrough = [a for a in passthrough if not a.startswith("--rows=")]
+    print(_header(args))
+    for spec in args.rows.split(","):
+        out = subprocess.run(
+            [sys.executable, __file__, *passthrough, "--one", spec],
+            capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        line = next((x for x in out.stdout.splitlines() if x.startswith("ROW ")), None)
+        if line is None:
+            print(f"| {spec} | failed: {out.stderr.strip().splitlines()[-1:]} |", flush=True)
+            continue
+        rows.append(json.loads(line[4:]))
+        print(_row(rows[-1]), flush=True)
 
-    print()
-    print(
-        f"{args.seconds:g} s of {args.samplerate_hz} Hz 16-bit mono, hop 10 s, batch "
-        f"{args.batch_size}, torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
-        + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else "")
-    )
-    print(_header())
-    for row in rows:
-        print(_row(row))
 
-
-def _header() -> str:
+def _header(args: argparse.Namespace) -> str:
+    gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
     return (
-        f"| {'model':<9} | {'device':<6} | {'dtype':<5} | {'windows':>7} | {'audio s':>8} "
-        f"| {'wall s':>7} | {'x real time':>11} |\n|{'-' * 11}|{'-' * 8}|{'-' * 7}|{'-' * 9}"
-        f"|{'-' * 10}|{'-' * 9}|{'-' * 13}|"
+        f"device {args.device}, batch {args.batch_size}, prefetch {args.prefetch}, torch "
+        f"{torch.__version__}{gpu}; seconds per stage (loader stages overlap the model)\n"
+        "| row | files | audio h | x real time | wall s | read | resample | fbank | model "
+        "| db writes | model GFLOP/s | matmul GFLOP/s | peak RSS MB |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
 
 
 def _row(r: dict) -> str:
+    s = r["stages"]
+    star = "*" if r["projected"] else ""
+    gflops = f"{r['model_flops'] / 1e9:.1f}" if r["model_flops"] else "-"
     return (
-        f"| {r['model']:<9} | {r['device']:<6} | {r['dtype']:<5} | {r['windows']:>7} | "
-        f"{r['audio_s']:>8.1f} | {r['wall_s']:>7.2f} | {r['x_real_time']:>11.1f} |"
+        f"| {r['row']} | {r['files']} | {r['audio_s'] / 3600:.2f} | {r['x_real_time']:.1f}{star} "
+        f"| {r['wall_s']:.1f}{star} | {s.get('read', 0):.1f} | {s.get('resample', 0):.1f} "
+        f"| {s.get('fbank', 0):.1f} | {s.get('model', 0):.1f} | {r['db_s']:.2f} | {gflops} "
+        f"| {r['matmul_flops'] / 1e9:.1f} | {r['peak_rss_mb']:.0f} |"
     )
 
 

@@ -6,9 +6,11 @@ it a ``key: value`` block per file. Times are ISO 8601 UTC with a ``Z`` suffix
 (``2021-05-01T23:32:00Z``); ``utc_offset`` is the recorder's local offset (``-08:00``).
 
 Every path given, and every file found in a folder (by the same discovery as ingest:
-``*.wav``/``*.flac``, hidden files and macOS ``._`` forks left out), gets exactly one record,
-in order; a path that cannot be read (missing, a named pipe, a damaged header) gets its own
-record with ``ok: false`` and the reason, and the others are still printed. Only regular
+``*.wav``/``*.flac``, hidden files and macOS ``._`` forks left out; what a folder holds that
+ingest would pass over, such as a named pipe or an MP3, is named on stderr with the reason),
+gets exactly one record, in order; a path that cannot be read (missing, a named pipe, a
+damaged header) gets its own record with ``ok: false`` and the reason, and the others are
+still printed. Only regular
 files are opened, so a named pipe never blocks. ``--json`` output is strict JSON (never
 ``NaN`` or ``Infinity``).
 
@@ -24,7 +26,6 @@ import math
 import os
 import warnings
 from collections.abc import Iterator
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ import typer
 from core.audio.files import display_path, find_audio_files, special_file_reason
 from core.audio.io import read_info
 from core.errors import RanaWatchError
+from core.metadata.offsets import format_utc_iso
 from core.metadata.recording import read_metadata
 
 logger = logging.getLogger(__name__)
@@ -164,8 +166,7 @@ def _add_metadata(record: dict[str, Any], path: Path) -> None:
     for key in _METADATA_KEYS:
         record[key] = getattr(meta, key)
     if meta.recorded_at is not None:
-        stamp = meta.recorded_at.astimezone(UTC).isoformat()
-        record["recorded_at"] = stamp.replace("+00:00", "Z")
+        record["recorded_at"] = format_utc_iso(meta.recorded_at)
     if meta.local_time is not None:
         record["local_time"] = meta.local_time.isoformat()
     record.update(guano=dict(meta.guano), conflicts=list(meta.conflicts), notes=list(meta.notes))
@@ -183,8 +184,9 @@ def _expand(paths: list[Path]) -> Iterator[Path | tuple[str, str]]:
             yield (display_path(path), str(exc))
             continue
         for skipped in found.skipped:
-            yield (skipped.path, skipped.reason)
-        if not found.files and not found.skipped:
+            # As ingest does: passed over with the reason, not a recording that failed.
+            typer.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+        if not found.files:
             yield (display_path(path), "no .wav or .flac files in this folder")
         yield from found.files
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -17,19 +17,14 @@ import typer
 from sqlmodel import select
 
 from cli import common
-from core.metadata.offsets import format_iso_offset
+from core.metadata.offsets import format_iso_offset, format_utc_iso
 from db import crud
-from db.models import DuplicateFile, Review
+from db.model_versions import split_model_tag
+from db.models import DuplicateFile, RecordingStatus
+from db.reviews import latest_reviews
 from db.session import get_engine, session_scope
 
 list_app = typer.Typer(name="list", help="Print stored rows.", no_args_is_help=True)
-
-
-class Status(StrEnum):
-    pending = "pending"
-    processing = "processing"
-    done = "done"
-    failed = "failed"
 
 
 RECORDING_KEYS = (
@@ -38,10 +33,11 @@ RECORDING_KEYS = (
     "status",
     "error",
     "site",
-    "device_id",
+    "device_serial",
     "recorder",
     "recorded_at",
     "utc_offset",
+    "clock_issue",
     "duration_s",
     "samplerate_hz",
     "channels",
@@ -87,7 +83,9 @@ def register(app: typer.Typer) -> None:
 @list_app.command("recordings")
 def recordings_command(
     as_json: bool = _JSON,
-    status: Status | None = typer.Option(None, "--status", help="Only rows in this state."),
+    status: RecordingStatus | None = typer.Option(
+        None, "--status", help="Only rows in this state."
+    ),
     site: str | None = _SITE,
     database_url: str | None = _URL,
 ) -> None:
@@ -105,7 +103,7 @@ def recordings_command(
                 **rec.model_dump(include=set(RECORDING_KEYS)),
                 "status": str(rec.status),
                 "site": site_name,
-                "device_id": serial,
+                "device_serial": serial,
                 "recorder": rec.recorder_metadata.get("recorder"),
                 "utc_offset": None
                 if rec.utc_offset_min is None
@@ -156,8 +154,8 @@ def detections_command(
 
 
 def _model_version_id(session: Any, model: str) -> int:
-    name, _, version = model.partition(":")
-    found = crud.find_model_versions(session=session, name=name, version=version or None)
+    name, version = split_model_tag(model)
+    found = crud.find_model_versions(session=session, name=name, version=version)
     if not found:
         known = sorted({f"{m.name}:{m.version}" for m in crud.find_model_versions(session=session)})
         raise typer.BadParameter(f"no model {model!r} in the database; known: {known}")
@@ -166,9 +164,8 @@ def _model_version_id(session: Any, model: str) -> int:
 
 
 def _latest_verdicts(session: Any) -> dict[int, str]:
-    rows = session.exec(
-        select(Review.detection_id, Review.verdict).order_by(Review.reviewed_at, Review.id)
-    )
+    latest = latest_reviews()
+    rows = session.exec(select(latest.c.detection_id, latest.c.verdict))
     return {detection_id: str(verdict) for detection_id, verdict in rows}
 
 
@@ -193,7 +190,7 @@ def _table(records: Iterable[dict[str, Any]], keys: Sequence[str]) -> Iterator[s
 
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return format_utc_iso(value)
     if isinstance(value, StrEnum):
         return str(value)
     return value

@@ -30,6 +30,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "cli.list",
     "cli.serve",
     "cli.dashboard",
+    "cli.demo",
 )
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from cli.with_parent import die_with_parent
 from core.errors import ConfigError
+from core.settings import child_environment
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def local_prefect_server(port: int, log_path: Path) -> Iterator[str]:
         f"If port {port} is taken, pass --port, or point PREFECT_API_URL at the server "
         "already running there"
     )
-    with _server(command, api_url, log_path, dict(os.environ), hint):
+    with _server(command, api_url, log_path, child_environment(), hint):
         logger.info("Prefect server at %s (UI: http://127.0.0.1:%d)", api_url, port)
         yield api_url
 
@@ -137,14 +138,15 @@ def temporary_prefect_server(log_path: Path) -> Iterator[str]:
         "--lifespan",
         "on",
     )
-    env = {
-        **os.environ,
-        **get_current_settings().to_environment_variables(exclude_unset=True),
-        "PREFECT_UI_ENABLED": "0",
-        "PREFECT__SERVER_EPHEMERAL": "1",
-        "PREFECT__SERVER_FINAL": "1",
-    }
-    env.pop("PREFECT_API_URL", None)
+    env = child_environment(
+        {
+            **get_current_settings().to_environment_variables(exclude_unset=True),
+            "PREFECT_UI_ENABLED": "0",
+            "PREFECT__SERVER_EPHEMERAL": "1",
+            "PREFECT__SERVER_FINAL": "1",
+        },
+        drop=("PREFECT_API_URL",),
+    )
     with _server(command, api_url, log_path, env, "the log says why") as server:
         logger.debug("temporary Prefect server %s (pid %d), log %s", api_url, server.pid, log_path)
         yield api_url

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import typer
 
+from cli import common
 from core.errors import RanaWatchError
 from core.report.excel import write_report_workbook, write_results_csv
 from core.report.files import replace_file
@@ -21,7 +22,6 @@ from core.report.nights import CALLS, NO_AUDIO
 from core.report.ranges import NIGHTS_MODES, parse_month_day, resolve_range
 from core.report.raven import write_selection_tables
 from core.report.tables import NOT_ANALYSED, POSITIVE, ReportTables, build_report
-from core.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -139,14 +139,12 @@ def report(
 ) -> None:  # fmt: skip
     """Write a site's report: Results, Detections, Nights, Survey and About sheets."""
     # Imported here so that `ranawatch --help` does not load SQLAlchemy.
-    from db.migrate import require_current_schema
     from db.reports import load_site_report
     from db.session import get_engine, session_scope
 
-    url = database_url or get_settings().resolved_database_url
     first, last = night_range(season, date_from, date_to, season_start, season_end)
+    url = common.database_url(database_url)
     try:
-        require_current_schema(url)
         with session_scope(get_engine(url)) as session:
             data = load_site_report(
                 session=session, site=site, date_from=first, date_to=last, model=model,

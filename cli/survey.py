@@ -15,6 +15,7 @@ from pathlib import Path
 
 import typer
 
+from cli import common
 from cli.report import (
     DATABASE_OPTION,
     FROM_OPTION,
@@ -32,7 +33,6 @@ from core.report.files import replace_folder
 from core.report.sheets import range_text
 from core.report.survey import RULES, SurveySpec, SurveyTables, build_survey
 from core.report.survey_files import README_HEAD, write_survey_files
-from core.settings import get_settings
 
 
 def _by(value: str) -> str:
@@ -89,7 +89,8 @@ def survey_summary(survey: SurveyTables, model_tag: str) -> dict[str, object]:
 def survey(
     out: Path = typer.Option(..., "--out", metavar="DIR", help="Folder for the CSV files."),
     sites: list[str] | None = typer.Option(
-        None, "--site", help="Site to include (repeat for several; default: every site)."
+        None, "--site", metavar="NAME",
+        help="Site to include (repeat for several; default: every site).",
     ),
     by: str = typer.Option("site", "--by", metavar="site|device", callback=_by,
                            help="Rows of the detection history."),
@@ -106,12 +107,10 @@ def survey(
     database_url: str | None = DATABASE_OPTION,
 ) -> None:  # fmt: skip
     """Write detection histories (1/0/NA), effort and covariates for unmarked and camtrapR."""
-    from db.migrate import require_current_schema
     from db.reports import ranawatch_version
     from db.session import get_engine, session_scope
     from db.survey import load_survey, survey_about
 
-    url = database_url or get_settings().resolved_database_url
     first, last = night_range(season, date_from, date_to, season_start, season_end)
     if not _ours_or_empty(out):
         typer.echo(
@@ -120,8 +119,8 @@ def survey(
             err=True,
         )
         raise typer.Exit(1)
+    url = common.database_url(database_url)
     try:
-        require_current_schema(url)
         with session_scope(get_engine(url)) as session:
             data = load_survey(
                 session=session, sites=sites or None, date_from=first, date_to=last, model=model

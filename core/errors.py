@@ -84,3 +84,11 @@ def describe_validation_error(exc: ValidationError, root: str = "value") -> str:
         f"{'.'.join(str(part) for part in err['loc']) or root}: {err['msg']}"
         for err in exc.errors()
     )
+
+
+class DatasetError(RanaWatchError):
+    """A training data set cannot be built or read (bad table, no clips, a leaking split)."""
+
+
+class TrainingError(RanaWatchError):
+    """Training cannot start or resume (datafiles, labels or a saved state do not fit)."""

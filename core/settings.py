@@ -84,7 +84,8 @@ class Settings(BaseSettings):
     )
     dashboard_tile_url: str | None = Field(
         default=None,
-        description="Map tiles for the dashboard's map, e.g. https://tile.example.org/{z}/{x}/{y}.png; "
+        description="Map tiles for the dashboard's map, "
+        "e.g. https://tile.example.org/{z}/{x}/{y}.png; "
         "default: no tiles (an outline map that works offline).",
     )
     dashboard_tile_attribution: str = Field(
@@ -130,6 +131,22 @@ class Settings(BaseSettings):
     def resolved_reports_dir(self) -> Path:
         """Where report workbooks go, defaulting to ``<data_dir>/reports``."""
         return self.reports_dir or self.data_dir / "reports"
+
+
+def child_environment(
+    extra: dict[str, str] | None = None, *, drop: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """The environment for a child process: this process's, with ``extra`` set, ``drop`` unset.
+
+    The one other place the environment is touched: a server the CLI starts must see the
+    same settings as the CLI itself.
+    """
+    import os
+
+    env = {**os.environ, **(extra or {})}
+    for name in drop:
+        env.pop(name, None)
+    return env
 
 
 def default_data_dir() -> Path:

@@ -92,17 +92,29 @@ def shell() -> html.Div:
         except data.Unavailable as exc:
             problem = str(exc)
         if problem is None and not sites:
-            problem = "The database has no recordings yet: run `ranawatch ingest FOLDER` to add some."
+            problem = (
+                "The database has no recordings yet: run `ranawatch ingest FOLDER` to add some."
+            )
     controls = html.Div(
         [
             dcc.Dropdown(
-                id=SITES, options=sites, value=[], multi=True, placeholder="All sites",
-                persistence=True, style={"minWidth": "18rem"},
+                id=SITES,
+                options=sites,
+                value=[],
+                multi=True,
+                placeholder="All sites",
+                persistence=True,
+                style={"minWidth": "18rem"},
             ),
             dcc.DatePickerRange(
-                id=DATES, min_date_allowed=first, max_date_allowed=last,
-                initial_visible_month=last, start_date_placeholder_text="First night",
-                end_date_placeholder_text="Last night", clearable=True, persistence=True,
+                id=DATES,
+                min_date_allowed=first,
+                max_date_allowed=last,
+                initial_visible_month=last,
+                start_date_placeholder_text="First night",
+                end_date_placeholder_text="Last night",
+                clearable=True,
+                persistence=True,
                 display_format="YYYY-MM-DD",
             ),
             html.Span(
@@ -110,20 +122,29 @@ def shell() -> html.Div:
             ),
         ],
         style=_BAR | {"padding": "0.5rem 1.5rem", "background": "#f6f7f9"},
-    )  # fmt: skip
+    )
     banner = html.Div(
         problem or "",
         id=STATUS,
         role="alert",
-        style={"display": "block" if problem else "none", "margin": "0.8rem 1.5rem",
-               "padding": "0.8rem 1rem", "background": "#fff4e5", "border": "1px solid #E69F00",
-               "borderRadius": "4px"},
-    )  # fmt: skip
+        style={
+            "display": "block" if problem else "none",
+            "margin": "0.8rem 1.5rem",
+            "padding": "0.8rem 1rem",
+            "background": "#fff4e5",
+            "border": "1px solid #E69F00",
+            "borderRadius": "4px",
+        },
+    )
     return html.Div(
-        [_header(), controls, banner,
-         html.Main(dash.page_container, style={"padding": "0 1.5rem 2rem"})],
+        [
+            _header(),
+            controls,
+            banner,
+            html.Main(dash.page_container, style={"padding": "0 1.5rem 2rem"}),
+        ],
         style={"fontFamily": "system-ui, sans-serif"},
-    )  # fmt: skip
+    )
 
 
 def _header() -> html.Header:

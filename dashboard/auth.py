@@ -60,7 +60,11 @@ def check_login(name: str, password: str) -> bool:
 def _safe_next(target: str | None) -> str:
     # Only paths on this site: no open redirect to another host.
     parsed = urlparse(target or "/")
-    return target if target and not parsed.netloc and not parsed.scheme and target.startswith("/") else "/"
+    return (
+        target
+        if target and not parsed.netloc and not parsed.scheme and target.startswith("/")
+        else "/"
+    )
 
 
 def _login() -> flask.Response | str:

@@ -8,18 +8,27 @@ from dash import Input, dash_table, html
 from dashboard.app import DATES, SITES
 
 CARD = {
-    "padding": "0.6rem 1rem", "border": "1px solid #ddd", "borderRadius": "6px",
-    "minWidth": "9rem", "background": "#fff",
-}  # fmt: skip
+    "padding": "0.6rem 1rem",
+    "border": "1px solid #ddd",
+    "borderRadius": "6px",
+    "minWidth": "9rem",
+    "background": "#fff",
+}
 TABLE_STYLE = {
     "style_table": {"overflowX": "auto", "maxWidth": "100%"},
     "style_cell": {
-        "textAlign": "left", "padding": "4px 8px", "fontFamily": "system-ui, sans-serif",
-        "fontSize": "0.85rem", "whiteSpace": "normal", "height": "auto", "maxWidth": "28rem",
-        "overflow": "hidden", "textOverflow": "ellipsis",
+        "textAlign": "left",
+        "padding": "4px 8px",
+        "fontFamily": "system-ui, sans-serif",
+        "fontSize": "0.85rem",
+        "whiteSpace": "normal",
+        "height": "auto",
+        "maxWidth": "28rem",
+        "overflow": "hidden",
+        "textOverflow": "ellipsis",
     },
     "style_header": {"fontWeight": "600", "background": "#f6f7f9"},
-}  # fmt: skip
+}
 
 
 def scope_inputs() -> list[Input]:
@@ -30,10 +39,13 @@ def scope_inputs() -> list[Input]:
 def card(label: str, value: str, *, card_id: str | None = None) -> html.Div:
     """A headline number with its label."""
     return html.Div(
-        [html.Div(value, style={"fontSize": "1.5rem", "fontWeight": 600}),
-         html.Div(label, style={"color": "#555", "fontSize": "0.85rem"})],
-        style=CARD, id=card_id or f"card-{label.lower().replace(' ', '-')}",
-    )  # fmt: skip
+        [
+            html.Div(value, style={"fontSize": "1.5rem", "fontWeight": 600}),
+            html.Div(label, style={"color": "#555", "fontSize": "0.85rem"}),
+        ],
+        style=CARD,
+        id=card_id or f"card-{label.lower().replace(' ', '-')}",
+    )
 
 
 def cards(items: list[tuple[str, str]]) -> html.Div:
@@ -49,14 +61,20 @@ def frame_records(frame: pd.DataFrame) -> list[dict]:
     return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
-def simple_table(table_id: str, frame: pd.DataFrame, *, page_size: int = 15) -> dash_table.DataTable:
+def simple_table(
+    table_id: str, frame: pd.DataFrame, *, page_size: int = 15
+) -> dash_table.DataTable:
     """A read-only table of ``frame`` that scrolls inside the page instead of overflowing."""
     return dash_table.DataTable(
-        id=table_id, columns=[{"name": c, "id": c} for c in frame.columns],
-        data=frame_records(frame), page_size=page_size, sort_action="native", **TABLE_STYLE,
-    )  # fmt: skip
+        id=table_id,
+        columns=[{"name": c, "id": c} for c in frame.columns],
+        data=frame_records(frame),
+        page_size=page_size,
+        sort_action="native",
+        **TABLE_STYLE,
+    )
 
 
 def plural(n: int, noun: str) -> str:
     """``1 night``, ``2 nights``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"

@@ -97,7 +97,9 @@ def reading() -> Iterator[Session]:
             session.rollback()
     except DATABASE_ERRORS as exc:
         logger.warning("dashboard query failed: %s", exc)
-        raise Unavailable(f"The database could not be read ({type(exc).__name__}); /health says more.") from exc
+        raise Unavailable(
+            f"The database could not be read ({type(exc).__name__}); /health says more."
+        ) from exc
 
 
 def parse_day(text: str | None) -> date | None:
@@ -120,3 +122,26 @@ def build_scope(
         sites=chosen, date_from=first, date_to=last, model_version_id=model_id, target_labels=labels
     )
     return scope, tag
+
+
+@contextmanager
+def writing() -> Iterator[Session]:
+    """One write transaction on the app's database (a review); commits when the block ends.
+
+    Raises
+    ------
+    Unavailable
+        The database is missing, unmigrated or down, or the write failed.
+    """
+    from db.session import session_scope
+
+    url = app_url()
+    problem = database_problem(url)
+    if problem:
+        raise Unavailable(problem)
+    try:
+        with session_scope(get_engine(url)) as session:
+            yield session
+    except DATABASE_ERRORS as exc:
+        logger.warning("dashboard write failed: %s", exc)
+        raise Unavailable(f"The review could not be stored ({type(exc).__name__}).") from exc

@@ -117,7 +117,9 @@ def init_media(server: flask.Flask, roots: list[Path]) -> None:
     )
 
 
-def power_spectrogram(clip: Clip, *, window_s: float = 0.064) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def power_spectrogram(
+    clip: Clip, *, window_s: float = 0.064
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(power_db, times_s, freqs_hz)`` of the clip; times in seconds of the recording."""
     from scipy.signal import spectrogram
 

@@ -8,22 +8,31 @@ to Python at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from db.dashboard import Scope, _as_date, _dialect, local_night, scoped
+from db.dashboard import Scope, as_date, dialect_of, local_night, scoped
 from db.models import Detection, Device, Recording, RecordingStatus, Site
 from db.reports import device_display
 from db.reviews import latest_reviews
 
 UNREVIEWED = "unreviewed"
 DETECTION_COLUMNS: tuple[str, ...] = (
-    "id", "site", "device", "recorded_at", "utc_offset_min", "file", "label",
-    "start_s", "end_s", "max_score", "verdict", "reviewer",
-)  # fmt: skip
+    "id",
+    "site",
+    "device",
+    "recorded_at",
+    "utc_offset_min",
+    "file",
+    "label",
+    "start_s",
+    "end_s",
+    "max_score",
+    "verdict",
+    "reviewer",
+)
 
 
 @dataclass(frozen=True)
@@ -50,7 +59,9 @@ class EventAudio:
     max_score: float
 
 
-def _events_query(scope: Scope, filters: EventFilter, latest: sa.Subquery, columns: list) -> sa.Select:
+def _events_query(
+    scope: Scope, filters: EventFilter, latest: sa.Subquery, columns: list
+) -> sa.Select:
     query = (
         select(*columns)
         .select_from(Detection)
@@ -90,14 +101,27 @@ def detections_page(
     count = _events_query(scope, filters, latest, [sa.func.count(Detection.id)])
     total = int(session.exec(scoped(count, session, scope, timed=False)).one())
     columns = [
-        Detection.id, Site.name, Device.serial, Recording.recorded_at, Recording.utc_offset_min,
-        Recording.path, Detection.label, Detection.start_s, Detection.end_s,
-        Detection.max_score, latest.c.verdict, latest.c.reviewer,
-    ]  # fmt: skip
+        Detection.id,
+        Site.name,
+        Device.serial,
+        Recording.recorded_at,
+        Recording.utc_offset_min,
+        Recording.path,
+        Detection.label,
+        Detection.start_s,
+        Detection.end_s,
+        Detection.max_score,
+        latest.c.verdict,
+        latest.c.reviewer,
+    ]
     query = _events_query(scope, filters, latest, columns).order_by(
-        Recording.recorded_at.desc(), Detection.start_s, Detection.id  # type: ignore[union-attr]
+        Recording.recorded_at.desc(),
+        Detection.start_s,
+        Detection.id,  # type: ignore[union-attr]
     )
-    rows = session.exec(scoped(query, session, scope, timed=False).offset(offset).limit(limit)).all()
+    rows = session.exec(
+        scoped(query, session, scope, timed=False).offset(offset).limit(limit)
+    ).all()
     frame = pd.DataFrame(rows, columns=list(DETECTION_COLUMNS))
     frame["verdict"] = frame["verdict"].map(lambda v: getattr(v, "value", v))
     return frame, total
@@ -118,17 +142,24 @@ def event_audio(*, session: Session, detection_id: int) -> EventAudio | None:
     """The recording and span of a stored event; ``None`` when there is no such event."""
     row = session.exec(
         select(
-            Detection.id, Recording.path, Detection.start_s, Detection.end_s,
-            Recording.duration_s, Detection.label, Detection.max_score,
-        ).join(Recording, Recording.id == Detection.recording_id).where(Detection.id == detection_id)
-    ).first()  # fmt: skip
+            Detection.id,
+            Recording.path,
+            Detection.start_s,
+            Detection.end_s,
+            Recording.duration_s,
+            Detection.label,
+            Detection.max_score,
+        )
+        .join(Recording, Recording.id == Detection.recording_id)
+        .where(Detection.id == detection_id)
+    ).first()
     return None if row is None else EventAudio(*row)
 
 
 def device_nights(*, session: Session, scope: Scope, device_id: int) -> pd.DataFrame:
     """One device per night: ``night``, ``recordings``, ``minutes_recorded``, ``battery_v``
     (lowest), ``temperature_c`` (mean), ``temperature_min``, ``temperature_max``."""
-    night = local_night(_dialect(session)).label("night")
+    night = local_night(dialect_of(session)).label("night")
     query = (
         select(
             night,
@@ -143,21 +174,36 @@ def device_nights(*, session: Session, scope: Scope, device_id: int) -> pd.DataF
         .group_by(night)
         .order_by(night)
     )
-    columns = ["night", "recordings", "minutes_recorded", "battery_v", "temperature_c",
-               "temperature_min", "temperature_max"]  # fmt: skip
+    columns = [
+        "night",
+        "recordings",
+        "minutes_recorded",
+        "battery_v",
+        "temperature_c",
+        "temperature_min",
+        "temperature_max",
+    ]
     frame = pd.DataFrame(session.exec(scoped(query, session, scope)).all(), columns=columns)
-    frame["night"] = frame["night"].map(_as_date)
+    frame["night"] = frame["night"].map(as_date)
     for column in columns[2:]:
         frame[column] = frame[column].astype(float)
     return frame
 
 
-def failed_files(*, session: Session, scope: Scope, device_id: int | None, limit: int = 200) -> pd.DataFrame:
+def failed_files(
+    *, session: Session, scope: Scope, device_id: int | None, limit: int = 200
+) -> pd.DataFrame:
     """Recordings stored as failed (unreadable) and why, newest first: ``file``, ``device``,
     ``recorded_at``, ``ingested_at``, ``error``."""
     query = (
-        select(Recording.path, Device.serial, Device.recorder, Recording.recorded_at,
-               Recording.ingested_at, Recording.error)  # fmt: skip
+        select(
+            Recording.path,
+            Device.serial,
+            Device.recorder,
+            Recording.recorded_at,
+            Recording.ingested_at,
+            Recording.error,
+        )
         .outerjoin(Device, Device.id == Recording.device_id)
         .where(Recording.status == RecordingStatus.FAILED)
         .order_by(Recording.ingested_at.desc())  # type: ignore[union-attr]
@@ -174,6 +220,63 @@ def failed_files(*, session: Session, scope: Scope, device_id: int | None, limit
     return pd.DataFrame(rows, columns=["file", "device", "recorded_at", "ingested_at", "error"])
 
 
-def newest_recording_at(*, session: Session) -> datetime | None:
-    """When the newest recording was stored (ingested), for "last updated"."""
-    return session.exec(select(sa.func.max(Recording.ingested_at))).one()
+def device_table(*, session: Session, scope: Scope) -> pd.DataFrame:
+    """Per device in scope: where it recorded, its mean position and when it was last seen.
+
+    Columns ``device_id`` (row id), ``device``, ``site``, ``latitude``, ``longitude`` (means of
+    the positions its recordings carry, else ``NaN``), ``recordings``, ``failed``,
+    ``first_at``, ``last_at`` (UTC), ``last_ingested_at``.
+    """
+    failed = sa.case((Recording.status == RecordingStatus.FAILED, 1), else_=0)
+    query = (
+        select(
+            Device.id,
+            Device.serial,
+            Device.recorder,
+            sa.func.max(Site.name),
+            sa.func.avg(Recording.latitude),
+            sa.func.avg(Recording.longitude),
+            sa.func.count(Recording.id),
+            sa.func.sum(failed),
+            sa.func.min(Recording.recorded_at),
+            sa.func.max(Recording.recorded_at),
+            sa.func.max(Recording.ingested_at),
+        )
+        .select_from(Recording)
+        .join(Device, Device.id == Recording.device_id)
+        .outerjoin(Site, Site.id == Recording.site_id)
+        .group_by(Device.id, Device.serial, Device.recorder)
+        .order_by(Device.serial)
+    )
+    rows = [
+        (rid, device_display(serial, recorder), *rest)
+        for rid, serial, recorder, *rest in session.exec(scoped(query, session, scope, timed=False))
+    ]
+    columns = ["device_id", "device", "site", "latitude", "longitude", "recordings", "failed"]
+    frame = pd.DataFrame(rows, columns=[*columns, "first_at", "last_at", "last_ingested_at"])
+    for column in ("first_at", "last_at", "last_ingested_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    frame["failed"] = frame["failed"].fillna(0).astype(int)
+    return frame
+
+
+def last_calls(*, session: Session, scope: Scope) -> pd.DataFrame:
+    """Per site: ``site``, ``last_call_at`` (UTC start of its newest recording with a call)."""
+    if scope.model_version_id is None:
+        return pd.DataFrame(columns=["site", "last_call_at"])
+    query = (
+        select(Site.name, sa.func.max(Recording.recorded_at))
+        .select_from(Detection)
+        .join(Recording, Recording.id == Detection.recording_id)
+        .join(Site, Site.id == Recording.site_id)
+        .where(
+            Detection.model_version_id == scope.model_version_id,
+            Detection.label.in_(scope.target_labels or ("",)),  # type: ignore[attr-defined]
+        )
+        .group_by(Site.name)
+    )
+    frame = pd.DataFrame(
+        session.exec(scoped(query, session, scope)).all(), columns=["site", "last_call_at"]
+    )
+    frame["last_call_at"] = pd.to_datetime(frame["last_call_at"], utc=True)
+    return frame

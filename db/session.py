@@ -87,16 +87,6 @@ def _sqlite_on_begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def is_postgres(session_or_engine: Session | sa.Engine) -> bool:
-    """Whether the session's (or engine's) database is PostgreSQL."""
-    bind = (
-        session_or_engine.get_bind()
-        if isinstance(session_or_engine, Session)
-        else session_or_engine
-    )
-    return bind.dialect.name == "postgresql"
-
-
 @contextmanager
 def session_scope(engine: sa.Engine | None = None, *, immediate: bool = False) -> Iterator[Session]:
     """One transaction: commit when the block ends, roll back if it raises.

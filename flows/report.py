@@ -28,7 +28,6 @@ from pathlib import Path
 
 from prefect import flow, task
 from prefect.cache_policies import NONE
-from prefect.states import State
 
 from core.errors import ConfigError, RanaWatchError
 from core.report.excel import write_report_workbook, write_results_csv
@@ -41,7 +40,7 @@ from db import reports
 from db.session import get_engine, session_scope
 from flows.runlog import run_log
 from flows.survey import SURVEY_FOLDER, write_survey
-from flows.tasks import DB_RETRIES, DB_RETRY_DELAY_S
+from flows.tasks import DB_RETRIES, DB_RETRY_DELAY_S, transient_only
 
 log = logging.getLogger(__name__)
 
@@ -55,22 +54,11 @@ def list_sites(database_url: str) -> list[tuple[int, str]]:
         return reports.list_sites(session=session)
 
 
-def _retry_unless_ours(task: object, task_run: object, state: State) -> bool:
-    """Retry a database hiccup; an unknown site or model stays wrong however often asked."""
-    try:
-        state.result()
-    except RanaWatchError:
-        return False
-    except Exception:  # anything else (a lost connection, a locked file) may pass
-        return True
-    return False
-
-
 @task(
     name="read-site",
     retries=DB_RETRIES,
     retry_delay_seconds=DB_RETRY_DELAY_S,
-    retry_condition_fn=_retry_unless_ours,
+    retry_condition_fn=transient_only,
     cache_policy=NONE,
 )
 def read_site(
@@ -92,7 +80,7 @@ def read_site(
 
 @task(name="build-report", cache_policy=NONE)
 def build_tables(data: reports.SiteReportData) -> ReportTables:
-    """The four report sheets (pure: core.report.tables)."""
+    """The report sheets (pure: core.report.tables)."""
     return build_report(data.recordings, data.detections, data.window_summary, data.meta)
 
 

@@ -80,7 +80,7 @@ INGEST = DeploymentPlan(
     # AudioMoth files are closed every few minutes at most; a quarter hour keeps the
     # database close behind the cards without rescanning the folders constantly.
     interval_min=15,
-    description="Scan the audio folders for new WAV files and store them as pending.",
+    description="Scan the audio folders for new or changed WAV/FLAC files and store them.",
 )
 
 DETECT = DeploymentPlan(

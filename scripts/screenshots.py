@@ -1,6 +1,6 @@
 """Take a PNG screenshot of every dashboard page into docs/screenshots/ (for the README).
 
-    PYTHONPATH=. .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--database-url URL]
+    PYTHONPATH=. .venv/bin/python scripts/screenshots.py [--out DIR] [--database-url URL]
 
 Without ``--database-url`` a synthetic season (bench/season.py) is written into a temporary
 SQLite file. The dashboard is served on a free local port and opened in headless Chromium
@@ -32,10 +32,15 @@ PAGES = (
     ("reports", "/reports"),
 )
 CHROME_OPTIONS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--window-size=1400,1000",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1400,1000",
     "--hide-scrollbars",
-)  # fmt: skip
+)
 
 
 def chrome(width: int = 1400, height: int = 1000) -> webdriver.Chrome:
@@ -75,6 +80,48 @@ def wait_for_content(driver: webdriver.Chrome, timeout_s: float = 30.0) -> None:
         time.sleep(0.3)
 
 
+def write_newest_event_audio(engine) -> None:
+    """A WAV for the recording of the newest event: noise with pulsed 0.5-1.5 kHz calls
+    over the event, so the detections page shows a spectrogram and plays audio."""
+    import numpy as np
+    import soundfile
+    import sqlalchemy as sa
+
+    from db.models import Detection, Recording
+
+    with engine.connect() as conn:
+        path, duration = conn.execute(
+            sa.select(Recording.path, Recording.duration_s)
+            .join(Detection, Detection.recording_id == Recording.id)
+            .order_by(Recording.recorded_at.desc(), Detection.start_s)
+            .limit(1)
+        ).one()
+        events = conn.execute(
+            sa.select(Detection.start_s, Detection.end_s)
+            .join(Recording, Recording.id == Detection.recording_id)
+            .where(Recording.path == path)
+        ).all()
+    rate = 16000
+    rng = np.random.default_rng(1)
+    samples = 0.02 * rng.standard_normal(int(duration * rate)).astype(np.float32)
+    for start, end in events:
+        for t0 in np.arange(start, end, 0.6):
+            t = np.arange(int(0.25 * rate)) / rate
+            pulse = 0.3 * np.sin(2 * np.pi * (600 + 900 * t / 0.25) * t) * np.hanning(len(t))
+            i = int(t0 * rate)
+            samples[i : i + len(t)] += pulse[: len(samples) - i].astype(np.float32)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    soundfile.write(path, np.clip(samples, -1, 1), rate, subtype="PCM_16")
+
+
+def select_first_row(driver: webdriver.Chrome) -> None:
+    """Choose the first row of the detections table (to show its spectrogram)."""
+    boxes = driver.find_elements(By.CSS_SELECTOR, "#det-table input[type='radio']")
+    if boxes:
+        boxes[0].click()
+        time.sleep(3)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -91,10 +138,15 @@ def main() -> None:
         from db.migrate import upgrade
         from db.session import get_engine
 
-        url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'season.db'}"
+        tmp = Path(tempfile.mkdtemp())
+        url = f"sqlite:///{tmp / 'season.db'}"
         upgrade(url)
-        fill_season(get_engine(url), SeasonSize(sites=5, nights=75))
-    app = create_app(url, settings=Settings(database_url=url))
+        fill_season(get_engine(url), SeasonSize(sites=5, nights=75, audio_path=str(tmp / "audio")))
+        write_newest_event_audio(get_engine(url))
+        roots = [tmp / "audio"]
+    else:
+        roots = []
+    app = create_app(url, settings=Settings(database_url=url, audio_roots=roots))
     port = _free_port()
     serve(app, port)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -105,6 +157,9 @@ def main() -> None:
                 continue
             driver.get(f"http://127.0.0.1:{port}{path}")
             wait_for_content(driver)
+            if name == "detections":
+                select_first_row(driver)
+                wait_for_content(driver)
             height = driver.execute_script("return document.body.scrollHeight")
             driver.set_window_size(1400, min(max(height + 40, 900), 2600))
             time.sleep(1.0)

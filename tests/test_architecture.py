@@ -3,7 +3,7 @@
 ``core`` never imports prefect, sqlmodel/``db``, dash or plotly, and only ``core.settings``
 reads the environment. Checked on the source (imports at any depth), and by importing every
 core module in a fresh interpreter. Inside ``core`` the subpackages depend one way:
-audio <- metadata <- model; reports never load torch, and reading audio or metadata never
+audio <- metadata <- model <- training; reports never load torch, and reading audio or metadata never
 loads torch, pandas or openpyxl (``ranawatch inspect`` on a card stays quick).
 """
 
@@ -44,6 +44,7 @@ LAYERS: dict[str, tuple[set[str], set[str]]] = {
     "metadata": ({"audio"}, {"torch", "torchaudio", "timm", "pandas", "openpyxl"}),
     "model": ({"audio", "metadata", "report"}, {"pandas", "openpyxl"}),
     "report": ({"metadata"}, {"torch", "torchaudio", "timm"}),
+    "training": ({"audio", "metadata", "model"}, {"pandas", "openpyxl"}),
     "demo": ({"audio", "metadata", "model", "training"}, {"pandas", "openpyxl"}),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -55,11 +56,21 @@ def test_main_job_ingests_scores_and_reports(tmp_path: Path) -> None:
     sheet = openpyxl.load_workbook(workbook)["Results"]
     names = {row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert {p.stem for p in good} <= names
-    # The closing listing shows every file: scored ones done, broken ones failed.
-    rows = [line.split("\t") for line in done.stdout.splitlines() if "\t" in line]
-    status = {row[1]: row[2] for row in rows[1:]}
-    assert {status[str(p)] for p in good} == {"done"}
-    assert {status[str(p)] for p in broken.values()} == {"failed"}
+    assert _statuses(tmp_path, good) == {"done"}
+    assert _statuses(tmp_path, broken.values()) == {"failed"}
+
+
+def _statuses(tmp_path: Path, paths: object) -> set[str]:
+    listing = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "ranawatch"), "list", "recordings", "--json"],
+        cwd=tmp_path,
+        env={**os.environ, "RANAWATCH_DATA_DIR": str(tmp_path / "data")},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    status = {row["path"]: row["status"] for row in map(json.loads, listing.stdout.splitlines())}
+    return {status[str(p)] for p in paths}
 
 
 @pytest.mark.slow
@@ -70,6 +81,14 @@ def test_main_job_without_checkpoint_stores_and_says_why(tmp_path: Path) -> None
     done = _run(tmp_path, str(audio))
 
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "no model checkpoint configured" in done.stderr
-    assert str(good[0]) in done.stdout
+    assert "not scored: no model checkpoint is configured" in done.stderr
+    assert "export RANAWATCH_CHECKPOINT=/path/to/best_audio_model1.pth" in done.stderr
+    assert _statuses(tmp_path, good) == {"pending"}
     assert not (tmp_path / "data" / "reports").exists()
+
+
+def test_demo_options_with_folders_are_refused(tmp_path: Path) -> None:
+    # Checked before setup, so this is quick.
+    done = _run(tmp_path, "--no-serve", str(tmp_path))
+    assert done.returncode == 2
+    assert "demo option" in done.stderr

@@ -26,7 +26,7 @@ import yaml
 
 from core.demo.header import MothState, write_audiomoth_wav
 from core.demo.season import PlannedRecording, SeasonConfig, plan_season
-from core.demo.sounds import CALL_LABEL, GruntSeries, chorus, plan_series, rain, render_series, wind
+from core.demo.sounds import CALL_LABEL, GruntSeries, background, plan_series, render_series
 
 logger = logging.getLogger(__name__)
 
@@ -73,13 +73,14 @@ def render_recording(
 ) -> np.ndarray:
     """The samples of one recording: background, chorus, rain and the planted ``series``."""
     rng = np.random.default_rng(plan.seed)
-    n = int(plan.duration_s * samplerate_hz)
-    audio = 0.002 * rng.standard_normal(n)  # microphone self-noise
-    audio += wind(rng, n, samplerate_hz, plan.night.wind)
-    audio += rain(rng, n, samplerate_hz, plan.rain)
-    callers = max(0, plan.night.chorus_callers - int(plan.hours_after_sunset))
-    if callers:
-        audio += chorus(rng, n, samplerate_hz, callers, 0.03)
+    audio = background(
+        rng,
+        int(plan.duration_s * samplerate_hz),
+        samplerate_hz,
+        wind_strength=plan.night.wind,
+        rain_intensity=plan.rain,
+        callers=max(0, plan.night.chorus_callers - int(plan.hours_after_sunset)),
+    )
     for call in series:
         render_series(audio, samplerate_hz, call, rng)
     return audio
@@ -88,7 +89,7 @@ def render_recording(
 def calls_of(plan: PlannedRecording) -> list[GruntSeries]:
     """The planted calls of a recording (seeded by the recording, so stable across runs)."""
     rng = np.random.default_rng(plan.seed + 1)
-    return plan_series(rng, plan.duration_s, plan.temperature_c, float(rng.uniform(0.06, 0.16)))
+    return plan_series(rng, plan.duration_s, plan.temperature_c, float(rng.uniform(0.1, 0.25)))
 
 
 def generate_season(

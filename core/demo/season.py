@@ -65,10 +65,10 @@ class SeasonConfig(BaseModel):
 
     seed: int = 20260201
     first_night: date = date(2026, 2, 2)
-    nights: int = Field(default=10, ge=1, le=120)
+    nights: int = Field(default=8, ge=1, le=120)
     recording_s: float = Field(default=30.0, ge=5.0, le=600.0)
     interval_min: int = Field(default=30, ge=1)
-    hours_after_sunset: float = Field(default=5.0, gt=0, le=14)
+    hours_after_sunset: float = Field(default=4.0, gt=0, le=14)
     samplerate_hz: int = Field(default=16_000, ge=8_000)
     utc_offset_min: int = -480
     sites: tuple[SiteSpec, ...] = DEFAULT_SITES

@@ -110,6 +110,24 @@ def chorus(
     return out
 
 
+def background(
+    rng: np.random.Generator,
+    n: int,
+    samplerate_hz: int,
+    *,
+    wind_strength: float,
+    rain_intensity: float,
+    callers: int,
+) -> np.ndarray:
+    """A night's sound without the planted calls: self-noise, wind, rain, the chorus."""
+    audio = 0.002 * rng.standard_normal(n)  # microphone self-noise
+    audio += wind(rng, n, samplerate_hz, wind_strength)
+    audio += rain(rng, n, samplerate_hz, rain_intensity)
+    if callers:
+        audio += chorus(rng, n, samplerate_hz, callers, 0.03)
+    return audio
+
+
 @dataclass(frozen=True)
 class GruntSeries:
     """One planted call: a series of grunts starting at ``start_s`` in its recording."""

@@ -1,4 +1,4 @@
-"""UTC offsets: parsed once from text into minutes, formatted once for each place shown.
+"""UTC offsets and UTC times: parsed once, formatted once for each place shown.
 
 A recorder's local offset is kept as whole minutes east of UTC (``-480`` for California
 in winter) from the moment it is read. Two spellings are shown: ISO 8601 (``-08:00``, in
@@ -9,7 +9,7 @@ columns that copy the recorder's comment).
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 _OFFSET = re.compile(r"^(?:UTC|GMT)?\s*(?:(?P<sign>[+-])(?P<h>\d{1,2}):?(?P<m>\d{2})?)?$")
 #: Offsets in use on Earth lie within UTC-12:00 .. UTC+14:00.
@@ -46,6 +46,12 @@ def format_iso_offset(offset_min: int) -> str:
     sign = "-" if offset_min < 0 else "+"
     hours, minutes = divmod(abs(int(offset_min)), 60)
     return f"{sign}{hours:02d}:{minutes:02d}"
+
+
+def format_utc_iso(stamp: datetime) -> str:
+    """A time as ISO 8601 UTC with a ``Z``: ``2021-05-01T23:32:00Z`` (naive: taken as UTC)."""
+    aware = stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def format_utc_offset(offset_min: int) -> str:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import ConfigError, MetadataError
 from core.metadata.audiomoth import AudioMothComment, format_offset
+from core.metadata.offsets import format_utc_iso
 
 if TYPE_CHECKING:
     from core.metadata.recording import RecordingMetadata
@@ -117,7 +118,7 @@ def _utc(stamp: datetime) -> datetime:
 
 
 def _iso(stamp: datetime) -> str:
-    return stamp.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return format_utc_iso(stamp)
 
 
 def describe_conflict(name: str, from_guano: object, from_comment: object) -> str:

@@ -1,16 +1,19 @@
 """Write report tables to an Excel workbook (pandas + openpyxl) and to CSV.
 
 Each sheet gets a bold, frozen header row with an auto-filter, columns fitted to their
-contents, real Excel dates and datetimes with explicit number formats, a fill on highlighted
-rows (positive recordings, nights with calls) and a print setup of one page wide in
-landscape, so the workbook prints or converts to PDF legibly. Text cells pass through
-:func:`core.report.tables.guard_formula` first: nothing that came from a file name, a device or a
-reviewer's note can start a formula.
+contents (long headers and long text wrap, rows as tall as their lines), real Excel dates and
+datetimes with explicit number formats, a fill on highlighted rows (positive recordings,
+nights with calls) and a landscape print setup with the header row on every page: one page
+wide where that keeps the type at 8 pt or more, else the columns span pages at full size
+with the frozen columns repeated, so the workbook prints or converts to PDF legibly. Text
+cells pass through :func:`core.report.cells.guard_formula` first: nothing that came from a
+file name, a device or a reviewer's note can start a formula.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -32,7 +35,13 @@ NO_AUDIO_FILL = "E7E6E6"  # grey: no effort, so no absence can be read from it
 HEADER_FILL = "D9E1F2"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 DATE_FORMAT = "yyyy-mm-dd"
-_MAX_WIDTH, _MIN_WIDTH = 60, 6
+_MAX_WIDTH, _MIN_WIDTH, _HEADER_WIDTH = 60, 6, 16
+FONT_PT = 11.0  # openpyxl's default body font, Calibri 11
+LINE_PT = 15.0  # the height of one line of it in a row
+MIN_PRINT_PT = 8.0  # smallest type a printout may shrink to
+PRINT_MARGIN_IN = 0.5
+# Landscape Letter (the smaller of Letter and A4) less the margins, in points.
+PRINTABLE_WIDTH_PT = (11.0 - 2 * PRINT_MARGIN_IN) * 72
 
 
 @dataclass(frozen=True)
@@ -80,24 +89,62 @@ def _display_width(value: object) -> int:
     return max((len(line) for line in str(value).splitlines()), default=0)
 
 
+def _lines(value: object, width: float) -> int:
+    """Lines a wrapped cell of ``width`` characters takes."""
+    if not isinstance(value, str) or not value:
+        return 1
+    per_line = max(int(width) - 1, 1)
+    return sum(max(math.ceil(len(line) / per_line), 1) for line in value.split("\n"))
+
+
+def _column_pt(width: float) -> float:
+    # Excel's column width is in characters of the default font (7 px each at 96 dpi, plus
+    # 5 px of padding, a pixel being 0.75 pt); LibreOffice prints the same columns about
+    # 30% wider (measured on its PDFs), so that is what a page must hold.
+    return (width * 7 + 5) * 0.75 * 1.3
+
+
+def _print_setup(ws: Worksheet, widths: Sequence[float], sheet: Sheet) -> None:
+    """Landscape, header rows repeated on every page; one page wide only where that keeps
+    the type at :data:`MIN_PRINT_PT` or more, else the columns span pages at full size with
+    the frozen columns repeated."""
+    ws.page_setup.orientation = "landscape"
+    for side in ("left", "right"):
+        setattr(ws.page_margins, side, PRINT_MARGIN_IN)
+    ws.print_title_rows = "1:1"
+    scale = PRINTABLE_WIDTH_PT / max(sum(_column_pt(w) for w in widths), 1.0)
+    if scale * FONT_PT >= MIN_PRINT_PT:
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    else:
+        ws.sheet_properties.pageSetUpPr.fitToPage = False
+        ws.page_setup.scale = 100
+        ws.page_setup.pageOrder = "overThenDown"
+        if sheet.freeze_columns:
+            ws.print_title_cols = f"A:{get_column_letter(sheet.freeze_columns)}"
+
+
 def _style_sheet(ws: Worksheet, sheet: Sheet) -> None:
     frame = sheet.frame
     # Bounds are passed explicitly: openpyxl recomputes max_row/max_column by scanning every
     # cell, which made styling a season-long sheet take minutes.
     n_rows, n_cols = len(frame) + 1, max(len(frame.columns), 1)
     header_font, header_fill = Font(bold=True), PatternFill("solid", fgColor=HEADER_FILL)
+    wrap = Alignment(wrap_text=True, vertical="top")
     for (cell,) in ws.iter_cols(min_row=1, max_row=1, max_col=n_cols):
-        cell.font, cell.fill = header_font, header_fill
+        cell.font, cell.fill, cell.alignment = header_font, header_fill, wrap
     ws.freeze_panes = ws.cell(row=2, column=sheet.freeze_columns + 1).coordinate
     if n_rows > 1:
         ws.auto_filter.ref = f"A1:{get_column_letter(n_cols)}{n_rows}"
     formats = [sheet.number_formats.get(c) or _column_format(str(c)) for c in frame.columns]
-    widths = [len(str(c)) for c in frame.columns]
+    # A long header wraps onto a few lines instead of widening its column for every row.
+    widths = [min(len(str(c)), _HEADER_WIDTH) + 2 for c in frame.columns]
     fills = list(sheet.fills or ()) + [None] * len(frame)
     fill_of = {c: PatternFill("solid", fgColor=c) for c in set(fills) if c}
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for row, colour in zip(
-        ws.iter_rows(min_row=2, max_row=n_rows, max_col=n_cols), fills, strict=False
+    wrapped: list[tuple[int, int, str]] = []  # (row, column, text) of cells that wrap
+    for r, (row, colour) in enumerate(
+        zip(ws.iter_rows(min_row=2, max_row=n_rows, max_col=n_cols), fills, strict=False),
+        start=2,
     ):
         for j, cell in enumerate(row):
             value = cell.value
@@ -108,20 +155,29 @@ def _style_sheet(ws: Worksheet, sheet: Sheet) -> None:
             elif formats[j] and isinstance(value, int | float):
                 cell.number_format = formats[j]
             width = _display_width(value)
-            widths[j] = max(widths[j], width)
-            if width > _MAX_WIDTH:
+            widths[j] = max(widths[j], min(width, _MAX_WIDTH) + 2)
+            if width > _MAX_WIDTH or (isinstance(value, str) and "\n" in value):
                 # Long text (an error message, a note) wraps inside its capped column rather
                 # than spilling over its neighbours and widening the printed page.
                 cell.alignment = wrap
+                wrapped.append((r, j, value))
             if colour:
                 cell.fill = fill_of[colour]
-    for j, widest in enumerate(widths, start=1):
-        width = max(_MIN_WIDTH, min(_MAX_WIDTH, widest + 2))
+    widths = [max(_MIN_WIDTH, min(_MAX_WIDTH + 2, w)) for w in widths]
+    for j, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(j)].width = width
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = "1:1"
+    # Spreadsheets do not grow a row for wrapped text on their own (LibreOffice prints the
+    # overflow over the next rows): give each wrapped row the height of its lines.
+    header_lines = (
+        max(_lines(str(c), widths[j]) for j, c in enumerate(frame.columns)) if n_cols else 1
+    )
+    ws.row_dimensions[1].height = header_lines * LINE_PT
+    heights: dict[int, int] = {}
+    for r, j, text in wrapped:
+        heights[r] = max(heights.get(r, 1), _lines(text, widths[j]))
+    for r, lines in heights.items():
+        ws.row_dimensions[r].height = lines * LINE_PT
+    _print_setup(ws, widths, sheet)
 
 
 def write_workbook(path: str | Path, sheets: Sequence[Sheet]) -> Path:
@@ -159,7 +215,7 @@ def write_workbook(path: str | Path, sheets: Sequence[Sheet]) -> Path:
 
 
 def report_sheets(tables: ReportTables) -> list[Sheet]:
-    """The site report's four sheets with their fills and frozen columns."""
+    """The site report's sheets with their fills and frozen columns."""
     results_fill = [POSITIVE_FILL if p == POSITIVE else None for p in tables.results["Prediction"]]
     detections_fill = [
         POSITIVE_FILL if str(v).lower() == "confirmed" else None
@@ -179,7 +235,7 @@ def report_sheets(tables: ReportTables) -> list[Sheet]:
 
 
 def write_report_workbook(path: str | Path, tables: ReportTables) -> Path:
-    """Write a site report (Results, Detections, Nights, About) to ``path``."""
+    """Write a site report (Results, Detections, Nights, Survey, About) to ``path``."""
     return write_workbook(path, report_sheets(tables))
 
 

@@ -27,10 +27,20 @@ _UNSAFE = re.compile(r"[^\w.-]+")
 _RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}
 
 
+def file_slug(name: str, fallback: str) -> str:
+    """A file-name-safe form of any name (the one rule for site folders and Raven tables).
+
+    Runs of anything but letters, digits, ``.``, ``_`` and ``-`` become one ``_``; leading
+    and trailing dots and underscores go; empty becomes ``fallback``; a name Windows
+    reserves (``CON``, ``NUL``, ...) gets a trailing ``_``.
+    """
+    slug = _UNSAFE.sub("_", name).strip("._") or fallback
+    return f"{slug}_" if slug.upper() in _RESERVED else slug
+
+
 def site_slug(name: str) -> str:
     """A file-name-safe form of a site name (``Laguna Pond`` -> ``Laguna_Pond``)."""
-    slug = _UNSAFE.sub("_", name).strip("._") or "site"
-    return f"{slug}_" if slug.upper() in _RESERVED else slug
+    return file_slug(name, "site")
 
 
 def site_folder_names(sites: Iterable[tuple[int, str]]) -> dict[int, str]:

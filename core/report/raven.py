@@ -25,6 +25,7 @@ import pandas as pd
 
 from core.report.cells import guard_formula
 from core.report.columns import DetectionsCol, ResultsCol
+from core.report.files import file_slug
 from core.report.meta import ReportTables
 
 D = DetectionsCol
@@ -51,7 +52,6 @@ ANNOTATION_COLUMNS: tuple[str, ...] = (
 )
 TABLE_SUFFIX = ".Table.1.selections.txt"
 DEFAULT_HIGH_FREQ_HZ = 8000.0
-_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 _BREAKS = re.compile(r"[\t\r\n]+")
 _HEADER = "\t".join(RAVEN_COLUMNS + ANNOTATION_COLUMNS)
 
@@ -126,7 +126,7 @@ def _names(recordings: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
     names = {}
     for stem, device in keys:
         name = stem if counts[stem] == 1 else f"{stem}__{device.split()[-1] if device else 'x'}"
-        names[(stem, device)] = _UNSAFE_NAME.sub("_", name).strip("._") or "recording"
+        names[(stem, device)] = file_slug(name, "recording")
     return names
 
 

@@ -1,4 +1,4 @@
-"""Build the per-site report tables (Results, Detections, Nights, About) from plain frames.
+"""Build the per-site report tables (Results, Detections, Nights, Survey, About) from frames.
 
 Pure: no database, no files. The caller (``db.reports`` + ``flows.report`` or the CLI) hands
 in three DataFrames (the contracts are in :mod:`core.report.meta`) and a :class:`ReportMeta`;

@@ -16,7 +16,12 @@ logger = logging.getLogger(__name__)
 
 dash.register_page(__name__, path="/", name="Overview", title="RanaWatch - Overview", order=0)
 
-TOTALS, NIGHTS, HOURS, MESSAGE = "overview-totals", "overview-nights", "overview-hours", "overview-message"
+TOTALS, NIGHTS, HOURS, MESSAGE = (
+    "overview-totals",
+    "overview-nights",
+    "overview-hours",
+    "overview-message",
+)
 
 
 def layout(**_query: str) -> html.Div:
@@ -33,9 +38,12 @@ def layout(**_query: str) -> html.Div:
 
 
 @callback(
-    Output(TOTALS, "children"), Output(NIGHTS, "figure"), Output(HOURS, "figure"),
-    Output(MESSAGE, "children"), *scope_inputs(),
-)  # fmt: skip
+    Output(TOTALS, "children"),
+    Output(NIGHTS, "figure"),
+    Output(HOURS, "figure"),
+    Output(MESSAGE, "children"),
+    *scope_inputs(),
+)
 def update(
     sites: list[str] | None, start: str | None, end: str | None
 ) -> tuple[object, go.Figure, go.Figure, str]:
@@ -54,8 +62,8 @@ def update(
             ("Sites", f"{numbers['sites']}"),
             ("Devices", f"{numbers['devices']}"),
             ("Hours recorded", f"{numbers['hours_recorded']:,.1f}"),
-            ("Hours with calls", f"{numbers['hours_with_calls']:,.2f}"),
-            ("Events", f"{numbers['events']:,}"),
+            ("Hours with calls", f"{nightly['minutes_with_calls'].sum() / 60:,.2f}"),
+            ("Events", f"{int(nightly['events'].sum()):,}"),
             ("Awaiting review", f"{numbers['awaiting_review']:,}"),
         ]
     )

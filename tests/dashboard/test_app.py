@@ -1,67 +1,57 @@
-"""The dashboard app: shell, pages, /health, the overview callback, and how it is started."""
+"""The dashboard app: shell, /health, database problems shown (never a database created),
+each page's callbacks called directly, reviews, sign-in, audio only from the audio roots."""
 
 from __future__ import annotations
 
 import json
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import dash
+import flask
 import pytest
+from sqlmodel import Session
 from typer.testing import CliRunner
 
 from cli.main import app as cli_app
-from core.settings import get_settings
-from dashboard import __main__ as dashboard_main
-from dashboard.app import create_app
-from db.migrate import upgrade
+from core.settings import Settings
+from dashboard.app import SITES, create_app, shell
+from db.reviews import review_history
 from db.session import get_engine
-from tests.db.report_seed import OTHER_SITE, SITE, seed
+from tests.dashboard.conftest import PASSWORD, REVIEWER, make_app
+from tests.db.report_seed import OTHER_SITE, SITE
 
-ROOT = Path(__file__).resolve().parents[2]
-# Nothing listens on port 1: the connection is refused at once.
 UNREACHABLE = "postgresql+psycopg://ranawatch:secret@127.0.0.1:1/ranawatch"
+PAGES = {
+    "/": "Overview",
+    "/temperature": "Temperature",
+    "/map": "Map",
+    "/detections": "Detections",
+    "/devices": "Devices",
+    "/reports": "Reports",
+}
 
 
-@pytest.fixture(scope="module")
-def seeded_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('dashboard') / 'ranawatch.db'}"
-    upgrade(url)
-    seed(get_engine(url))
-    return url
+def page(name: str):
+    import importlib
+
+    return importlib.import_module(f"dashboard.pages.{name}")
 
 
-@pytest.fixture
-def app(seeded_url: str) -> dash.Dash:
-    return create_app(seeded_url)
-
-
-@pytest.fixture
-def overview(app: dash.Dash) -> Iterator:
-    """The overview page module as the app loaded it, inside the app's context."""
-    from dashboard.pages import overview
-
-    with app.server.app_context():
-        yield overview
-
-
-def test_overview_page_registers_itself_at_root(app: dash.Dash) -> None:
-    page = dash.page_registry["dashboard.pages.overview"]
-    assert (page["path"], page["name"]) == ("/", "Overview")
-
-
-def test_shell_has_navigation_and_page_container(app: dash.Dash) -> None:
+def test_every_page_registers_itself_and_is_in_the_navigation(app: dash.Dash) -> None:
+    registered = {p["path"]: p["name"] for p in dash.page_registry.values()}
+    assert registered == PAGES
     layout = app.server.test_client().get("/_dash-layout").get_json()
     text = json.dumps(layout)
-    assert '"href": "/"' in text and '"Overview"' in text
-    assert "_pages_content" in text
+    assert all(f'"href": "{path}"' in text for path in PAGES)
+
+
+def test_shell_lists_sites_and_the_recorded_nights(ctx) -> None:
+    layout = shell()
+    assert layout[SITES].options == [SITE, OTHER_SITE]
+    assert "Nights recorded: 2024-03-01 to 2024-03-04" in json.dumps(
+        layout.to_plotly_json(), default=str
+    )
 
 
 def test_health_is_ok_on_a_migrated_database(app: dash.Dash) -> None:
@@ -70,16 +60,35 @@ def test_health_is_ok_on_a_migrated_database(app: dash.Dash) -> None:
 
 
 def test_health_is_503_when_the_database_does_not_answer() -> None:
-    response = create_app(UNREACHABLE).server.test_client().get("/health")
+    response = create_app(UNREACHABLE, settings=Settings()).server.test_client().get("/health")
     assert response.status_code == 503
     body = response.get_data(as_text=True)
-    assert "does not answer" in body and "secret" not in body
+    assert "cannot reach database" in body and "secret" not in body
 
 
-def test_health_is_503_on_a_database_never_migrated(tmp_path: Path) -> None:
-    response = create_app(f"sqlite:///{tmp_path / 'empty.db'}").server.test_client().get("/health")
-    assert response.status_code == 503
-    assert "ranawatch db upgrade" in response.get_data(as_text=True)
+def test_a_missing_database_is_explained_and_never_created(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere" / "ranawatch.db"
+    app = create_app(f"sqlite:///{path}", settings=Settings())
+    client = app.server.test_client()
+    response = client.get("/health")
+    assert response.status_code == 503 and "ranawatch db upgrade" in response.get_data(as_text=True)
+    with app.server.test_request_context("/"):
+        banner = shell()["scope-status"]
+        totals, nights, _hours, message = page("overview").update([], None, None)
+    assert (
+        f"There is no database at {path}" in banner.children and banner.style["display"] == "block"
+    )
+    assert "ranawatch db upgrade" in message and totals is None
+    assert "There is no database" in nights.layout.annotations[0].text
+    assert not path.exists() and not path.parent.exists()
+
+
+def test_an_unmigrated_database_says_how_to_fix_it(tmp_path: Path) -> None:
+    path = tmp_path / "empty.db"
+    path.touch()
+    app = create_app(f"sqlite:///{path}", settings=Settings())
+    with app.server.test_request_context("/"):
+        assert "ranawatch db upgrade" in shell()["scope-status"].children
 
 
 def test_everything_is_served_locally(app: dash.Dash) -> None:
@@ -87,160 +96,248 @@ def test_everything_is_served_locally(app: dash.Dash) -> None:
     index = client.get("/").get_data(as_text=True)
     sources = re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"', index)
     assert sources and all(src.startswith("/") for src in sources), sources
-    assert all(client.get(src).status_code == 200 for src in sources if src.endswith(".js"))
-    # dcc.Graph loads plotly.js on demand, from the app rather than the plotly CDN.
-    plotly_js = "/_dash-component-suites/plotly/package_data/plotly.min.js"
-    assert client.get(plotly_js).status_code == 200
-
-
-def test_layout_lists_sites_and_opens_the_one_asked_for(overview) -> None:
-    page = overview.layout()
-    dropdown = page[overview.SITE]
-    assert (dropdown.options, dropdown.value) == ([SITE, OTHER_SITE], SITE)
-    assert overview.layout(site=OTHER_SITE)[overview.SITE].value == OTHER_SITE
-    assert overview.layout(site="Nowhere")[overview.SITE].value == SITE
-
-
-def test_layout_says_when_the_database_cannot_be_read() -> None:
-    app = create_app(UNREACHABLE)
-    from dashboard.pages import overview
-
-    with app.server.app_context():
-        page = overview.layout()
-    assert page[overview.SITE].options == []
-    assert "cannot be read" in page[overview.STATUS].children
-
-
-def test_show_site_returns_figure_table_and_summary(overview) -> None:
-    fig, table, summary = overview.show_site(SITE)
-    assert [t.name for t in fig.data][:2] == ["Minutes recorded", "Minutes with calls"]
-    assert "No audio" in [t.name for t in fig.data if len(t.x)]
-    header, body = table.children
-    assert [th.children for th in header.children.children][:3] == [
-        "File Name",
-        "Timestamp",
-        "Prediction",
-    ]
-    assert body.children[0].children[0].children == "20240304_190000"
-    assert summary == (
-        "Laguna Pond: 5 recordings, 2 nights with audio, 1 with calls "
-        "(model AST_Rana_Draytonii:2.0)."
+    assert (
+        client.get("/_dash-component-suites/plotly/package_data/plotly.min.js").status_code == 200
     )
+    assert client.get("/assets/review-keys.js").status_code == 200
 
 
-def test_show_site_explains_instead_of_failing(overview) -> None:
-    _, table, message = overview.show_site("Nowhere")
-    assert table is None and "no site named 'Nowhere'" in message
-    assert overview.show_site(None)[2] == "Choose a site."
+def test_overview_callback(ctx) -> None:
+    totals, nights, hours, message = page("overview").update([SITE], None, None)
+    values = [c.children[0].children for c in totals.children]
+    # Model 2.0 found one event (one minute with calls), which nobody has reviewed.
+    assert values == ["1", "1", "0.1", "0.02", "1", "1"]
+    assert "AST_Rana_Draytonii:2.0" in message
+    assert [t.name for t in nights.data if t.type == "scatter"] == [SITE]
+    assert hours.data[0].type == "heatmap"
 
 
-def test_callback_is_wired_to_the_app(app: dash.Dash) -> None:
+def test_overview_callback_is_wired_to_the_app(app: dash.Dash) -> None:
     client = app.server.test_client()
     client.get("/")
     outputs = [
-        {"id": "overview-nights", "property": "figure"},
-        {"id": "overview-latest", "property": "children"},
-        {"id": "overview-status", "property": "children"},
+        {"id": i, "property": p}
+        for i, p in (
+            ("overview-totals", "children"),
+            ("overview-nights", "figure"),
+            ("overview-hours", "figure"),
+            ("overview-message", "children"),
+        )
     ]
     body = {
-        # Dash names a multi-output callback "..id.prop...id.prop..".
         "output": ".." + "...".join(f"{o['id']}.{o['property']}" for o in outputs) + "..",
         "outputs": outputs,
         "inputs": [
-            {"id": "overview-site", "property": "value", "value": OTHER_SITE},
-            {"id": "overview-refresh", "property": "n_intervals", "value": None},
+            {"id": "scope-sites", "property": "value", "value": [OTHER_SITE]},
+            {"id": "scope-dates", "property": "start_date", "value": None},
+            {"id": "scope-dates", "property": "end_date", "value": None},
         ],
-        "changedPropIds": ["overview-site.value"],
+        "changedPropIds": ["scope-sites.value"],
         "state": [],
     }
     response = client.post("/_dash-update-component", json=body)
     assert response.status_code == 200
-    status = response.get_json()["response"]["overview-status"]["children"]
-    assert status.startswith("Upper Creek: 1 recording, 1 night with audio, 1 with calls")
+    fig = response.get_json()["response"]["overview-nights"]["figure"]
+    assert [t["name"] for t in fig["data"] if t["type"] == "scatter"] == [OTHER_SITE]
 
 
-def test_python_m_dashboard_help() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "dashboard", "--help"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
+def test_temperature_callback(ctx) -> None:
+    bins, nights, summary = page("temperature").update([], None, None)
+    assert bins.data[0].name == "Recordings with calls"
+    # Model 2.0 ran on one recording only: nothing to fit.
+    assert summary == "1 analysed recording: too few temperatures or calls to fit a curve."
+    assert "not the water" in page("temperature").SENSOR_NOTE
+
+
+def test_map_places_sites_with_coordinates_and_lists_the_rest(ctx) -> None:
+    fig, side = page("map").update([], None, None)
+    (trace,) = fig.data
+    assert trace.type == "scatter" and list(trace.customdata[:, 0]) == [SITE]
+    missing = side[1].data
+    assert {row["name"] for row in missing} == {
+        OTHER_SITE,
+        "AudioMoth 249BC30461CBB1E6",
+        "24E144085F256A6D",
+    }
+
+
+def test_map_uses_configured_tiles(seeded, reviewer_hash: str) -> None:
+    url, _ids, root = seeded
+    app = make_app(url, root, reviewer_hash, dashboard_tile_url="https://t.example/{z}/{x}/{y}.png")
+    with app.server.test_request_context("/"):
+        fig, _ = page("map").update([], None, None)
+    assert fig.data[0].type == "scattermap"
+
+
+def test_devices_callbacks(ctx) -> None:
+    devices = page("devices")
+    table, options, chosen = devices.list_devices([], None, None, None)
+    assert [o["label"] for o in options][0] == "AudioMoth 249BC30461CBB1E6 (Laguna Pond)"
+    assert chosen == options[0]["value"] and len(table.data) == 2
+    fig, failed = devices.show_device(chosen, [], None, None)
+    assert [t.name for t in fig.data][0] == "Recorded"
+    assert failed.data[0]["Reason"] == "not a RIFF/WAVE file"
+
+
+def test_reports_download_the_workbook_and_csv(ctx) -> None:
+    reports = page("reports")
+    sent, message = reports.build_download("xlsx", SITE, None, None)
+    assert sent["filename"] == "Laguna_Pond.xlsx" and "5 recordings" in message
+    assert sent["base64"] and len(sent["content"]) > 1000
+    sent, _ = reports.build_download("csv", SITE, "2024-03-03", "2024-03-04")
+    assert sent["filename"] == "Laguna_Pond_2024-03-03_2024-03-04.csv"
+    assert reports.build_download("xlsx", "Nowhere", None, None)[1].startswith("no site named")
+
+
+def _login(client, password: str = PASSWORD):
+    return client.post(
+        "/login", data={"name": REVIEWER, "password": password, "next": "/detections"}
     )
-    assert "--host" in out.stdout and "--port" in out.stdout
 
 
-@pytest.fixture
-def captured_run(monkeypatch: pytest.MonkeyPatch) -> dict:
-    """Replace ``Dash.run`` so that starting the dashboard records what it would serve."""
+def test_sign_in_with_a_configured_account(app: dash.Dash) -> None:
+    client = app.server.test_client()
+    wrong = _login(client, "nope")
+    assert wrong.status_code == 200 and "wrong password" in wrong.get_data(as_text=True)
+    right = _login(client)
+    assert right.status_code == 302 and right.headers["Location"] == "/detections"
+    assert "Signed in as ann" in json.dumps(client.get("/_dash-layout").get_json())
+    evil = client.post(
+        "/login", data={"name": REVIEWER, "password": PASSWORD, "next": "//evil.example"}
+    )
+    assert evil.headers["Location"] == "/"
+
+
+def test_closed_viewing_needs_sign_in(seeded, reviewer_hash: str) -> None:
+    url, _ids, root = seeded
+    client = make_app(url, root, reviewer_hash, dashboard_open_viewing=False).server.test_client()
+    assert client.get("/map").status_code == 302
+    assert client.get("/_dash-layout").status_code == 401
+    assert client.get("/health").status_code == 200
+    _login(client)
+    assert client.get("/map").status_code == 200
+
+
+def test_review_round_trip_needs_a_reviewer_and_keeps_history(app: dash.Dash, seeded) -> None:
+    url, ids, _root = seeded
+    detections = page("detections")
+    with app.server.test_request_context("/"):
+        rows, pages, count, _ = detections.load_page(
+            [], None, None, None, None, [0, 1], "unreviewed", 0, 20
+        )
+        assert count.startswith("1 event of model AST_Rana_Draytonii:2.0") and pages == 1
+    with app.server.test_request_context("/"):
+        everything, *_ = detections.load_page([SITE], None, None, None, None, [0, 1], "", 0, 20)
+        said, *_ = detections.review(detections.Verdict.REJECTED, "", [0], everything)
+        assert said.startswith("Sign in")
+    with app.server.test_request_context("/"):
+        flask.session["reviewer"] = REVIEWER
+        said, updated, following, note = detections.review(
+            detections.Verdict.REJECTED, " echo ", [0], everything
+        )
+        assert said.startswith("Stored: rejected")
+        assert updated[0]["verdict"] == "rejected" and updated[0]["reviewer"] == REVIEWER
+        assert following == [0] and note == ""  # one row on this page: stays on it
+        again, *_ = detections.load_page([SITE], None, None, None, None, [0, 1], "", 0, 20)
+        assert again[0]["verdict"] == "rejected"
+        # Changing the verdict keeps the first one as history.
+        said, *_ = detections.review(detections.Verdict.CONFIRMED, None, [0], updated)
+        assert said.startswith("Stored: confirmed")
+        shown = detections.show_event([0], updated, 3000, 1)[3]
+        assert "History" in str(shown.children[0].children)
+    with Session(get_engine(url)) as session:
+        history = review_history(session=session, detection_id=int(everything[0]["id"]))
+    assert [(r.verdict.value, r.reviewer, r.note) for r in history] == [
+        ("confirmed", REVIEWER, None),
+        ("rejected", REVIEWER, "echo"),
+    ]
+
+
+def test_event_spectrogram_and_audio_come_from_the_audio_root(app: dash.Dash, seeded) -> None:
+    url, ids, _root = seeded
+    detections = page("detections")
+    client = app.server.test_client()
+    with Session(get_engine(url)) as session:
+        from sqlmodel import select
+
+        from db.models import Detection
+
+        first = session.exec(
+            select(Detection.id).where(Detection.recording_id == ids["calls"])
+        ).first()
+        creek = session.exec(
+            select(Detection.id).where(Detection.recording_id == ids["creek"])
+        ).first()
+    audio = client.get(f"/media/event/{first}.wav?context=2")
+    assert audio.status_code == 200 and audio.mimetype == "audio/wav"
+    assert audio.data[:4] == b"RIFF"
+    row = {
+        "id": first,
+        "label": "Rana draytonii",
+        "when": "x",
+        "site": SITE,
+        "file": "f",
+        "span": "10-20",
+    }
+    with app.server.test_request_context("/"):
+        fig, src, caption, _history = detections.show_event([0], [row], 2000, 2)
+    assert src == f"/media/event/{first}.wav?context=2" and "Rana draytonii" in caption
+    assert fig.data[0].type == "heatmap" and max(fig.data[0].y) <= 2000
+    # A stored path that leads out of the audio root (../ranawatch.db) is refused.
+    assert client.get(f"/media/event/{creek}.wav").status_code == 403
+    assert client.get("/media/event/999999.wav").status_code == 404
+    # A path in the URL names nothing: only a detection id is understood.
+    crafted = client.get("/media/event/..%2F..%2Fetc%2Fpasswd.wav")
+    assert crafted.mimetype != "audio/wav" and b"root:" not in crafted.data
+
+
+def test_cli_dashboard_command(monkeypatch: pytest.MonkeyPatch, seeded) -> None:
+    url, _ids, _root = seeded
     seen: dict = {}
 
     def run(self: dash.Dash, host: str, port: int, debug: bool) -> None:
-        seen.update(host=host, port=port, debug=debug, url=self.server.config[
-            "RANAWATCH_DATABASE_URL"])  # fmt: skip
+        seen.update(
+            host=host, port=port, debug=debug, url=self.server.config["RANAWATCH_DATABASE_URL"]
+        )
 
     monkeypatch.setattr(dash.Dash, "run", run)
-    return seen
-
-
-def test_main_serves_the_configured_database(
-    captured_run: dict, seeded_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("RANAWATCH_DATABASE_URL", seeded_url)
-    get_settings.cache_clear()
-    try:
-        dashboard_main.main(["--port", "9123"])
-    finally:
-        get_settings.cache_clear()
-    assert captured_run == {"host": "127.0.0.1", "port": 9123, "debug": False, "url": seeded_url}
-
-
-def test_main_refuses_a_port_out_of_range(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        dashboard_main.main(["--port", "70000"])
-    assert exit_info.value.code == 2
-    assert "not a TCP port" in capsys.readouterr().err
-
-
-def test_cli_dashboard_command(captured_run: dict, seeded_url: str) -> None:
     runner = CliRunner()
     result = runner.invoke(
-        cli_app, ["dashboard", "--host", "0.0.0.0", "--port", "8060", "--database-url", seeded_url]
+        cli_app, ["dashboard", "--host", "0.0.0.0", "--port", "8060", "--database-url", url]
     )
     assert result.exit_code == 0, result.output
-    assert captured_run == {"host": "0.0.0.0", "port": 8060, "debug": False, "url": seeded_url}
-    assert "http://0.0.0.0:8060/" in result.output
+    assert seen == {"host": "0.0.0.0", "port": 8060, "debug": False, "url": url}
     assert runner.invoke(cli_app, ["dashboard", "--port", "0"]).exit_code == 2
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def test_hash_password_makes_an_account_the_settings_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    from werkzeug.security import check_password_hash
+
+    result = CliRunner().invoke(cli_app, ["hash-password", "bo", "--password", "s3cret"])
+    assert result.exit_code == 0, result.output
+    line = result.output.strip().splitlines()[-1]
+    monkeypatch.setenv("RANAWATCH_DASHBOARD_REVIEWERS", f"{line},cy=x")
+    accounts = Settings().dashboard_reviewers
+    assert set(accounts) == {"bo", "cy"} and check_password_hash(accounts["bo"], "s3cret")
 
 
-@pytest.mark.slow
-def test_server_answers_health_over_http(seeded_url: str, tmp_path: Path) -> None:
-    port = _free_port()
-    env = {"RANAWATCH_DATABASE_URL": seeded_url, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "dashboard", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+def test_compose_serves_the_wsgi_app_under_gunicorn(
+    seeded, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    import yaml
+
+    from core.settings import get_settings
+
+    root = Path(__file__).resolve().parents[2]
+    compose = yaml.safe_load((root / "docker-compose.yml").read_text())
+    command = compose["services"]["dashboard"]["command"]
+    assert command[0] == "gunicorn" and command[-1] == "dashboard.wsgi:server"
+    monkeypatch.setenv("RANAWATCH_DATABASE_URL", seeded[0])
+    get_settings.cache_clear()
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as r:
-                    assert (r.status, r.read()) == (200, b"ok")
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                assert server.poll() is None, server.stderr.read().decode()
-                assert time.monotonic() < deadline, "the dashboard did not start"
-                time.sleep(0.5)
+        wsgi = importlib.import_module("dashboard.wsgi")
+        assert wsgi.server.test_client().get("/health").status_code == 200
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        get_settings.cache_clear()

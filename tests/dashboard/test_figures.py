@@ -1,81 +1,193 @@
-"""dashboard.figures: calls per night keeps nights without audio apart from nights without calls."""
+"""dashboard.figures and dashboard.stats: pure functions on small frames, no browser."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
+import pytest
 
-from core.report.nights import CALLS, NIGHT_COLUMNS, NO_AUDIO, NO_CALLS, NOT_ANALYSED
-from dashboard.figures import MINUTES_AXIS_TITLE, NIGHT_AXIS_TITLE, calls_per_night
-
-CALL_NIGHT, QUIET_NIGHT, SILENT_NIGHT, SKIPPED_NIGHT = (date(2024, 3, d) for d in (1, 2, 3, 4))
-
-
-def _nights() -> pd.DataFrame:
-    # (night, effort, recordings, minutes recorded, minutes analysed, call minutes, events)
-    rows = [
-        (CALL_NIGHT, CALLS, 10, 600.0, 600.0, 42, 57),
-        (QUIET_NIGHT, NO_CALLS, 10, 600.0, 600.0, 0, 0),
-        (SILENT_NIGHT, NO_AUDIO, 0, 0.0, 0.0, 0, 0),
-        (SKIPPED_NIGHT, NOT_ANALYSED, 4, 240.0, 0.0, 0, 0),
-    ]
-    frame = pd.DataFrame(rows, columns=list(NIGHT_COLUMNS[:7]))
-    frame["Confirmed Events"] = [3, 0, 0, 0]
-    for column in NIGHT_COLUMNS[8:]:
-        frame[column] = None
-    return frame[list(NIGHT_COLUMNS)]
+from dashboard import figures, figures_devices, stats
+from dashboard.figures import DAY_MS
 
 
-def _trace(fig, name: str):
-    (trace,) = [t for t in fig.data if t.name == name]
-    return trace
+def nightly(rows: list[tuple[str, date, float, float, int]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        rows, columns=["site", "night", "minutes_recorded", "minutes_with_calls", "events"]
+    )
 
 
-def _points(trace) -> dict[date, float]:
-    return {pd.Timestamp(x).date(): y for x, y in zip(trace.x, trace.y, strict=True)}
+def test_sparse_season_draws_each_night_one_night_wide() -> None:
+    # Two nights two years apart: the bug drew each as a bar months wide.
+    fig = figures.calls_per_night(
+        nightly(
+            [("Pond", date(2017, 4, 1), 120.0, 30.0, 4), ("Pond", date(2019, 4, 1), 60.0, 0.0, 0)]
+        )
+    )
+    (calls,) = [t for t in fig.data if t.type == "scatter"]
+    (effort,) = [t for t in fig.data if t.type == "bar"]
+    assert effort.width == pytest.approx(0.8 * DAY_MS)
+    assert fig.layout.xaxis.type == "date"
+    # The line is broken between the two nights, not drawn across two years.
+    assert None in calls.y
+    assert [y for y in calls.y if y is not None] == [25.0, 0.0]
+    first, last = (pd.Timestamp(v) for v in fig.layout.xaxis.range)
+    assert first == pd.Timestamp(2017, 3, 31) and last == pd.Timestamp(2019, 4, 2)
 
 
-def test_traces_and_axis_titles() -> None:
-    fig = calls_per_night(_nights())
-    assert [t.name for t in fig.data] == [
-        "Minutes recorded",
-        "Minutes with calls",
-        "No audio",
-        "Not analysed",
-    ]
-    assert [t.type for t in fig.data] == ["bar", "bar", "scatter", "scatter"]
-    assert fig.layout.xaxis.title.text == NIGHT_AXIS_TITLE
-    assert fig.layout.yaxis.title.text == MINUTES_AXIS_TITLE
-    # Overlaid, so the calls bar sits inside the bar of audio it was heard in.
-    assert fig.layout.barmode == "overlay"
+def test_multi_year_range_keeps_true_dates_per_site() -> None:
+    nights = [date(2022, 3, 1) + timedelta(days=k) for k in range(0, 900, 30)]
+    frame = nightly(
+        [("A", n, 100.0, 10.0, 2) for n in nights] + [("B", n, 50.0, 50.0, 9) for n in nights[:3]]
+    )
+    fig = figures.calls_per_night(frame)
+    names = [t.name for t in fig.data if t.type == "scatter"]
+    assert names == ["A", "B"]
+    (b,) = [t for t in fig.data if t.name == "B"]
+    assert list(b.y)[-1] == 100.0  # every recorded minute of B had calls
+    assert all(t.width == pytest.approx(0.8 * DAY_MS) for t in fig.data if t.type == "bar")
 
 
-def test_no_audio_is_marked_and_no_calls_is_a_bar_of_effort() -> None:
-    fig = calls_per_night(_nights())
-    recorded = _points(_trace(fig, "Minutes recorded"))
-    calls = _points(_trace(fig, "Minutes with calls"))
-    no_audio = _points(_trace(fig, "No audio"))
-    # A night of no calls: a full bar of recorded minutes, a calls bar of zero.
-    assert recorded[QUIET_NIGHT] == 600.0 and calls[QUIET_NIGHT] == 0
-    # A night without audio: no bar at all, only the "No audio" marker.
-    assert SILENT_NIGHT not in recorded and SILENT_NIGHT not in calls
-    assert no_audio == {SILENT_NIGHT: 0}
-    assert calls[CALL_NIGHT] == 42
-    assert _points(_trace(fig, "Not analysed")) == {SKIPPED_NIGHT: 240.0}
+def test_calls_are_a_share_of_the_audio_so_never_exceed_it() -> None:
+    # A 4-second recording with a call: 4/60 of a minute with calls, 100% of its audio.
+    fig = figures.calls_per_night(nightly([("Pond", date(2024, 3, 1), 4 / 60, 4 / 60, 1)]))
+    (calls,) = [t for t in fig.data if t.type == "scatter"]
+    assert max(y for y in calls.y if y is not None) == pytest.approx(100.0)
 
 
-def test_hover_carries_effort_and_events() -> None:
-    fig = calls_per_night(_nights())
-    bar = _trace(fig, "Minutes with calls")
-    first = list(bar.customdata[0])
-    assert first == [CALLS, 10, 600.0, 57, 3]
-    assert "events" in bar.hovertemplate and "confirmed" in bar.hovertemplate
-
-
-def test_empty_figure_says_so_and_keeps_its_axes() -> None:
-    fig = calls_per_night(pd.DataFrame(columns=list(NIGHT_COLUMNS)))
-    assert all(len(t.x) == 0 for t in fig.data)
+def test_empty_frames_say_so_without_a_year_2000_axis() -> None:
+    fig = figures.calls_per_night(nightly([]))
     assert "No recordings" in fig.layout.annotations[0].text
-    assert fig.layout.xaxis.title.text == NIGHT_AXIS_TITLE
-    assert fig.layout.yaxis.title.text == MINUTES_AXIS_TITLE
+    assert fig.layout.xaxis.visible is False
+
+
+def test_heatmap_has_one_column_per_night_and_gaps_without_audio() -> None:
+    hourly = pd.DataFrame(
+        {
+            "night": [date(2024, 3, 1), date(2024, 3, 1), date(2024, 3, 5)],
+            "hour": [20, 2, 20],
+            "minutes_recorded": [60.0, 60.0, 30.0],
+            "minutes_with_calls": [30.0, 0.0, 30.0],
+        }
+    )
+    fig = figures.night_heatmap(hourly)
+    (heat,) = fig.data
+    assert len(heat.x) == 5  # 1 to 5 March, each night its own column
+    assert list(heat.y) == ["20:00", "02:00"]  # evening first, only hours with audio
+    z = np.array(heat.z, dtype=float)
+    assert z[0, 0] == 50.0 and z[1, 0] == 0.0 and z[0, 4] == 100.0
+    assert np.isnan(z[:, 1:4]).all()  # no audio: no colour, not zero
+
+
+def test_logistic_fit_finds_the_half_maximum_temperature() -> None:
+    rng = np.random.default_rng(3)
+    t = rng.uniform(2, 24, 4000)
+    p = stats.logistic(t, 0.8, 0.7, 12.5)
+    recordings = pd.DataFrame({"degree": np.floor(t), "has_call": rng.random(4000) < p})
+    per_degree = recordings.groupby("degree")["has_call"].agg(recordings="size", with_calls="sum")
+    bins = stats.bin_by_temperature(per_degree.reset_index())
+    assert bins["recordings"].sum() == 4000
+    fit = stats.fit_logistic(bins)
+    assert fit is not None
+    assert fit.t50_c == pytest.approx(12.5, abs=0.8) and fit.p_max == pytest.approx(0.8, abs=0.08)
+    fig = figures.temperature_bins(bins, fit)
+    assert [t.name for t in fig.data] == ["Recordings with calls", "Logistic fit"]
+    assert fig.data[0].text[0].startswith("n=")
+    assert "half of max" in fig.layout.annotations[0].text
+
+
+def test_no_fit_without_calls_or_with_too_few_bins() -> None:
+    flat = pd.DataFrame({"degree": [5.0, 6.0, 7.0], "recordings": [4] * 3, "with_calls": [0] * 3})
+    assert stats.fit_logistic(stats.bin_by_temperature(flat)) is None
+    two = pd.DataFrame({"degree": [5.0, 9.0], "recordings": [1, 1], "with_calls": [1, 0]})
+    assert stats.fit_logistic(stats.bin_by_temperature(two)) is None
+
+
+def test_bins_widen_over_a_wide_range() -> None:
+    wide = pd.DataFrame(
+        {"degree": [-10.0, -9.0, 30.0], "recordings": [2, 2, 4], "with_calls": [0, 1, 4]}
+    )
+    bins = stats.bin_by_temperature(wide)
+    assert list(bins["temperature_c"]) == [-9.0, 31.0]  # 2 °C bins: -10..-8 and 30..32
+    assert list(bins["recordings"]) == [4, 4] and list(bins["share"]) == [0.25, 1.0]
+
+
+def test_nights_are_coloured_by_date() -> None:
+    per_night = pd.DataFrame(
+        {
+            "site": ["A", "A"],
+            "night": [date(2024, 3, 1), date(2024, 3, 9)],
+            "temperature_c": [9.0, 15.0],
+            "recordings": [2, 2],
+            "with_calls": [1, 2],
+        }
+    )
+    nights = stats.nights_by_temperature(per_night)
+    assert list(nights["share"]) == [0.5, 1.0] and list(nights["temperature_c"]) == [9.0, 15.0]
+    (points,) = figures.temperature_nights(nights).data
+    assert points.marker.color[0] < points.marker.color[1]
+
+
+POINTS = pd.DataFrame(
+    {
+        "name": ["Pond", "AudioMoth 1"],
+        "kind": ["site", "device"],
+        "latitude": [37.1, 37.11],
+        "longitude": [-122.3, -122.31],
+        "hours_recorded": [10.0, 0.0],
+        "minutes_with_calls": [30.0, 0.0],
+        "events": [5, 0],
+        "days_since_call": [1.0, float("nan")],
+        "last_call": ["2024-03-01 03:00 UTC", "site Pond"],
+    }
+)
+
+
+def test_map_works_offline_without_tiles() -> None:
+    fig = figures_devices.site_map(POINTS)
+    (trace,) = fig.data
+    assert trace.type == "scatter"  # plain axes: no tiles, no topojson from a CDN
+    assert list(trace.x) == [-122.3, -122.31] and trace.marker.size[0] > trace.marker.size[1]
+    assert fig.layout.yaxis.scaleanchor == "x"
+
+
+def test_map_uses_tiles_when_configured() -> None:
+    url = "https://tiles.example.org/{z}/{x}/{y}.png"
+    fig = figures_devices.site_map(POINTS, tile_url=url, attribution="(c) example")
+    assert fig.data[0].type == "scattermap"
+    assert fig.layout.map.style == "white-bg"
+    assert list(fig.layout.map.layers[0].source) == [url]
+
+
+def test_device_health_marks_gaps_against_the_expected_night() -> None:
+    nights = pd.DataFrame(
+        {
+            "night": [date(2024, 3, 1), date(2024, 3, 2), date(2024, 3, 4)],
+            "recordings": [24, 10, 24],
+            "minutes_recorded": [240.0, 100.0, 240.0],
+            "battery_v": [4.8, 4.7, 4.6],
+            "temperature_c": [10.0, 11.0, 12.0],
+            "temperature_min": [8.0, 9.0, 10.0],
+            "temperature_max": [12.0, 13.0, 14.0],
+        }
+    )
+    fig = figures_devices.device_health(nights, 240.0)
+    (gaps,) = [t for t in fig.data if t.name and t.name.startswith("Gap")]
+    # 2 March recorded too little; 3 March recorded nothing at all.
+    assert [pd.Timestamp(x).date() for x in gaps.x] == [date(2024, 3, 2), date(2024, 3, 3)]
+    (recorded,) = [t for t in fig.data if t.name == "Recorded"]
+    assert len(recorded.x) == 4 and recorded.width == pytest.approx(0.8 * DAY_MS)
+
+
+def test_spectrogram_is_cut_at_the_chosen_frequency_and_marks_the_event() -> None:
+    freqs = np.linspace(0, 8000, 257)
+    times = np.linspace(7.0, 23.0, 50)
+    fig = figures_devices.spectrogram(np.zeros((257, 50)), times, freqs, event_s=(10.0, 20.0))
+    assert max(fig.data[0].y) <= 3000 and tuple(fig.layout.yaxis.range) == (0, 3000)
+    (box,) = fig.layout.shapes
+    assert (box.x0, box.x1) == (10.0, 20.0)
+    wider = figures_devices.spectrogram(
+        np.zeros((257, 50)), times, freqs, event_s=(10, 20), max_hz=6000
+    )
+    assert max(wider.data[0].y) > 3000

@@ -148,3 +148,10 @@ def test_range_keeps_whole_local_nights(engine, ids) -> None:
 
 def _site_id(session) -> int:
     return reports.require_site(session=session, name=seed.SITE).id
+
+
+def test_name_version_is_split_at_the_last_colon() -> None:
+    assert reports.split_model_tag("AST_Rana_Draytonii:1.0") == ("AST_Rana_Draytonii", "1.0")
+    assert reports.split_model_tag("hf:org/model:2") == ("hf:org/model", "2")
+    assert reports.split_model_tag("AST_Rana_Draytonii") == ("AST_Rana_Draytonii", None)
+    assert reports.split_model_tag("AST:") == ("AST", None)

@@ -209,3 +209,38 @@ def _model(session) -> int:
     from tests.db.helpers import add_model_version
 
     return add_model_version(session).id
+
+
+def test_changed_content_is_scored_again_exactly_once(
+    tmp_path: Path, database_url: str, tiny_model_files
+) -> None:
+    from db.models import WindowScore
+    from flows.detect import detect_calls
+
+    def detect() -> dict[str, int]:
+        return detect_calls(
+            database_url=database_url,
+            checkpoint=str(tiny_model_files.checkpoint),
+            model_card=str(tiny_model_files.card),
+            device="cpu",
+        )
+
+    root = tmp_path / "audio"
+    (path,) = write_good_recordings(root, n=1, seconds=30.0)
+    (shorter,) = write_good_recordings(tmp_path / "card", n=1, seconds=12.0)
+    _ingest(database_url, root)
+    assert detect()["done"] == 1
+    with session_scope(get_engine(database_url)) as session:
+        before = len(session.exec(select(WindowScore)).all())
+
+    shutil.copyfile(shorter, path)
+    assert _ingest(database_url, root)["changed"] == 1
+    assert detect()["done"] == 1
+    assert detect()["done"] == 0  # once
+    with session_scope(get_engine(database_url)) as session:
+        (run,) = session.exec(select(DetectionRun)).all()
+        after = session.exec(select(WindowScore)).all()
+    assert run.status == "done"
+    # The scores are those of the new, shorter content only.
+    assert 0 < len(after) < before
+    assert max(w.end_s for w in after) <= 12.0 + 10.0
