@@ -10,9 +10,8 @@ Every path given, and every file found in a folder (by the same discovery as ing
 ingest would pass over, such as a named pipe or an MP3, is named on stderr with the reason),
 gets exactly one record, in order; a path that cannot be read (missing, a named pipe, a
 damaged header) gets its own record with ``ok: false`` and the reason, and the others are
-still printed. Only regular
-files are opened, so a named pipe never blocks. ``--json`` output is strict JSON (never
-``NaN`` or ``Infinity``).
+still printed. Only regular files are opened, so a named pipe never blocks. ``--json``
+output is strict JSON (never ``NaN`` or ``Infinity``).
 
 Exit status: 0 when every file was read, 1 when any could not be (after all records are
 printed; each failed record says why), 2 for bad usage.
