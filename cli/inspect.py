@@ -6,11 +6,12 @@ it a ``key: value`` block per file. Times are ISO 8601 UTC with a ``Z`` suffix
 (``2021-05-01T23:32:00Z``); ``utc_offset`` is the recorder's local offset (``-08:00``).
 
 Every path given, and every file found in a folder (by the same discovery as ingest:
-``*.wav``/``*.flac``, hidden files and macOS ``._`` forks left out), gets exactly one record,
-in order; a path that cannot be read (missing, a named pipe, a damaged header) gets its own
-record with ``ok: false`` and the reason, and the others are still printed. Only regular
-files are opened, so a named pipe never blocks. ``--json`` output is strict JSON (never
-``NaN`` or ``Infinity``).
+``*.wav``/``*.flac``, hidden files and macOS ``._`` forks left out; what a folder holds that
+ingest would pass over, such as a named pipe or an MP3, is named on stderr with the reason),
+gets exactly one record, in order; a path that cannot be read (missing, a named pipe, a
+damaged header) gets its own record with ``ok: false`` and the reason, and the others are
+still printed. Only regular files are opened, so a named pipe never blocks. ``--json``
+output is strict JSON (never ``NaN`` or ``Infinity``).
 
 Exit status: 0 when every file was read, 1 when any could not be (after all records are
 printed; each failed record says why), 2 for bad usage.
@@ -182,8 +183,9 @@ def _expand(paths: list[Path]) -> Iterator[Path | tuple[str, str]]:
             yield (display_path(path), str(exc))
             continue
         for skipped in found.skipped:
-            yield (skipped.path, skipped.reason)
-        if not found.files and not found.skipped:
+            # As ingest does: passed over with the reason, not a recording that failed.
+            typer.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+        if not found.files:
             yield (display_path(path), "no .wav or .flac files in this folder")
         yield from found.files
 
