@@ -84,9 +84,13 @@ def read_audio_info(path: Path) -> AudioInfo | Unreadable:
 
 @io_task(name="read-recorder-metadata", task_run_name=_run_name("read metadata"))
 def read_recorder_metadata(path: Path) -> RecordingMetadata | Unreadable:
-    """Recorder, serial, time, temperature, battery, gain and GUANO, or why they are not."""
+    """Recorder, serial, time, temperature, battery, gain and GUANO, or why they are not.
+
+    A time written without a zone (GUANO ``Timestamp`` is local by its spec) is placed in
+    ``RANAWATCH_RECORDER_TIME_ZONE`` when set, else stored without a UTC time (zone unknown).
+    """
     try:
-        return read_metadata(path)
+        return read_metadata(path, default_tz=get_settings().recorder_time_zone)
     except Exception as exc:  # noqa: BLE001 - as above
         return Unreadable(_reason(path, exc))
 
