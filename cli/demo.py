@@ -190,7 +190,9 @@ def _run_flows(paths: DemoPaths, checkpoint: Path, card: Path, bar: Callable) ->
     # The server is stopped when the demo ends: logs go to demo.log, not to its API.
     quiet = {PREFECT_API_URL: None, PREFECT_LOGGING_TO_API_ENABLED: False}
     server = local_prefect_server(_free_port(), paths.root / "prefect-server.log")
+    starting = bar("starting a local Prefect server")
     with server as api_url, temporary_settings(quiet | {PREFECT_API_URL: api_url}):
+        starting(1, 1)
         with _watch(paths.url, "stored", len(files), bar("ingesting (ingest-recordings flow)")):
             ingest_recordings(
                 roots=[str(paths.audio)],

@@ -192,11 +192,13 @@ def device_health(nights: pd.DataFrame, expected_min: float | None) -> go.Figure
         line={"color": "#009E73"},
         connectgaps=False,
     )
+    # The band over nights with a temperature only: a gap would break plotly's fill.
+    known = full["temperature_min"].notna() & full["temperature_max"].notna()
     fig.add_scatter(
         row=3,
         col=1,
-        x=x,
-        y=full["temperature_max"],
+        x=x[known],
+        y=full.loc[known, "temperature_max"],
         mode="lines",
         line={"width": 0},
         showlegend=False,
@@ -205,8 +207,8 @@ def device_health(nights: pd.DataFrame, expected_min: float | None) -> go.Figure
     fig.add_scatter(
         row=3,
         col=1,
-        x=x,
-        y=full["temperature_min"],
+        x=x[known],
+        y=full.loc[known, "temperature_min"],
         mode="lines",
         line={"width": 0},
         fill="tonexty",
@@ -224,7 +226,9 @@ def device_health(nights: pd.DataFrame, expected_min: float | None) -> go.Figure
         line={"color": "#E69F00"},
     )
     fig.update_layout(height=620, **LAYOUT)
-    fig.update_layout(legend=SIDE_LEGEND, margin={"l": 60, "r": 20, "t": 50, "b": 50})
+    fig.update_layout(
+        legend=SIDE_LEGEND | {"traceorder": "normal"}, margin={"l": 60, "r": 20, "t": 50, "b": 50}
+    )
     fig.update_yaxes(title_text="min", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(title_text="V", row=2, col=1)
     fig.update_yaxes(title_text="°C", row=3, col=1)

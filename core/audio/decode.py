@@ -165,6 +165,12 @@ def open_flac(path: Path) -> sf.SoundFile:
         raise AudioError(path, f"is not a readable FLAC file ({exc})", "re-copy it") from exc
 
 
+def flac_tags(path: Path) -> tuple[str | None, str | None]:
+    """The comment and artist Vorbis comments of a FLAC file (``None`` when absent)."""
+    with open_flac(path) as sound:
+        return sound.comment or None, sound.artist or None
+
+
 def read_blocks(
     info: AudioInfo, block_frames: int, start: int, stop: int, mono: bool
 ) -> Iterator[np.ndarray]:

@@ -89,7 +89,7 @@ def render_recording(
 def calls_of(plan: PlannedRecording) -> list[GruntSeries]:
     """The planted calls of a recording (seeded by the recording, so stable across runs)."""
     rng = np.random.default_rng(plan.seed + 1)
-    return plan_series(rng, plan.duration_s, plan.temperature_c, float(rng.uniform(0.1, 0.25)))
+    return plan_series(rng, plan.duration_s, plan.temperature_c, float(rng.uniform(0.25, 0.5)))
 
 
 def generate_season(

@@ -36,7 +36,7 @@ RECIPE = {
     "clips_per_label": 160,
     "seed": 4242,
     "epochs": 12,
-    "lr": 5e-4,
+    "lr": 3e-4,
     "version": DEMO_MODEL_VERSION,
 }
 
@@ -98,8 +98,8 @@ def write_training_clips(
             )
             if label == CALL_LABEL:
                 temperature = float(rng.uniform(7, 18))
-                level = float(rng.uniform(0.08, 0.25))
-                count = int(rng.integers(1, 3))
+                level = float(rng.uniform(0.2, 0.5))
+                count = int(rng.integers(1, 4))
                 for series in plan_series(rng, CLIP_S, temperature, level, count=count):
                     render_series(audio, SAMPLERATE_HZ, series, rng)
             path = folder / f"{'call' if label == CALL_LABEL else 'none'}_{k:04d}.wav"
@@ -210,11 +210,10 @@ def _train(
             epochs=epochs,
             batch_size=16,
             # From scratch, a small model wants a far larger step than fine-tuning does;
-            # the masks are scaled to 64 bins and a 10-s clip, and mixup would blur the
-            # few seconds a call takes.
+            # masks and mixup would hide or blur the few seconds a call takes.
             optimizer=OptimizerConfig(lr=RECIPE["lr"], weight_decay=0.01, betas=(0.9, 0.999)),
-            schedule=ScheduleConfig(warmup_share=0.05, decay_start_epoch=epochs // 2),
-            augment=AugmentConfig(freqm=6, timem=60, mixup=0.0),
+            schedule=ScheduleConfig(warmup_share=0.1, decay_start_epoch=epochs // 2),
+            augment=AugmentConfig(freqm=0, timem=0, mixup=0.0),
             average_last_epochs=1,
             device="cpu",
             seed=RECIPE["seed"],

@@ -229,7 +229,7 @@ def table_rows(frame: pd.DataFrame) -> pd.DataFrame:
             "when": start.dt.strftime("%Y-%m-%d %H:%M:%S"),
             "site": frame["site"],
             "device": frame["device"],
-            "file": [PurePath(p).name for p in frame["path" if "path" in frame else "file"]],
+            "file": [PurePath(p).name for p in frame["file"]],
             "label": frame["label"],
             "span": [f"{a:g}-{b:g}" for a, b in zip(frame["start_s"], frame["end_s"], strict=True)],
             "score": frame["max_score"].astype(float).round(3),
@@ -301,7 +301,7 @@ def load_page(
         return [], 1, "No model has run yet: there are no detections to review.", []
     pages = max(1, -(-total // size))
     text = f"{plural(total, 'event')} of model {model}; page {(page or 0) + 1} of {pages}."
-    return frame_records(table_rows(frame.rename(columns={"file": "path"}))), pages, text, []
+    return frame_records(table_rows(frame)), pages, text, []
 
 
 @callback(
