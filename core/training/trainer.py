@@ -268,7 +268,9 @@ def train(
         optimizer, lambda step: lr_factor(step, steps, config.epochs, config.schedule)
     )
     avg_from = config.epochs - config.average_last_epochs + 1
-    state = _State(out / "state.pt", to_yaml(config), labels)
+    # where it runs does not change what is trained: a run may resume on another device
+    recipe = to_yaml(config.model_copy(update={"device": "auto", "num_workers": 0}))
+    state = _State(out / "state.pt", recipe, labels)
     start = state.load(model, optimizer, scheduler) if resume else 1
     save_config(config, out / "train.yaml")
     for epoch in range(start, config.epochs + 1):
