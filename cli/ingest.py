@@ -2,8 +2,8 @@
 
 Runs the ``ingest-recordings`` flow on DIR and then the ``detect-calls`` flow, in this
 process, on the configured database (default: a SQLite file in the data folder, created on
-first use). No Prefect server or worker is needed: Prefect runs a temporary one for the
-duration of the command. Running it again only takes what is new.
+first use). No Prefect server or worker needs to be running. Running it again only takes
+what is new or changed.
 
 The database, the sites file, the model card and the checkpoint are checked before any
 file is touched. Unless ``PREFECT_API_URL`` names a server, a temporary Prefect server runs

@@ -5,14 +5,24 @@ record with the keys of :data:`KEYS`; ``--json`` prints each record as one JSON 
 it a ``key: value`` block per file. Times are ISO 8601 UTC with a ``Z`` suffix
 (``2021-05-01T23:32:00Z``); ``utc_offset`` is the recorder's local offset (``-08:00``).
 
-Exit status: 0 when every file was read, 1 when any could not be (its record says why),
-2 for bad usage.
+Every path given, and every file found in a folder (by the same discovery as ingest:
+``*.wav``/``*.flac``, hidden files and macOS ``._`` forks left out; what a folder holds that
+ingest would pass over, such as a named pipe or an MP3, is named on stderr with the reason),
+gets exactly one record, in order; a path that cannot be read (missing, a named pipe, a
+damaged header) gets its own record with ``ok: false`` and the reason, and the others are
+still printed. Only regular files are opened, so a named pipe never blocks. ``--json``
+output is strict JSON (never ``NaN`` or ``Infinity``).
+
+Exit status: 0 when every file was read, 1 when any could not be (after all records are
+printed; each failed record says why), 2 for bad usage.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
+import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,9 +30,9 @@ from typing import Any
 
 import typer
 
-from core.audio.files import find_audio_files, special_file_reason
+from core.audio.files import display_path, find_audio_files, special_file_reason
 from core.audio.io import read_info
-from core.errors import AudioError, RanaWatchError
+from core.errors import RanaWatchError
 from core.metadata.offsets import format_utc_iso
 from core.metadata.recording import read_metadata
 
@@ -37,10 +47,14 @@ KEYS: tuple[str, ...] = (
     "channels",
     "duration_s",
     "sample_format",
+    "container",
     "recorder",
     "device_id",
     "recorded_at",
     "utc_offset",
+    "time_source",
+    "zone_unknown",
+    "local_time",
     "temperature_c",
     "battery_v",
     "gain",
@@ -52,8 +66,13 @@ KEYS: tuple[str, ...] = (
     "guano",
     "comment",
     "conflicts",
+    "notes",
 )
-_METADATA_KEYS = KEYS[7:19] + ("comment",)
+_METADATA_KEYS = (
+    "recorder", "device_id", "utc_offset", "time_source", "zone_unknown", "temperature_c",
+    "battery_v", "gain", "firmware", "deployment_id", "filter", "trigger", "stop_reason",
+    "comment",
+)  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
@@ -64,7 +83,7 @@ def register(app: typer.Typer) -> None:
 def inspect_command(
     paths: list[Path] = typer.Argument(
         ...,
-        help="WAV files, or folders to search (recursively) for *.wav / *.WAV files.",
+        help="WAV or FLAC files, or folders to search (recursively) for them.",
         metavar="PATH",
         show_default=False,
     ),
@@ -74,11 +93,11 @@ def inspect_command(
 ) -> None:
     """Show what each recording's header says: audio format, recorder, time, GUANO."""
     failed = False
-    for index, path in enumerate(_expand(paths)):
-        record = inspect_file(path)
+    for index, item in enumerate(_expand(paths)):
+        record = inspect_file(item) if isinstance(item, Path) else _failed(*item)
         failed |= not record["ok"]
         if as_json:
-            typer.echo(json.dumps(record, ensure_ascii=False))
+            typer.echo(json.dumps(_strict(record), ensure_ascii=False, allow_nan=False))
         else:
             typer.echo(("\n" if index else "") + _as_block(record))
     if failed:
@@ -97,64 +116,89 @@ def inspect_file(path: Path) -> dict[str, Any]:
     -------
     dict[str, Any]
         Every key of :data:`KEYS`; ``ok`` is ``False`` and ``error`` says why when the
-        audio header or the recorder metadata could not be read.
+        path is not a readable file, or its audio header or recorder metadata could not
+        be read (whatever went wrong: one bad file never stops the others).
     """
-    record: dict[str, Any] = dict.fromkeys(KEYS)
-    record.update(path=str(path), ok=True, guano={}, conflicts=[])
+    if not os.path.lexists(path):
+        return _failed(path, "no such file (check the path)")
+    if reason := special_file_reason(path):
+        return _failed(path, reason)
+    record = _failed(path, "")
+    record.update(ok=True, error=None)
     errors: list[str] = []
-    if path.is_dir() and not any(True for _ in _wav_files(path)):
-        errors.append(f"{path}: no .wav files in this folder")
-    elif not path.exists():
-        errors.append(f"{path}: no such file (check the path)")
-    elif special_file_reason(path):
-        errors.append(special_file_reason(path) or "")
-    else:
-        _add_audio(record, path, errors)
-        _add_metadata(record, path, errors)
+    for add in (_add_audio, _add_metadata):
+        try:
+            add(record, path)
+        except RanaWatchError as exc:
+            errors.append(str(exc))
+        except Exception as exc:  # noqa: BLE001 - one bad file never stops the others
+            errors.append(f"{display_path(path)}: {type(exc).__name__}: {exc}")
     if errors:
         record.update(ok=False, error="; ".join(dict.fromkeys(errors)))
     return record
 
 
-def _add_audio(record: dict[str, Any], path: Path, errors: list[str]) -> None:
-    try:
-        with warnings.catch_warnings():
-            # core.audio.io logs the truncation itself; the Python warning would repeat it.
-            warnings.simplefilter("ignore")
-            info = read_info(path)
-    except AudioError as exc:
-        errors.append(str(exc))
-        return
+def _failed(path: Path | str, reason: str) -> dict[str, Any]:
+    record: dict[str, Any] = dict.fromkeys(KEYS)
+    shown = display_path(path)
+    error = reason if reason.startswith(shown) else f"{shown}: {reason}"
+    record.update(path=shown, ok=False, error=error, guano={}, conflicts=[], notes=[])
+    return record
+
+
+def _add_audio(record: dict[str, Any], path: Path) -> None:
+    with warnings.catch_warnings():
+        # core.audio logs the truncation itself; the Python warning would repeat it.
+        warnings.simplefilter("ignore")
+        info = read_info(path)
     record.update(
         samplerate_hz=info.samplerate_hz,
         channels=info.channels,
         duration_s=round(info.duration_s, 6),
         sample_format=info.sample_format,
+        container=info.container,
     )
 
 
-def _add_metadata(record: dict[str, Any], path: Path, errors: list[str]) -> None:
-    try:
-        meta = read_metadata(path)
-    except RanaWatchError as exc:
-        errors.append(str(exc))
-        return
+def _add_metadata(record: dict[str, Any], path: Path) -> None:
+    meta = read_metadata(path)
     for key in _METADATA_KEYS:
         record[key] = getattr(meta, key)
     if meta.recorded_at is not None:
         record["recorded_at"] = format_utc_iso(meta.recorded_at)
-    record.update(guano=dict(meta.guano), conflicts=list(meta.conflicts))
+    if meta.local_time is not None:
+        record["local_time"] = meta.local_time.isoformat()
+    record.update(guano=dict(meta.guano), conflicts=list(meta.conflicts), notes=list(meta.notes))
 
 
-def _expand(paths: list[Path]) -> Iterator[Path]:
+def _expand(paths: list[Path]) -> Iterator[Path | tuple[str, str]]:
+    """Each path, or the recordings of a folder; ``(path, reason)`` for what is passed over."""
     for path in paths:
-        files = sorted(_wav_files(path)) if path.is_dir() else []
-        yield from files or [path]
+        if os.path.islink(path) or not os.path.isdir(path):
+            yield path
+            continue
+        try:
+            found = find_audio_files([path])
+        except RanaWatchError as exc:
+            yield (display_path(path), str(exc))
+            continue
+        for skipped in found.skipped:
+            # As ingest does: passed over with the reason, not a recording that failed.
+            typer.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+        if not found.files:
+            yield (display_path(path), "no .wav or .flac files in this folder")
+        yield from found.files
 
 
-def _wav_files(folder: Path) -> Iterator[Path]:
-    # The discovery ingest uses: same files, same macOS ._ forks and special files left out.
-    return iter(find_audio_files([folder]).files)
+def _strict(value: Any) -> Any:
+    """``value`` with every non-finite float as ``None``, so that the JSON is strict."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _strict(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_strict(item) for item in value]
+    return value
 
 
 def _as_block(record: dict[str, Any]) -> str:
@@ -166,8 +210,8 @@ def _as_block(record: dict[str, Any]) -> str:
         if key == "guano":
             lines.append("  guano")
             lines += [f"    {k}: {v}" for k, v in value.items()]
-        elif key == "conflicts":
-            lines.append("  conflicts")
+        elif key in ("conflicts", "notes"):
+            lines.append(f"  {key}")
             lines += [f"    - {line}" for line in value]
         else:
             lines.append(f"  {key:<14} {value}")

@@ -33,10 +33,11 @@ RECORDING_KEYS = (
     "status",
     "error",
     "site",
-    "device_id",
+    "device_serial",
     "recorder",
     "recorded_at",
     "utc_offset",
+    "clock_issue",
     "duration_s",
     "samplerate_hz",
     "channels",
@@ -102,7 +103,7 @@ def recordings_command(
                 **rec.model_dump(include=set(RECORDING_KEYS)),
                 "status": str(rec.status),
                 "site": site_name,
-                "device_id": serial,
+                "device_serial": serial,
                 "recorder": rec.recorder_metadata.get("recorder"),
                 "utc_offset": None
                 if rec.utc_offset_min is None

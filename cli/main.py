@@ -30,6 +30,8 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "cli.list",
     "cli.serve",
     "cli.dashboard",
+    "cli.dataset",
+    "cli.train",
     "cli.demo",
 )
 

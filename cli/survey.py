@@ -89,7 +89,8 @@ def survey_summary(survey: SurveyTables, model_tag: str) -> dict[str, object]:
 def survey(
     out: Path = typer.Option(..., "--out", metavar="DIR", help="Folder for the CSV files."),
     sites: list[str] | None = typer.Option(
-        None, "--site", help="Site to include (repeat for several; default: every site)."
+        None, "--site", metavar="NAME",
+        help="Site to include (repeat for several; default: every site).",
     ),
     by: str = typer.Option("site", "--by", metavar="site|device", callback=_by,
                            help="Rows of the detection history."),

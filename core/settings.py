@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -56,6 +57,13 @@ class Settings(BaseSettings):
     hop_s: float = Field(default=10.0, gt=0)
     reports_dir: Path | None = Field(default=None, description="default: <data_dir>/reports")
     log_level: str = "INFO"
+    recorder_time_zone: str | None = Field(
+        default=None,
+        description=(
+            "IANA time zone (e.g. America/Los_Angeles) of recorders that write local times "
+            "without a zone (GUANO Timestamp); unset: such times are stored as zone unknown."
+        ),
+    )
     min_samplerate_hz: int = Field(
         default=1_000, ge=1, description="Lowest plausible sample rate; below: header damaged."
     )
@@ -107,6 +115,18 @@ class Settings(BaseSettings):
                     )
                 accounts[name.strip()] = hashed.strip()
             return accounts
+        return value
+
+    @field_validator("recorder_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(
+                    f"unknown time zone {value!r}: use an IANA name such as America/Los_Angeles"
+                ) from exc
         return value
 
     @field_validator("audio_roots", mode="before")

@@ -1,18 +1,23 @@
-"""The RanaWatch dashboard: a Dash Pages app over the RanaWatch database (read only).
+"""The RanaWatch dashboard: a Dash Pages app over the RanaWatch database.
 
-``python -m dashboard`` or ``ranawatch dashboard`` serves it (default http://127.0.0.1:8050).
+``ranawatch dashboard`` serves it (default http://127.0.0.1:8050); under gunicorn,
+``gunicorn dashboard.wsgi:server``. It reads the database, writes only reviews (through
+:mod:`db.reviews`) and never creates a database.
 
 Layout
 ------
 ``app.py``
-    :func:`~dashboard.app.create_app`: the shell (header, page container, ``/health``).
+    :func:`~dashboard.app.create_app`: the shell (header, shared site and night-range
+    controls, database status, page container, ``/health``).
 ``pages/``
-    One module per page, each registering itself: ``overview`` (``/``) shows calls per
-    night at a site, effort-aware, and the latest recordings. Review of detections, the site
-    map and calling against temperature come as further pages.
+    One module per page, each registering itself: overview, temperature, map, detections
+    (review), devices, reports.
 ``data.py``
-    Read-only queries returning DataFrames (built on :mod:`db.reports` and
-    :mod:`core.report.tables`, so the numbers match the site report).
-``figures.py``
-    Pure ``DataFrame -> go.Figure`` functions.
+    The way into the database: checks it exists and is migrated, then read-only sessions
+    (and one write transaction per review). The queries are :mod:`db.dashboard` and
+    :mod:`db.dashboard_events`; they aggregate in SQL and return DataFrames.
+``figures.py``, ``figures_devices.py``
+    Pure ``DataFrame -> go.Figure`` functions; ``stats.py`` bins and fits (temperature).
+``auth.py``, ``media.py``
+    Reviewer sign-in; an event's audio and spectrogram from the audio roots only.
 """

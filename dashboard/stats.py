@@ -42,32 +42,30 @@ def bin_width(temperatures: pd.Series) -> float:
     return 1.0 if span <= 25 else 2.0 if span <= 50 else 5.0
 
 
-def bin_by_temperature(recordings: pd.DataFrame) -> pd.DataFrame:
-    """Recordings (``temperature_c``, ``has_call``) per temperature bin: centre, count,
-    count with calls and their share; bins without recordings are left out."""
-    if recordings.empty:
+def bin_by_temperature(per_degree: pd.DataFrame) -> pd.DataFrame:
+    """Counts per whole degree (``degree``, ``recordings``, ``with_calls``) in bins of
+    :func:`bin_width`: centre, counts and the share with calls; empty bins left out."""
+    if per_degree.empty:
         return pd.DataFrame(columns=BIN_COLUMNS)
-    width = bin_width(recordings["temperature_c"])
-    centre = (np.floor(recordings["temperature_c"] / width) + 0.5) * width
-    grouped = recordings.assign(temperature_c=centre).groupby("temperature_c")["has_call"]
-    out = pd.DataFrame({"recordings": grouped.size(), "with_calls": grouped.sum().astype(int)})
+    width = bin_width(per_degree["degree"])
+    centre = (np.floor(per_degree["degree"] / width) + 0.5) * width
+    out = (
+        per_degree.assign(temperature_c=centre)
+        .groupby("temperature_c")[["recordings", "with_calls"]]
+        .sum()
+    )
+    out = out[out["recordings"] > 0]
     out["share"] = out["with_calls"] / out["recordings"]
     return out.reset_index()[BIN_COLUMNS]
 
 
-def nights_by_temperature(recordings: pd.DataFrame) -> pd.DataFrame:
-    """Per site and night: mean temperature, recordings and the share with calls."""
-    if recordings.empty:
+def nights_by_temperature(per_night: pd.DataFrame) -> pd.DataFrame:
+    """Per site and night (``temperature_c`` mean, ``recordings``, ``with_calls``): the share
+    of recordings with calls."""
+    if per_night.empty:
         return pd.DataFrame(columns=NIGHT_COLUMNS)
-    grouped = recordings.groupby(["site", "night"])
-    out = pd.DataFrame(
-        {
-            "temperature_c": grouped["temperature_c"].mean(),
-            "recordings": grouped.size(),
-            "share": grouped["has_call"].mean(),
-        }
-    )
-    return out.reset_index()[NIGHT_COLUMNS]
+    out = per_night.assign(share=per_night["with_calls"] / per_night["recordings"])
+    return out[NIGHT_COLUMNS].reset_index(drop=True)
 
 
 def fit_logistic(bins: pd.DataFrame) -> LogisticFit | None:

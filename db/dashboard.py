@@ -24,13 +24,12 @@ from sqlmodel import Session, select
 from db.models import (
     Detection,
     DetectionRun,
-    Device,
     ModelVersion,
     Recording,
     RecordingStatus,
     Site,
 )
-from db.reports import decision_of, device_display, utc_window
+from db.reports import decision_of, utc_window
 
 _OFFSET = sa.func.coalesce(Recording.utc_offset_min, 0)
 
@@ -102,7 +101,8 @@ def local_hour(dialect: str) -> sa.ColumnElement[Any]:
     return sa.cast(sa.extract("hour", local), sa.Integer)
 
 
-def _dialect(session: Session) -> str:
+def dialect_of(session: Session) -> str:
+    """The database dialect's name (``sqlite``, ``postgresql``) of ``session``."""
     return session.get_bind().dialect.name
 
 
@@ -115,7 +115,7 @@ def scoped(query: Any, session: Session, scope: Scope, *, timed: bool = True) ->
     if timed or scope.date_from or scope.date_to:
         query = query.where(Recording.recorded_at.is_not(None))  # type: ignore[union-attr]
     start, end = utc_window(scope.date_from, scope.date_to)
-    night = local_night(_dialect(session))
+    night = local_night(dialect_of(session))
     # The UTC window lets the index narrow the rows; the night expression is exact.
     if start is not None:
         query = query.where(
@@ -129,10 +129,11 @@ def scoped(query: Any, session: Session, scope: Scope, *, timed: bool = True) ->
 
 
 def _night_value(session: Session, day: date | None) -> Any:
-    return day.isoformat() if _dialect(session) == "sqlite" else day
+    return day.isoformat() if dialect_of(session) == "sqlite" else day
 
 
-def _as_date(value: object) -> date | None:
+def as_date(value: object) -> date | None:
+    """A night as read back (a date, or ISO text on SQLite) as a ``date``."""
     if value is None:
         return None
     return value if isinstance(value, date) else date.fromisoformat(str(value))
@@ -142,10 +143,10 @@ def season_nights(
     *, session: Session, sites: tuple[str, ...] = ()
 ) -> tuple[date | None, date | None]:
     """The first and last night with a recording of known time at these sites."""
-    night = local_night(_dialect(session))
+    night = local_night(dialect_of(session))
     query = scoped(select(sa.func.min(night), sa.func.max(night)), session, Scope(sites=sites))
     first, last = session.exec(query).one()
-    return _as_date(first), _as_date(last)
+    return as_date(first), as_date(last)
 
 
 def site_table(*, session: Session) -> pd.DataFrame:
@@ -263,7 +264,7 @@ def nightly_activity(*, session: Session, scope: Scope) -> pd.DataFrame:
         ``minutes_analysed``, ``minutes_with_calls``, ``events``; sorted by site and night.
         Nights without audio have no row (the figure shows them as gaps in the effort).
     """
-    night = local_night(_dialect(session)).label("night")
+    night = local_night(dialect_of(session)).label("night")
     group = [Site.name.label("site"), night]
     keys = ["site", "night"]
     out = _merge(
@@ -271,7 +272,7 @@ def nightly_activity(*, session: Session, scope: Scope) -> pd.DataFrame:
         _call_minutes(session, scope, group, list(scope.target_labels)),
         keys,
     )
-    out["night"] = out["night"].map(_as_date)
+    out["night"] = out["night"].map(as_date)
     return out.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
@@ -280,7 +281,7 @@ def hourly_activity(*, session: Session, scope: Scope) -> pd.DataFrame:
 
     Columns ``night``, ``hour`` (0-23, local start hour), then as :func:`nightly_activity`.
     """
-    dialect = _dialect(session)
+    dialect = dialect_of(session)
     group = [local_night(dialect).label("night"), local_hour(dialect).label("hour")]
     keys = ["night", "hour"]
     out = _merge(
@@ -288,13 +289,14 @@ def hourly_activity(*, session: Session, scope: Scope) -> pd.DataFrame:
         _call_minutes(session, scope, group, list(scope.target_labels)),
         keys,
     )
-    out["night"] = out["night"].map(_as_date)
+    out["night"] = out["night"].map(as_date)
     out["hour"] = out["hour"].astype(int)
     return out.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 def totals(*, session: Session, scope: Scope) -> dict[str, float]:
-    """Headline numbers: sites, devices, hours recorded, hours with calls, events, to review."""
+    """Headline numbers: ``sites``, ``devices``, ``hours_recorded``, ``awaiting_review``
+    (events of target labels without a review). Calls come from :func:`nightly_activity`."""
     from db.reviews import latest_reviews
 
     counts = session.exec(
@@ -308,7 +310,6 @@ def totals(*, session: Session, scope: Scope) -> dict[str, float]:
             scope,
         )
     ).one()
-    calls = _call_minutes(session, scope, [Site.name.label("site")], list(scope.target_labels))
     awaiting = 0
     if scope.model_version_id is not None and scope.target_labels:
         latest = latest_reviews()
@@ -327,117 +328,66 @@ def totals(*, session: Session, scope: Scope) -> dict[str, float]:
         "sites": int(counts[0]),
         "devices": int(counts[1]),
         "hours_recorded": float(counts[2]) / 3600.0,
-        "hours_with_calls": float(calls["minutes_with_calls"].sum()) / 60.0,
-        "events": int(calls["events"].sum()),
         "awaiting_review": awaiting,
     }
 
 
-def recordings_with_calls(*, session: Session, scope: Scope) -> pd.DataFrame:
-    """Per analysed recording with a temperature: ``site``, ``night``, ``temperature_c``,
-    ``has_call`` (an event of a target label).
+def _has_call(scope: Scope) -> sa.ColumnElement[Any]:
+    # 1 when the recording has an event of a target label (an index lookup per recording).
+    called = sa.exists().where(
+        Detection.recording_id == Recording.id,
+        Detection.model_version_id == scope.model_version_id,
+        Detection.label.in_(scope.target_labels or ("",)),  # type: ignore[attr-defined]
+    )
+    return sa.case((called, 1), else_=0)
 
-    One row per recording (a season is a few hundred thousand: small next to its windows);
-    the temperature page bins and fits them.
+
+def temperature_calling(*, session: Session, scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Analysed recordings with a temperature, counted per whole degree and per site and night.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        ``(per_degree, per_night)``: ``degree`` (°C, rounded down), ``recordings``,
+        ``with_calls``; and ``site``, ``night``, ``temperature_c`` (mean), ``recordings``,
+        ``with_calls``.
     """
+    degree_columns = ["degree", "recordings", "with_calls"]
+    night_columns = ["site", "night", "temperature_c", "recordings", "with_calls"]
     if scope.model_version_id is None:
-        return pd.DataFrame(columns=["site", "night", "temperature_c", "has_call"])
-    called = (
-        select(Detection.recording_id)
-        .where(
-            Detection.model_version_id == scope.model_version_id,
-            Detection.label.in_(scope.target_labels or ("",)),  # type: ignore[attr-defined]
-        )
-        .distinct()
-        .subquery("called")
-    )
-    query = (
-        select(
-            Site.name,
-            local_night(_dialect(session)),
-            Recording.temperature_c,
-            called.c.recording_id.is_not(None),
-        )
-        .select_from(Recording)
-        .join(Site, Site.id == Recording.site_id)
-        .join(
-            DetectionRun,
-            sa.and_(
-                DetectionRun.recording_id == Recording.id,
-                DetectionRun.model_version_id == scope.model_version_id,
-                DetectionRun.status == RecordingStatus.DONE,
-            ),
-        )
-        .outerjoin(called, called.c.recording_id == Recording.id)
-        .where(Recording.temperature_c.is_not(None))  # type: ignore[union-attr]
-    )
-    frame = pd.DataFrame(
-        session.exec(scoped(query, session, scope)).all(),
-        columns=["site", "night", "temperature_c", "has_call"],
-    )
-    frame["night"] = frame["night"].map(_as_date)
-    frame["has_call"] = frame["has_call"].astype(bool)
-    frame["temperature_c"] = frame["temperature_c"].astype(float)
-    return frame
+        return pd.DataFrame(columns=degree_columns), pd.DataFrame(columns=night_columns)
+    has_call = _has_call(scope)
+    if dialect_of(session) == "sqlite":
+        # floor() without SQLite's optional math functions: CAST truncates, and temperatures
+        # lie above -1000 °C. (PostgreSQL's CAST rounds, so it gets floor().)
+        degree = (sa.cast(Recording.temperature_c + 1000, sa.Integer) - 1000).label("degree")
+    else:
+        degree = sa.func.floor(Recording.temperature_c).label("degree")
+    night = local_night(dialect_of(session)).label("night")
 
-
-def device_table(*, session: Session, scope: Scope) -> pd.DataFrame:
-    """Per device in scope: where it recorded, its mean position and when it was last seen.
-
-    Columns ``device_id`` (row id), ``device``, ``site``, ``latitude``, ``longitude`` (means of
-    the positions its recordings carry, else ``NaN``), ``recordings``, ``failed``,
-    ``first_at``, ``last_at`` (UTC), ``last_ingested_at``.
-    """
-    failed = sa.case((Recording.status == RecordingStatus.FAILED, 1), else_=0)
-    query = (
-        select(
-            Device.id,
-            Device.serial,
-            Device.recorder,
-            sa.func.max(Site.name),
-            sa.func.avg(Recording.latitude),
-            sa.func.avg(Recording.longitude),
-            sa.func.count(Recording.id),
-            sa.func.sum(failed),
-            sa.func.min(Recording.recorded_at),
-            sa.func.max(Recording.recorded_at),
-            sa.func.max(Recording.ingested_at),
+    def counted(keys: list[Any], extra: list[Any]) -> Any:
+        query = (
+            select(*keys, *extra, sa.func.count(Recording.id), sa.func.sum(has_call))
+            .select_from(Recording)
+            .join(Site, Site.id == Recording.site_id)
+            .join(
+                DetectionRun,
+                sa.and_(
+                    DetectionRun.recording_id == Recording.id,
+                    DetectionRun.model_version_id == scope.model_version_id,
+                    DetectionRun.status == RecordingStatus.DONE,
+                ),
+            )
+            .where(Recording.temperature_c.is_not(None))  # type: ignore[union-attr]
+            .group_by(*keys)
         )
-        .select_from(Recording)
-        .join(Device, Device.id == Recording.device_id)
-        .outerjoin(Site, Site.id == Recording.site_id)
-        .group_by(Device.id, Device.serial, Device.recorder)
-        .order_by(Device.serial)
-    )
-    rows = [
-        (rid, device_display(serial, recorder), *rest)
-        for rid, serial, recorder, *rest in session.exec(scoped(query, session, scope, timed=False))
-    ]
-    columns = ["device_id", "device", "site", "latitude", "longitude", "recordings", "failed"]
-    frame = pd.DataFrame(rows, columns=[*columns, "first_at", "last_at", "last_ingested_at"])
-    for column in ("first_at", "last_at", "last_ingested_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
-    frame["failed"] = frame["failed"].fillna(0).astype(int)
-    return frame
+        return session.exec(scoped(query, session, scope)).all()
 
-
-def last_calls(*, session: Session, scope: Scope) -> pd.DataFrame:
-    """Per site: ``site``, ``last_call_at`` (UTC start of its newest recording with a call)."""
-    if scope.model_version_id is None:
-        return pd.DataFrame(columns=["site", "last_call_at"])
-    query = (
-        select(Site.name, sa.func.max(Recording.recorded_at))
-        .select_from(Detection)
-        .join(Recording, Recording.id == Detection.recording_id)
-        .join(Site, Site.id == Recording.site_id)
-        .where(
-            Detection.model_version_id == scope.model_version_id,
-            Detection.label.in_(scope.target_labels or ("",)),  # type: ignore[attr-defined]
-        )
-        .group_by(Site.name)
-    )
-    frame = pd.DataFrame(
-        session.exec(scoped(query, session, scope)).all(), columns=["site", "last_call_at"]
-    )
-    frame["last_call_at"] = pd.to_datetime(frame["last_call_at"], utc=True)
-    return frame
+    per_degree = pd.DataFrame(counted([degree], []), columns=degree_columns)
+    mean_t = sa.func.avg(Recording.temperature_c)
+    per_night = pd.DataFrame(counted([Site.name, night], [mean_t]), columns=night_columns)
+    per_night["night"] = per_night["night"].map(as_date)
+    for frame, column in ((per_degree, "degree"), (per_night, "temperature_c")):
+        frame[column] = frame[column].astype(float)
+        frame["with_calls"] = frame["with_calls"].fillna(0).astype(int)
+    return per_degree.sort_values("degree").reset_index(drop=True), per_night

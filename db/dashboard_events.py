@@ -8,13 +8,12 @@ to Python at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from db.dashboard import Scope, _as_date, _dialect, local_night, scoped
+from db.dashboard import Scope, as_date, dialect_of, local_night, scoped
 from db.models import Detection, Device, Recording, RecordingStatus, Site
 from db.reports import device_display
 from db.reviews import latest_reviews
@@ -160,7 +159,7 @@ def event_audio(*, session: Session, detection_id: int) -> EventAudio | None:
 def device_nights(*, session: Session, scope: Scope, device_id: int) -> pd.DataFrame:
     """One device per night: ``night``, ``recordings``, ``minutes_recorded``, ``battery_v``
     (lowest), ``temperature_c`` (mean), ``temperature_min``, ``temperature_max``."""
-    night = local_night(_dialect(session)).label("night")
+    night = local_night(dialect_of(session)).label("night")
     query = (
         select(
             night,
@@ -185,7 +184,7 @@ def device_nights(*, session: Session, scope: Scope, device_id: int) -> pd.DataF
         "temperature_max",
     ]
     frame = pd.DataFrame(session.exec(scoped(query, session, scope)).all(), columns=columns)
-    frame["night"] = frame["night"].map(_as_date)
+    frame["night"] = frame["night"].map(as_date)
     for column in columns[2:]:
         frame[column] = frame[column].astype(float)
     return frame
@@ -221,6 +220,63 @@ def failed_files(
     return pd.DataFrame(rows, columns=["file", "device", "recorded_at", "ingested_at", "error"])
 
 
-def newest_recording_at(*, session: Session) -> datetime | None:
-    """When the newest recording was stored (ingested), for "last updated"."""
-    return session.exec(select(sa.func.max(Recording.ingested_at))).one()
+def device_table(*, session: Session, scope: Scope) -> pd.DataFrame:
+    """Per device in scope: where it recorded, its mean position and when it was last seen.
+
+    Columns ``device_id`` (row id), ``device``, ``site``, ``latitude``, ``longitude`` (means of
+    the positions its recordings carry, else ``NaN``), ``recordings``, ``failed``,
+    ``first_at``, ``last_at`` (UTC), ``last_ingested_at``.
+    """
+    failed = sa.case((Recording.status == RecordingStatus.FAILED, 1), else_=0)
+    query = (
+        select(
+            Device.id,
+            Device.serial,
+            Device.recorder,
+            sa.func.max(Site.name),
+            sa.func.avg(Recording.latitude),
+            sa.func.avg(Recording.longitude),
+            sa.func.count(Recording.id),
+            sa.func.sum(failed),
+            sa.func.min(Recording.recorded_at),
+            sa.func.max(Recording.recorded_at),
+            sa.func.max(Recording.ingested_at),
+        )
+        .select_from(Recording)
+        .join(Device, Device.id == Recording.device_id)
+        .outerjoin(Site, Site.id == Recording.site_id)
+        .group_by(Device.id, Device.serial, Device.recorder)
+        .order_by(Device.serial)
+    )
+    rows = [
+        (rid, device_display(serial, recorder), *rest)
+        for rid, serial, recorder, *rest in session.exec(scoped(query, session, scope, timed=False))
+    ]
+    columns = ["device_id", "device", "site", "latitude", "longitude", "recordings", "failed"]
+    frame = pd.DataFrame(rows, columns=[*columns, "first_at", "last_at", "last_ingested_at"])
+    for column in ("first_at", "last_at", "last_ingested_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    frame["failed"] = frame["failed"].fillna(0).astype(int)
+    return frame
+
+
+def last_calls(*, session: Session, scope: Scope) -> pd.DataFrame:
+    """Per site: ``site``, ``last_call_at`` (UTC start of its newest recording with a call)."""
+    if scope.model_version_id is None:
+        return pd.DataFrame(columns=["site", "last_call_at"])
+    query = (
+        select(Site.name, sa.func.max(Recording.recorded_at))
+        .select_from(Detection)
+        .join(Recording, Recording.id == Detection.recording_id)
+        .join(Site, Site.id == Recording.site_id)
+        .where(
+            Detection.model_version_id == scope.model_version_id,
+            Detection.label.in_(scope.target_labels or ("",)),  # type: ignore[attr-defined]
+        )
+        .group_by(Site.name)
+    )
+    frame = pd.DataFrame(
+        session.exec(scoped(query, session, scope)).all(), columns=["site", "last_call_at"]
+    )
+    frame["last_call_at"] = pd.to_datetime(frame["last_call_at"], utc=True)
+    return frame

@@ -78,7 +78,9 @@ def register_model_version(database_url: str, detector: Detector, hop_s: float) 
             labels=list(card.labels),
             settings=settings,
         )
-    if version.labels != list(card.labels) or version.settings != settings:
+    # only what decides the scores must agree; a trained model also stores how it was trained
+    stored = {key: version.settings.get(key) for key in settings}
+    if version.labels != list(card.labels) or stored != settings:
         raise ConfigError(
             f"model {card.name} {card.version} is stored with other settings "
             f"(labels, front end, decision or hop_s) than this run uses; give the model card a "

@@ -20,6 +20,7 @@ from prefect.runtime import task_run
 
 from core.audio.files import display_path, has_utf8_name, sha256_of
 from core.audio.io import AudioInfo, read_info
+from core.errors import NotRegularFileError
 from core.metadata.plausibility import check_samplerate
 from core.metadata.recording import RecordingMetadata, read_metadata
 from core.settings import get_settings
@@ -83,17 +84,30 @@ def read_audio_info(path: Path) -> AudioInfo | Unreadable:
 
 @io_task(name="read-recorder-metadata", task_run_name=_run_name("read metadata"))
 def read_recorder_metadata(path: Path) -> RecordingMetadata | Unreadable:
-    """Recorder, serial, time, temperature, battery, gain and GUANO, or why they are not."""
+    """Recorder, serial, time, temperature, battery, gain and GUANO, or why they are not.
+
+    A time written without a zone (GUANO ``Timestamp`` is local by its spec) is placed in
+    ``RANAWATCH_RECORDER_TIME_ZONE`` when set, else stored without a UTC time (zone unknown).
+    """
     try:
-        return read_metadata(path)
+        return read_metadata(path, default_tz=get_settings().recorder_time_zone)
     except Exception as exc:  # noqa: BLE001 - as above
         return Unreadable(_reason(path, exc))
 
 
 @io_task(name="hash-file", task_run_name=_run_name("hash"))
-def hash_file(path: Path) -> str:
-    """SHA-256 of the file's content (regular files only)."""
-    return sha256_of(path)
+def hash_file(path: Path) -> str | Unreadable | None:
+    """SHA-256 of the file's content (regular files only); why not; ``None``: it is gone.
+
+    A file that cannot be read is an outcome, not a failed task (which would print a
+    traceback for what is only a file without permission).
+    """
+    try:
+        return sha256_of(path)
+    except FileNotFoundError:
+        return None
+    except (OSError, NotRegularFileError) as exc:
+        return Unreadable(_reason(path, exc))
 
 
 def _reason(path: Path, exc: BaseException) -> str:
@@ -213,9 +227,6 @@ def ingest_file(
     except Exception as exc:  # noqa: BLE001 - one file never stops the run
         reason = _reason(path, exc)
         logger.warning("cannot ingest %s", reason)
-        if previous is not None and previous.readable and not previous.duplicate:
-            # What was stored of its old content stays until the file can be read again.
-            return Outcome("failed", reason)
         return _store_failed_row(url, path, look, resolver, previous, reason)
 
 
@@ -239,6 +250,11 @@ def _ingest(
         # The header promises more audio than is there yet: a copy that paused.
         return Outcome("still_copying")
     sha256 = hash_file(path)
+    if sha256 is None:
+        return Outcome("vanished")
+    if isinstance(sha256, Unreadable):
+        logger.warning("cannot read %s: stored as failed", sha256.reason)
+        return _store_failed_row(url, path, look, resolver, previous, sha256.reason)
     if previous is not None and not previous.duplicate and sha256 == previous.sha256:
         stamp_file(url, previous.recording_id, size_bytes, mtime_ns)
         return Outcome("unchanged")
@@ -280,7 +296,13 @@ def _store_failed_row(
     previous: StoredFile | None,
     reason: str,
 ) -> Outcome:
-    """Store a ``failed`` row for a file that could not even be hashed or named."""
+    """Store a ``failed`` row for a file that could not even be hashed or named.
+
+    A stored recording is left as it is: what is known of its old content stays until the
+    file can be read again (it is tried on every run until then).
+    """
+    if previous is not None and previous.readable and not previous.duplicate:
+        return Outcome("failed", reason)
     recording = build_recording(
         path, look[0], placeholder_sha256(path), None, None, reason, mtime_ns=look[1]
     )

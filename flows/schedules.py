@@ -108,3 +108,15 @@ REPORT = DeploymentPlan(
 
 #: Every deployment, in the order they are listed in ``prefect.yaml``.
 DEPLOYMENTS: tuple[DeploymentPlan, ...] = (INGEST, DETECT, REPORT)
+
+TRAIN = DeploymentPlan(
+    name="on-demand",
+    flow_name="train-model",
+    entrypoint="flows.train:train_model",
+    work_pool="gpu",
+    description="Fine-tune an AST on a prepared data set, evaluate it and register it.",
+)
+
+#: Deployments started by hand (no schedule, no trigger), listed in ``prefect.yaml`` after
+#: :data:`DEPLOYMENTS`; ``ranawatch serve`` does not run them.
+ON_DEMAND: tuple[DeploymentPlan, ...] = (TRAIN,)

@@ -22,13 +22,13 @@ from core.report.survey_files import write_survey_files
 from db.reports import ranawatch_version
 from db.session import get_engine, session_scope
 from db.survey import load_survey, survey_about
-from flows.tasks import DB_RETRIES, DB_RETRY_DELAY_S
+from flows.tasks import DB_RETRIES, DB_RETRY_DELAY_S, transient_only
 
 SURVEY_FOLDER = "_survey"
 
 
 @task(name="write-survey", retries=DB_RETRIES, retry_delay_seconds=DB_RETRY_DELAY_S,
-      cache_policy=NONE)  # fmt: skip
+      retry_condition_fn=transient_only, cache_policy=NONE)  # fmt: skip
 def write_survey(
     database_url: str,
     folder: Path,

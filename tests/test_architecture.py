@@ -3,8 +3,8 @@
 ``core`` never imports prefect, sqlmodel/``db``, dash or plotly, and only ``core.settings``
 reads the environment. Checked on the source (imports at any depth), and by importing every
 core module in a fresh interpreter. Inside ``core`` the subpackages depend one way:
-audio <- metadata <- model <- training; reports never load torch, and reading audio or metadata never
-loads torch, pandas or openpyxl (``ranawatch inspect`` on a card stays quick).
+audio <- metadata <- model <- training <- demo; reports never load torch, and reading audio
+or metadata never loads torch, pandas or openpyxl (``ranawatch inspect`` stays quick).
 """
 
 from __future__ import annotations

@@ -21,7 +21,13 @@ from typing import Any
 import pytest
 import yaml
 
-from flows.schedules import DEPLOYMENTS, INGESTED_EVENT, INGESTED_RESOURCE, DeploymentPlan
+from flows.schedules import (
+    DEPLOYMENTS,
+    INGESTED_EVENT,
+    INGESTED_RESOURCE,
+    ON_DEMAND,
+    DeploymentPlan,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -212,7 +218,7 @@ def test_prefect_yaml_is_what_prefect_deploy_accepts() -> None:
 
     raw = _prefect_yaml()
     model = PrefectYamlModel.model_validate(raw)
-    assert len(model.deployments) == len(DEPLOYMENTS)
+    assert len(model.deployments) == len(DEPLOYMENTS) + len(ON_DEMAND)
     for deployment in raw["deployments"]:
         # DeploymentConfig ignores unknown keys: a misspelt one would silently do nothing.
         unknown = set(deployment) - set(DeploymentConfig.model_fields)
@@ -227,7 +233,7 @@ def test_prefect_yaml_is_what_prefect_deploy_accepts() -> None:
 
 def test_prefect_yaml_lists_each_planned_deployment_once() -> None:
     names = [d["name"] for d in _prefect_yaml()["deployments"]]
-    assert sorted(names) == sorted(plan.name for plan in DEPLOYMENTS)
+    assert sorted(names) == sorted(plan.name for plan in DEPLOYMENTS + ON_DEMAND)
 
 
 @pytest.mark.parametrize("plan", DEPLOYMENTS, ids=lambda p: p.full_name)
@@ -258,7 +264,18 @@ def test_prefect_yaml_matches_flows_schedules(plan: DeploymentPlan) -> None:
         assert "match_related" not in trigger
 
 
-@pytest.mark.parametrize("plan", DEPLOYMENTS, ids=lambda p: p.full_name)
+@pytest.mark.parametrize("plan", ON_DEMAND, ids=lambda p: p.full_name)
+def test_on_demand_deployments_have_no_schedule_or_trigger(plan: DeploymentPlan) -> None:
+    deployment = _deployment(plan)
+    assert (deployment["entrypoint"], deployment["work_pool"]["name"]) == (
+        plan.entrypoint,
+        plan.work_pool,
+    )
+    assert deployment["description"] == plan.description
+    assert deployment["schedules"] == [] and not deployment.get("triggers")
+
+
+@pytest.mark.parametrize("plan", DEPLOYMENTS + ON_DEMAND, ids=lambda p: p.full_name)
 def test_entrypoint_is_the_named_flow(plan: DeploymentPlan) -> None:
     from prefect import Flow
 

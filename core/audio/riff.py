@@ -4,21 +4,30 @@ Field recorders and the tools that re-tag their files write RIFF in many dialect
 chunk sizes with or without the pad byte, chunks after ``data`` (``LIST``, ``id3 ``,
 ``guan``), RIFF sizes that do not match the file, files cut short when a card filled up.
 The walker trusts the bytes that exist over the sizes that are declared, and reports both
-so that callers can refuse or warn, never misread.
+so that callers can refuse or warn, never misread. libsndfile decodes the samples
+(:mod:`core.audio.decode`); this walker reads what libsndfile does not expose: the ``guan``
+chunk, the ``LIST``/``INFO`` fields (the same walk, inside the ``LIST`` payload), the
+declared-versus-present size of ``data`` and the file's layout for a friendly error.
+Only regular files are opened: a named pipe called ``x.wav`` would block forever.
 """
 
 from __future__ import annotations
 
+import io
 import logging
+import os
+import stat
 import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from core.audio.files import file_kind
 from core.errors import (
     CorruptHeaderError,
     EmptyFileError,
     NotAudioError,
+    NotRegularFileError,
     TruncatedFileError,
     UnsupportedFormatError,
 )
@@ -34,6 +43,8 @@ _KNOWN_IDS = frozenset(
         b"fmt ", b"data", b"LIST", b"list", b"fact", b"PEAK", b"guan", b"wamd", b"bext",
         b"iXML", b"axml", b"cue ", b"smpl", b"inst", b"acid", b"junk", b"JUNK", b"PAD ",
         b"_PMX", b"id3 ", b"ID3 ", b"cart", b"umid", b"labl", b"ltxt", b"note", b"DISP",
+        b"ICMT", b"IART", b"INAM", b"ICRD", b"ISFT", b"IPRD", b"IGNR", b"ICOP", b"IENG",
+        b"ISBJ", b"IKEY", b"ITRK", b"ISRC", b"ITCH",
     )
 )  # fmt: skip
 
@@ -83,9 +94,52 @@ class RiffFile:
 
     def read(self, chunk: Chunk) -> bytes:
         """Read the available payload bytes of ``chunk``."""
-        with self.path.open("rb") as fh:
+        with open_regular(self.path) as fh:
             fh.seek(chunk.offset)
             return fh.read(chunk.available)
+
+    def info_fields(self) -> dict[str, str]:
+        """The ``LIST``/``INFO`` text fields (``ICMT``, ``IART``, ...), first value of each.
+
+        Each value is decoded as UTF-8 (bad bytes replaced), cut at the first NUL and
+        stripped; empty values are left out. The sub-chunks are walked like the file's own
+        chunks, so odd sizes without their pad byte are read right here too.
+        """
+        fields: dict[str, str] = {}
+        for chunk in self.chunks:
+            if chunk.id != "LIST":
+                continue
+            payload = self.read(chunk)
+            if payload[:4] != b"INFO":
+                continue
+            subchunks, _ = _walk(io.BytesIO(payload), self.path, len(payload), start=4)
+            for sub in subchunks:
+                raw = payload[sub.offset : sub.offset + sub.available].split(b"\x00", 1)[0]
+                text = raw.decode("utf-8", "replace").strip()
+                if text:
+                    fields.setdefault(sub.id, text)
+        return fields
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open a file for reading only when it is a regular file (never blocks on a pipe).
+
+    Raises
+    ------
+    NotRegularFileError
+        A named pipe, device, socket or folder.
+    NotAudioError
+        It cannot be opened (missing, no permission).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise NotAudioError(path, f"cannot be opened: {exc.strerror or exc}") from exc
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise NotRegularFileError(path, f"{file_kind(mode)}, not a file", "only files are read")
+    return os.fdopen(fd, "rb")
 
 
 def _valid_id(raw: bytes) -> bool:
@@ -119,9 +173,9 @@ def read_riff(path: str | Path) -> RiffFile:
         The chunk structure is broken before ``fmt `` and ``data`` were found.
     """
     path = Path(path)
-    try:
-        file_size = path.stat().st_size
-        with path.open("rb") as fh:
+    with open_regular(path) as fh:
+        file_size = os.fstat(fh.fileno()).st_size
+        try:
             head = fh.read(_HEADER)
             if file_size == 0:
                 raise EmptyFileError(
@@ -142,8 +196,8 @@ def read_riff(path: str | Path) -> RiffFile:
                 )
             riff_size = struct.unpack("<I", head[4:8])[0]
             chunks, cut_short = _walk(fh, path, file_size)
-    except OSError as exc:
-        raise NotAudioError(path, f"cannot be opened: {exc.strerror or exc}") from exc
+        except OSError as exc:
+            raise NotAudioError(path, f"cannot be read: {exc.strerror or exc}") from exc
 
     riff = RiffFile(path=path, file_size=file_size, riff_size=riff_size, chunks=tuple(chunks))
     for chunk_id, what in (("fmt ", "the WAV header"), ("data", "the audio")):
@@ -166,10 +220,12 @@ def read_riff(path: str | Path) -> RiffFile:
     return riff
 
 
-def _walk(fh: BinaryIO, path: Path, file_size: int) -> tuple[list[Chunk], bool]:
-    """Return the chunks, and whether the file ends inside a chunk header or payload."""
+def _walk(
+    fh: BinaryIO, path: Path, file_size: int, start: int = _HEADER
+) -> tuple[list[Chunk], bool]:
+    """Return the chunks from ``start``, and whether the data ends inside one of them."""
     chunks: list[Chunk] = []
-    pos = _HEADER
+    pos = start
     while pos + _CHUNK_HEADER <= file_size and len(chunks) < _MAX_CHUNKS:
         fh.seek(pos)
         header = fh.read(_CHUNK_HEADER)

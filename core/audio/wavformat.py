@@ -1,20 +1,18 @@
-"""The WAVE ``fmt `` chunk and the sample decoders it selects.
+"""The WAVE ``fmt `` chunk: what it declares, checked for sense before libsndfile decodes.
 
-:func:`parse_fmt` turns the raw ``fmt `` payload into a :class:`WaveFormat` (resolving
-WAVE_FORMAT_EXTENSIBLE to its sub-format and refusing compressed codecs by name), and
-:func:`decode` turns raw interleaved sample bytes into float32 in [-1, 1]. Integer formats
-are scaled by ``2**(bits - 1)``, the convention of libsndfile and most audio libraries, so
-results match ``soundfile.read(..., dtype="float32")`` exactly.
+:func:`parse_fmt` turns the raw ``fmt `` payload into a :class:`WaveFormat`, resolving
+WAVE_FORMAT_EXTENSIBLE to its sub-format. For the fixed-width sample formats (integer PCM,
+IEEE float, G.711) it names the sample container and the frame size, so that the frames a
+file holds are counted from the ``data`` chunk exactly as before libsndfile reads them; a
+compressed codec (MS/IMA ADPCM, GSM 6.10, ...) is left to libsndfile, and named in the
+error when libsndfile cannot read it either.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from core.errors import CorruptHeaderError, UnsupportedFormatError
 
@@ -22,8 +20,8 @@ PCM, IEEE_FLOAT, ALAW, ULAW, EXTENSIBLE = 0x0001, 0x0003, 0x0006, 0x0007, 0xFFFE
 # A KSDATAFORMAT_SUBTYPE_* GUID built from a classic format tag is that tag as Data1
 # (4 bytes) followed by these 12 bytes.
 _GUID_TAIL = b"\x00\x00\x10\x00\x80\x00\x00\xaa\x00\x38\x9b\x71"
-# Codecs people actually meet in WAV files, named in the error message.
-_CODEC_NAMES = {
+#: Codecs people actually meet in WAV files, named in error messages.
+CODEC_NAMES = {
     0x0002: "MS ADPCM",
     0x0011: "IMA ADPCM",
     0x0031: "GSM 6.10",
@@ -42,16 +40,18 @@ _PCM_NAMES = {1: "PCM_U8", 2: "PCM_16", 3: "PCM_24", 4: "PCM_32"}
 class WaveFormat:
     """What a ``fmt `` chunk declares, checked for sense.
 
-    ``block_align`` is the frame size the sample format implies (channels x sample
-    bytes); ``declared_block_align`` is what the header says. They differ only in a
-    damaged header, which :mod:`core.audio.io` refuses.
+    For fixed-width formats ``sample_format`` is the libsndfile subtype name (``"PCM_16"``,
+    ``"FLOAT"``, ``"ULAW"``, ...) and ``block_align`` the frame size it implies (channels x
+    sample bytes); ``declared_block_align`` is what the header says (they differ only in a
+    damaged header, which :mod:`core.audio.io` refuses). For a compressed codec
+    ``sample_format`` is ``None`` and both sizes are the declared block size.
     """
 
     tag: int
     channels: int
     samplerate_hz: int
     bits_per_sample: int
-    sample_format: str
+    sample_format: str | None
     block_align: int
     declared_block_align: int
 
@@ -69,15 +69,15 @@ def parse_fmt(path: Path, raw: bytes) -> WaveFormat:
     Returns
     -------
     WaveFormat
-        With the effective format tag (extensible resolved) and sample format name.
+        With the effective format tag (extensible resolved).
 
     Raises
     ------
     CorruptHeaderError
         Too short, zero channels, zero sample rate or zero bits per sample.
     UnsupportedFormatError
-        A compressed codec, an unknown extensible sub-format, integers wider than 32 bits
-        or floats other than 32/64 bits.
+        An unknown extensible sub-format, integers wider than 32 bits or floats other
+        than 32/64 bits.
     """
     if len(raw) < 16:
         raise CorruptHeaderError(
@@ -110,13 +110,13 @@ def parse_fmt(path: Path, raw: bytes) -> WaveFormat:
         if bits == 0:
             raise CorruptHeaderError(path, "the header declares 0 bits per sample")
         # Samples narrower than their container (12 in 16, 20 in 24) are left-justified,
-        # so they decode as the container width.
+        # so they decode as the container width (as libsndfile does).
         width = (bits + 7) // 8
         if width > 4:
             raise UnsupportedFormatError(
                 path, f"{bits}-bit integer PCM is not supported", CONVERT_HINT
             )
-        sample_format = _PCM_NAMES[width]
+        sample_format: str | None = _PCM_NAMES[width]
     elif tag == IEEE_FLOAT:
         if bits not in (32, 64):
             raise UnsupportedFormatError(
@@ -127,16 +127,8 @@ def parse_fmt(path: Path, raw: bytes) -> WaveFormat:
         # G.711 is 8 bits by definition; some writers leave bits_per_sample at 0 or 16.
         width, significant_bits = 1, 8
         sample_format = "ULAW" if tag == ULAW else "ALAW"
-    elif tag in _CODEC_NAMES:
-        raise UnsupportedFormatError(
-            path,
-            f"compressed {_CODEC_NAMES[tag]} audio (format tag 0x{tag:04X}) is not supported",
-            CONVERT_HINT,
-        )
     else:
-        raise UnsupportedFormatError(
-            path, f"format tag 0x{tag:04X} is not a sample format RanaWatch reads", CONVERT_HINT
-        )
+        return WaveFormat(tag, channels, rate, bits, None, align, align)
     return WaveFormat(
         tag=tag,
         channels=channels,
@@ -148,63 +140,7 @@ def parse_fmt(path: Path, raw: bytes) -> WaveFormat:
     )
 
 
-def decode(raw: bytes, sample_format: str) -> np.ndarray:
-    """Decode little-endian interleaved sample bytes to a flat float32 array in [-1, 1].
-
-    ``raw`` must hold whole samples of ``sample_format`` (a name from :func:`parse_fmt`).
-    Float formats are passed through unclipped.
-    """
-    return _DECODERS[sample_format](raw)
-
-
-def _decode_u8(raw: bytes) -> np.ndarray:
-    return (np.frombuffer(raw, np.uint8).astype(np.float32) - 128.0) * np.float32(1 / 128)
-
-
-def _decode_16(raw: bytes) -> np.ndarray:
-    return np.frombuffer(raw, "<i2").astype(np.float32) * np.float32(2.0**-15)
-
-
-def _decode_24(raw: bytes) -> np.ndarray:
-    # Put the three bytes in the top of an int32 so that the arithmetic shift sign-extends.
-    packed = np.frombuffer(raw, np.uint8).reshape(-1, 3)
-    wide = np.zeros((len(packed), 4), np.uint8)
-    wide[:, 1:] = packed
-    return (wide.view("<i4").ravel() >> 8).astype(np.float32) * np.float32(2.0**-23)
-
-
-def _decode_32(raw: bytes) -> np.ndarray:
-    # Through float64 so that each 32-bit integer is rounded once to float32.
-    return (np.frombuffer(raw, "<i4") * 2.0**-31).astype(np.float32)
-
-
-def _ulaw_table() -> np.ndarray:
-    # ITU-T G.711 mu-law expansion to 16-bit linear (the reference g711.c), as floats.
-    code = ~np.arange(256) & 0xFF
-    exponent, mantissa = (code >> 4) & 0x07, code & 0x0F
-    magnitude = (((mantissa << 3) + 0x84) << exponent) - 0x84
-    return (np.where(code & 0x80, -magnitude, magnitude) / 32768.0).astype(np.float32)
-
-
-def _alaw_table() -> np.ndarray:
-    # ITU-T G.711 A-law expansion to 16-bit linear (the reference g711.c), as floats.
-    code = np.arange(256) ^ 0x55
-    segment = (code & 0x70) >> 4
-    step = ((code & 0x0F) << 4) + np.where(segment == 0, 8, 0x108)
-    magnitude = np.where(segment > 1, step << np.maximum(segment - 1, 0), step)
-    return (np.where(code & 0x80, magnitude, -magnitude) / 32768.0).astype(np.float32)
-
-
-_ULAW_TABLE = _ulaw_table()
-_ALAW_TABLE = _alaw_table()
-
-_DECODERS: dict[str, Callable[[bytes], np.ndarray]] = {
-    "PCM_U8": _decode_u8,
-    "PCM_16": _decode_16,
-    "PCM_24": _decode_24,
-    "PCM_32": _decode_32,
-    "FLOAT": lambda raw: np.frombuffer(raw, "<f4").astype(np.float32),
-    "DOUBLE": lambda raw: np.frombuffer(raw, "<f8").astype(np.float32),
-    "ULAW": lambda raw: _ULAW_TABLE[np.frombuffer(raw, np.uint8)],
-    "ALAW": lambda raw: _ALAW_TABLE[np.frombuffer(raw, np.uint8)],
-}
+def codec_name(tag: int) -> str:
+    """``"MS ADPCM (format tag 0x0002)"``, or the bare tag for a codec without a name."""
+    name = CODEC_NAMES.get(tag)
+    return f"{name} (format tag 0x{tag:04X})" if name else f"format tag 0x{tag:04X}"

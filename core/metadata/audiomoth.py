@@ -34,6 +34,7 @@ serial itself, which is therefore reported as unknown.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -219,7 +220,12 @@ def parse_audiomoth_comment(comment: str, artist: str | None = None) -> AudioMot
     if header["ms"]:
         local = local.replace(microsecond=int(header["ms"]) * 1000)
     zone = timezone(offset) if offset is not None else UTC
-    recorded_at = local.replace(tzinfo=zone).astimezone(UTC)
+    try:
+        recorded_at = local.replace(tzinfo=zone).astimezone(UTC)
+    except OverflowError as exc:  # year 1 east of UTC, year 9999 west of it
+        raise MetadataError(
+            f"time in AudioMoth comment {text[:60]!r} lies outside the calendar in UTC"
+        ) from exc
 
     gain = _GAIN.search(text)
     battery = _BATTERY.search(text)
@@ -240,7 +246,7 @@ def parse_audiomoth_comment(comment: str, artist: str | None = None) -> AudioMot
         gain=(gain["word"] or gain["number"]) if gain else None,
         battery_v=_battery_volts(battery, old_format=tz_text is None) if battery else None,
         battery_condition=_CONDITIONS.get(battery["cond"] or "") if battery else None,
-        temperature_c=float(temperature["celsius"]) if temperature else None,
+        temperature_c=_finite(temperature["celsius"]) if temperature else None,
         deployment_id=deployment["id"].upper() if deployment else None,
         external_microphone=True if external else (False if says_microphone else None),
         filter=_filter(text),
@@ -275,6 +281,26 @@ def _parse_offset(tz_text: str, comment: str) -> timedelta:
     return sign * timedelta(hours=hours, minutes=minutes)
 
 
+def serial_from_artist(artist: str | None) -> str | None:
+    """The serial of a well-formed AudioMoth ``IART`` (``"AudioMoth 249BC30461CBB1E6"``).
+
+    Returns
+    -------
+    str | None
+        The 16 hex digits upper-case, or ``None`` for any other artist (or the 1.0.x
+        memory address that stood in for every serial).
+    """
+    match = _ARTIST.fullmatch(artist) if artist else None
+    serial = match["serial"].upper() if match else None
+    return None if serial == BOGUS_SERIAL else serial
+
+
+def _finite(number: str) -> float | None:
+    # A damaged comment can hold "999...9": never let it become Infinity.
+    value = float(number)
+    return value if math.isfinite(value) else None
+
+
 def _device_id(text: str, artist: str | None) -> str | None:
     match = _BY.search(text) or (_ARTIST.fullmatch(artist) if artist else None)
     if match is None:
@@ -286,12 +312,12 @@ def _device_id(text: str, artist: str | None) -> str | None:
     return serial
 
 
-def _battery_volts(match: re.Match[str], *, old_format: bool) -> float:
+def _battery_volts(match: re.Match[str], *, old_format: bool) -> float | None:
     volts = match["volts"]
     # Firmware 1.0.0 printed the tenths with "%02d": 4.5 V came out as "4.05V".
     if old_format and re.fullmatch(r"\d\.0\d", volts):
         volts = f"{volts[0]}.{volts[-1]}"
-    return float(volts)
+    return _finite(volts)
 
 
 def _filter(text: str) -> str | None:

@@ -19,6 +19,7 @@ the two well-known fields RanaWatch needs.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -162,12 +163,14 @@ def leading_number(value: str | None) -> float | None:
     Returns
     -------
     float | None
-        The number (3.92), or ``None`` when the value is missing or does not start with one.
+        The number (3.92), or ``None`` when the value is missing, does not start with one,
+        or is too large to be finite (``999...9``: never Infinity).
     """
     if not value:
         return None
     match = re.match(r"\s*([+-]?\d+(?:\.\d+)?)", value)
-    return float(match[1]) if match else None
+    number = float(match[1]) if match else None
+    return number if number is not None and math.isfinite(number) else None
 
 
 @dataclass(frozen=True)

@@ -14,45 +14,46 @@ disagreement (time, offset, serial, temperature, battery, gain, filter, trigger,
 is reported in :attr:`RecordingMetadata.conflicts` with both values. Fields no source gives
 stay ``None``: nothing is guessed.
 
-Times are timezone-aware UTC. A time written without a zone (AudioMoth 1.0.0, a GUANO
-``Local DateTime``, a file name) is taken as UTC and ``utc_offset`` stays ``None``; note
-that AudioMoth names files in the time zone it was configured with, so a file-name time is
-local time whenever the recorder was set to one.
+Times are timezone-aware UTC. A GUANO ``Timestamp`` without a zone is local time by the
+GUANO specification: its wall-clock time is kept in ``local_time`` with
+``zone_unknown=True`` and no ``recorded_at``, unless the caller names the site's time zone
+(``read_metadata(path, default_tz="America/Los_Angeles")``). AudioMoth 1.0.0 comments (whose
+clock ran on UTC) and file names are taken as UTC with ``utc_offset`` ``None``; note that
+AudioMoth names files in the time zone it was configured with, so a file-name time is local
+time whenever the recorder was set to one. A time that cannot be expressed in UTC (year 1
+east of Greenwich, 9999 west of it) is a :class:`~core.errors.MetadataError`.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import struct
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timezone
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TypeVar
 
-from core.audio.riff import RiffFile, read_riff
 from core.errors import MetadataError
 from core.metadata.audiomoth import (
     GAIN_WORDS,
     AudioMothComment,
-    format_offset,
     is_audiomoth_comment,
     parse_audiomoth_comment,
+    serial_from_artist,
 )
 from core.metadata.guano import (
     leading_number,
-    parse_guano,
     parse_guano_timestamp,
     parse_loc_position,
     parse_recording_settings,
 )
-from core.metadata.offsets import format_utc_iso
+from core.metadata.header import read_header_text
+from core.metadata.times import describe_conflict, resolve_zone, set_time, time_from_filename
 
 logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T", str, float)
 
-_FILENAME_TIME = re.compile(r"(?<!\d)(?P<date>\d{8})_(?P<time>\d{6})(?!\d)")
 _BATTERY_KEYS = ("OAD|Battery Voltage", "Elekon|BattVoltage", "Battery Voltage")
 _RECORDER_FAMILIES = (
     (re.compile(r"audiomoth|open acoustic", re.I), "AudioMoth"),
@@ -80,7 +81,12 @@ class RecordingMetadata:
     utc_offset
         The recorder's local offset, ``"-08:00"``; ``None`` when unknown.
     time_source
-        Where ``recorded_at`` came from: ``"guano"``, ``"comment"`` or ``"filename"``.
+        Where the time came from: ``"guano"``, ``"comment"`` or ``"filename"``.
+    zone_unknown
+        True when the header gives a local time without a zone (a GUANO ``Timestamp``
+        without offset) and no default zone was given: ``recorded_at`` is then ``None``.
+    local_time
+        That zone-less wall-clock time, naive (also kept when a default zone placed it).
     temperature_c, battery_v
         Recorder temperature (degrees Celsius) and battery voltage (volts). AudioMoth gives
         only a bound for out-of-range batteries (``less than 2.5V``): ``battery_v`` is then
@@ -94,9 +100,13 @@ class RecordingMetadata:
     guano
         The raw GUANO key/value map (empty without a ``guan`` chunk).
     comment, artist
-        ``ICMT`` and ``IART`` text verbatim (up to the first NUL).
+        ``ICMT`` and ``IART`` text verbatim (up to the first NUL); when OpenSoundscape
+        rewrote ``ICMT`` as ``opso_metadata`` JSON, the original comment kept in it.
     conflicts
         One line per field where GUANO and the comment disagree, naming both values.
+    notes
+        How the header was read where it needed care: a rewritten comment, a number that
+        is not finite (left ``None``), a time without a zone.
     """
 
     path: Path
@@ -105,6 +115,8 @@ class RecordingMetadata:
     recorded_at: datetime | None = None
     utc_offset: str | None = None
     time_source: str | None = None
+    zone_unknown: bool = False
+    local_time: datetime | None = None
     temperature_c: float | None = None
     battery_v: float | None = None
     gain: str | None = None
@@ -119,15 +131,20 @@ class RecordingMetadata:
     comment: str | None = None
     artist: str | None = None
     conflicts: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
-def read_metadata(path: str | Path) -> RecordingMetadata:
-    """Read the recorder metadata of a WAV file from its header chunks (no samples).
+def read_metadata(path: str | Path, *, default_tz: tzinfo | str | None = None) -> RecordingMetadata:
+    """Read the recorder metadata of a WAV or FLAC file from its header (no samples).
 
     Parameters
     ----------
     path
-        The WAV file.
+        The recording.
+    default_tz
+        The site's time zone (``"America/Los_Angeles"`` or a ``tzinfo``), used for a
+        local time the header gives without a zone; ``None``: such a time stays local,
+        ``zone_unknown`` is set and ``recorded_at`` is ``None``.
 
     Returns
     -------
@@ -136,53 +153,34 @@ def read_metadata(path: str | Path) -> RecordingMetadata:
 
     Raises
     ------
-    EmptyFileError, NotAudioError, CorruptHeaderError, UnsupportedFormatError
-        The file is not a readable RIFF/WAVE file (see :func:`core.audio.riff.read_riff`).
+    AudioError
+        Any subclass: the file is not a readable WAV or FLAC file, or not a regular file
+        (see :func:`core.audio.riff.read_riff`).
     MetadataError
-        An AudioMoth comment or GUANO field is present but cannot be interpreted.
+        An AudioMoth comment or GUANO field is present but cannot be interpreted, or
+        gives a time outside the calendar in UTC.
+    ConfigError
+        ``default_tz`` is not a known time zone.
     """
-    riff = read_riff(path)
-    info = _info_fields(riff)
-    meta = RecordingMetadata(path=riff.path, comment=info.get("ICMT"), artist=info.get("IART"))
-    guano_chunk = riff.find("guan")
-    if guano_chunk is not None:
-        meta.guano = parse_guano(riff.read(guano_chunk))
+    path = Path(path)
+    zone = resolve_zone(default_tz)
+    text = read_header_text(path)
+    meta = RecordingMetadata(
+        path=path, comment=text.comment, artist=text.artist, guano=text.guano, notes=text.notes
+    )
     try:
         comment = None
         if is_audiomoth_comment(meta.comment, meta.artist):
             comment = parse_audiomoth_comment(meta.comment or "", meta.artist)
-        _combine(meta, comment, meta.guano)
-    except MetadataError as exc:
+        _combine(meta, comment, meta.guano, zone)
+    except (MetadataError, OverflowError) as exc:
         raise MetadataError(
-            f"{riff.path}: {exc} (the audio may still be readable; "
+            f"{path}: {exc} (the audio may still be readable; "
             "check the recorder's header with `ranawatch inspect`)"
         ) from exc
-    if meta.recorded_at is None and (stamp := time_from_filename(riff.path.name)):
+    if meta.time_source is None and (stamp := time_from_filename(path.name)):
         meta.recorded_at, meta.time_source = stamp, "filename"
     return meta
-
-
-def time_from_filename(name: str) -> datetime | None:
-    """Read an AudioMoth-style ``YYYYMMDD_HHMMSS`` time from a file name, taken as UTC.
-
-    Parameters
-    ----------
-    name
-        ``"20240903_193130.WAV"``, ``"20240903_193130T.WAV"`` (triggered),
-        ``"24E144055E080032_20240903_193130.WAV"``, ``"Site-20231208_103700.wav"``.
-
-    Returns
-    -------
-    datetime | None
-        Aware UTC time, or ``None`` when the name holds no valid date and time.
-    """
-    for match in reversed(list(_FILENAME_TIME.finditer(Path(name).stem))):
-        try:
-            local = datetime.strptime(match["date"] + match["time"], "%Y%m%d%H%M%S")
-        except ValueError:
-            continue
-        return local.replace(tzinfo=UTC)
-    return None
 
 
 def recorder_family(make: str | None, model: str | None) -> str | None:
@@ -206,37 +204,11 @@ def recorder_family(make: str | None, model: str | None) -> str | None:
     return model or make or None
 
 
-def _info_fields(riff: RiffFile) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for chunk in riff.chunks:
-        if chunk.id != "LIST":
-            continue
-        payload = riff.read(chunk)
-        if payload[:4] != b"INFO":
-            continue
-        pos = 4
-        while pos + 8 <= len(payload) and _valid_id(payload[pos : pos + 4]):
-            size = struct.unpack_from("<I", payload, pos + 4)[0]
-            text = payload[pos + 8 : pos + 8 + size].split(b"\x00", 1)[0]
-            fields.setdefault(payload[pos : pos + 4].decode("ascii"), _decode(text))
-            end = pos + 8 + size
-            pos = end + (size & 1)
-            # Some taggers leave out the pad byte after an odd-sized sub-chunk.
-            if size & 1 and not _valid_id(payload[pos : pos + 4]):
-                pos = end
-    return {key: value for key, value in fields.items() if value}
-
-
-def _valid_id(raw: bytes) -> bool:
-    return len(raw) == 4 and all(32 <= b < 127 for b in raw)
-
-
-def _decode(raw: bytes) -> str:
-    return raw.decode("utf-8", "replace").strip()
-
-
 def _combine(
-    meta: RecordingMetadata, comment: AudioMothComment | None, guano: dict[str, str]
+    meta: RecordingMetadata,
+    comment: AudioMothComment | None,
+    guano: dict[str, str],
+    zone: tzinfo | None,
 ) -> None:
     am = comment or AudioMothComment()
     settings = parse_recording_settings(guano.get("OAD|Recording Settings", ""))
@@ -246,11 +218,12 @@ def _combine(
     meta.recorder = recorder_family(guano.get("Make"), guano.get("Model"))
     if meta.recorder is None and (comment or (meta.artist or "").startswith("AudioMoth")):
         meta.recorder = "AudioMoth"
-    _set_time(meta, g_time, am)
+    set_time(meta, g_time, am, zone)
 
     g_gain = GAIN_WORDS[settings.gain_index] if settings.gain_index in range(5) else None
-    meta.device_id = _pick(meta, "device_id", guano.get("Serial") or None, am.device_id)
-    meta.temperature_c = _pick(meta, "temperature_c", _temperature(guano), am.temperature_c)
+    c_serial = am.device_id or (None if comment else serial_from_artist(meta.artist))
+    meta.device_id = _pick(meta, "device_id", guano.get("Serial") or None, c_serial)
+    meta.temperature_c = _pick(meta, "temperature_c", _temperature(meta), am.temperature_c)
     meta.battery_v = _battery(meta, guano, am)
     # Compare by setting, so a numeric "2" (firmware < 1.4) agrees with GUANO's "medium".
     c_gain = am.gain
@@ -271,38 +244,13 @@ def _combine(
         logger.debug("%s: %s", meta.path, line)
 
 
-def _set_time(meta: RecordingMetadata, g_time: datetime | None, am: AudioMothComment) -> None:
-    c_time, c_offset = am.recorded_at, am.utc_offset
-    if g_time is not None and g_time.tzinfo is not None:
-        meta.recorded_at, meta.time_source = g_time.astimezone(UTC), "guano"
-        offset = g_time.utcoffset()
-        meta.utc_offset = format_offset(offset) if offset is not None else None
-        if c_time is not None and c_time != meta.recorded_at:
-            meta.conflicts.append(_conflict("recorded_at", _iso(meta.recorded_at), _iso(c_time)))
-        if c_offset is not None and offset is not None and c_offset != offset:
-            meta.conflicts.append(_conflict("utc_offset", meta.utc_offset, format_offset(c_offset)))
-    elif c_time is not None:
-        meta.recorded_at, meta.time_source = c_time, "comment"
-        meta.utc_offset = format_offset(c_offset) if c_offset is not None else None
-        if g_time is not None:
-            local = c_time.astimezone(timezone(c_offset)) if c_offset is not None else c_time
-            if local.replace(tzinfo=None) != g_time:
-                meta.conflicts.append(
-                    _conflict(
-                        "local time", g_time.isoformat(), local.replace(tzinfo=None).isoformat()
-                    )
-                )
-    elif g_time is not None:
-        meta.recorded_at, meta.time_source = g_time.replace(tzinfo=UTC), "guano"
-
-
 def _pick(
     meta: RecordingMetadata, name: str, from_guano: _T | None, from_comment: _T | None
 ) -> _T | None:
     if from_guano is None:
         return from_comment
     if from_comment is not None and not _same(from_guano, from_comment):
-        meta.conflicts.append(_conflict(name, from_guano, from_comment))
+        meta.conflicts.append(describe_conflict(name, from_guano, from_comment))
     return from_guano
 
 
@@ -314,17 +262,23 @@ def _same(a: object, b: object) -> bool:
     return a == b
 
 
-def _temperature(guano: dict[str, str]) -> float | None:
+def _temperature(meta: RecordingMetadata) -> float | None:
     for key in ("Temperature Int", "Temperature Ext"):
-        if (value := leading_number(guano.get(key))) is not None:
+        if (value := _number(meta, key)) is not None:
             return value
     return None
 
 
+def _number(meta: RecordingMetadata, key: str) -> float | None:
+    raw = meta.guano.get(key)
+    value = leading_number(raw)
+    if value is None and raw and re.match(r"\s*[+-]?\d", raw):
+        meta.notes.append(f"GUANO {key} {raw[:24]!r} is not a finite number: ignored")
+    return value
+
+
 def _battery(meta: RecordingMetadata, guano: dict[str, str], am: AudioMothComment) -> float | None:
-    g_volts = next(
-        (v for key in _BATTERY_KEYS if (v := leading_number(guano.get(key))) is not None), None
-    )
+    g_volts = next((v for key in _BATTERY_KEYS if (v := _number(meta, key)) is not None), None)
     if g_volts is None or am.battery_v is None:
         return g_volts if g_volts is not None else am.battery_v
     bound = am.battery_v
@@ -335,13 +289,5 @@ def _battery(meta: RecordingMetadata, guano: dict[str, str], am: AudioMothCommen
     }.get(am.battery_condition or "", abs(g_volts - bound) < 0.05)
     if not agree:
         condition = f"{am.battery_condition} " if am.battery_condition else ""
-        meta.conflicts.append(_conflict("battery_v", g_volts, f"{condition}{bound}"))
+        meta.conflicts.append(describe_conflict("battery_v", g_volts, f"{condition}{bound}"))
     return g_volts
-
-
-def _iso(stamp: datetime) -> str:
-    return format_utc_iso(stamp)
-
-
-def _conflict(name: str, from_guano: object, from_comment: object) -> str:
-    return f"{name}: GUANO says {from_guano}, the comment says {from_comment}"

@@ -73,17 +73,6 @@ def measure_stage(times: StageTimes | None, stage: str) -> Iterator[None]:
             yield
 
 
-def resample(waveform: torch.Tensor, orig_hz: int, new_hz: int) -> torch.Tensor:
-    """Resample a whole mono waveform at once (torchaudio's sinc resampler, its defaults).
-
-    For clips that fit in memory (training); detection streams through
-    :class:`~core.model.resampler.StreamingResampler` instead.
-    """
-    if orig_hz == new_hz:
-        return waveform
-    return torchaudio.functional.resample(waveform, orig_hz, new_hz)
-
-
 def frame_samples(cfg: FrontendConfig) -> int:
     """Samples in one fbank frame (400 at 16 kHz and 25 ms): shorter audio gives no frame."""
     return int(cfg.samplerate_hz * cfg.frame_length_ms * 0.001)

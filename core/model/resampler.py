@@ -77,6 +77,16 @@ def resampler_for(orig_hz: int, new_hz: int, device: str = "cpu") -> torchaudio.
     return torchaudio.transforms.Resample(orig_hz, new_hz).to(device)
 
 
+def resample(waveform: torch.Tensor, orig_hz: int, new_hz: int) -> torch.Tensor:
+    """Resample a whole waveform at once with the cached kernel of the rate pair.
+
+    For clips (training data); recordings go through :class:`StreamingResampler`.
+    """
+    if orig_hz == new_hz:
+        return waveform
+    return resampler_for(orig_hz, new_hz, str(waveform.device))(waveform)
+
+
 def resample_context(orig_hz: int, new_hz: int) -> int:
     """Input samples of context either side of a chunk that make chunked == whole resampling.
 

@@ -17,7 +17,8 @@ from torch.utils.data import Dataset
 from core.audio.io import load_audio, read_info
 from core.errors import DatasetError
 from core.model.card import FrontendConfig
-from core.model.frontend import compute_fbank, resample
+from core.model.frontend import compute_fbank
+from core.model.resampler import resample
 from core.training.config import AugmentConfig
 
 

@@ -36,7 +36,7 @@ import torch
 
 from core.audio.io import load_audio, read_info
 from core.errors import DatasetError, RanaWatchError
-from core.model.frontend import resample
+from core.model.resampler import resample
 from core.training.bandpass import bandpass
 from core.training.config import DatasetConfig, save_config
 from core.training.examples import Example

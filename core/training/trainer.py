@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from core.audio.files import sha256_of as sha256_file
+from core.audio.files import sha256_of
 from core.errors import TrainingError
 from core.model.ast import ASTModel
 from core.model.card import ASTConfig, DecisionConfig, ModelCard
@@ -268,7 +268,9 @@ def train(
         optimizer, lambda step: lr_factor(step, steps, config.epochs, config.schedule)
     )
     avg_from = config.epochs - config.average_last_epochs + 1
-    state = _State(out / "state.pt", to_yaml(config), labels)
+    # where it runs does not change what is trained: a run may resume on another device
+    recipe = to_yaml(config.model_copy(update={"device": "auto", "num_workers": 0}))
+    state = _State(out / "state.pt", recipe, labels)
     start = state.load(model, optimizer, scheduler) if resume else 1
     save_config(config, out / "train.yaml")
     for epoch in range(start, config.epochs + 1):
@@ -340,7 +342,7 @@ def _finish(config, out, model, val_set, labels, device, state, avg_from) -> Tra
         ):
             chosen, validation = f"average of epochs {avg_from}-{config.epochs}", averaged
             save_atomic(original_state_dict(model), out / "model.pth")
-    sha = sha256_file(out / "model.pth")
+    sha = sha256_of(out / "model.pth")
     card = make_card(config, model, labels, sha)
     card_path = card.save(out / "model.yaml")
     history = [asdict(r) for r in state.history]

@@ -15,10 +15,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dash_table, dcc, html
 
-from dashboard import auth, data, figures, media
+from dashboard import auth, data, figures, figures_devices, media
 from dashboard.components import TABLE_STYLE, frame_records, plural, scope_inputs
-from db.dashboard import device_table
-from db.dashboard_events import UNREVIEWED, EventFilter, detections_page, event_labels
+from db.dashboard_events import UNREVIEWED, EventFilter, detections_page, device_table, event_labels
 from db.models import Verdict
 from db.reviews import add_review, review_history
 
@@ -230,7 +229,7 @@ def table_rows(frame: pd.DataFrame) -> pd.DataFrame:
             "when": start.dt.strftime("%Y-%m-%d %H:%M:%S"),
             "site": frame["site"],
             "device": frame["device"],
-            "file": [PurePath(p).name for p in frame["path" if "path" in frame else "file"]],
+            "file": [PurePath(p).name for p in frame["file"]],
             "label": frame["label"],
             "span": [f"{a:g}-{b:g}" for a, b in zip(frame["start_s"], frame["end_s"], strict=True)],
             "score": frame["max_score"].astype(float).round(3),
@@ -302,7 +301,7 @@ def load_page(
         return [], 1, "No model has run yet: there are no detections to review.", []
     pages = max(1, -(-total // size))
     text = f"{plural(total, 'event')} of model {model}; page {(page or 0) + 1} of {pages}."
-    return frame_records(table_rows(frame.rename(columns={"file": "path"}))), pages, text, []
+    return frame_records(table_rows(frame)), pages, text, []
 
 
 @callback(
@@ -334,7 +333,7 @@ def show_event(
     try:
         clip = media.load_clip(detection_id, context)
         power, times, freqs = media.power_spectrogram(clip)
-        fig = figures.spectrogram(
+        fig = figures_devices.spectrogram(
             power,
             times,
             freqs,

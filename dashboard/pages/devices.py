@@ -7,10 +7,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
-from dashboard import data, figures
+from dashboard import data, figures, figures_devices
 from dashboard.components import scope_inputs, simple_table
-from db.dashboard import device_table
-from db.dashboard_events import device_nights, failed_files
+from db.dashboard_events import device_nights, device_table, failed_files
 
 dash.register_page(__name__, path="/devices", name="Devices", title="RanaWatch - Devices", order=4)
 
@@ -108,7 +107,7 @@ def show_device(
     fig = (
         figures.empty_figure("Choose a device")
         if nights is None
-        else figures.device_health(nights, expected_minutes(nights))
+        else figures_devices.device_health(nights, expected_minutes(nights))
     )
     if failed.empty:
         return fig, html.P("No failed files.", id="devices-no-failed")

@@ -14,10 +14,11 @@ import plotly.graph_objects as go
 from dash import Output, callback, dcc, html
 from flask import current_app
 
-from dashboard import data, figures
+from dashboard import data, figures, figures_devices
 from dashboard.app import TILE_ATTRIBUTION_KEY, TILE_URL_KEY
 from dashboard.components import scope_inputs, simple_table
-from db.dashboard import device_table, last_calls, nightly_activity, site_table
+from db.dashboard import nightly_activity, site_table
+from db.dashboard_events import device_table, last_calls
 
 dash.register_page(__name__, path="/map", name="Map", title="RanaWatch - Map", order=2)
 
@@ -141,7 +142,7 @@ def update(sites: list[str] | None, start: str | None, end: str | None) -> tuple
             )
     except data.Unavailable as exc:
         return figures.empty_figure(str(exc)), None
-    fig = figures.site_map(
+    fig = figures_devices.site_map(
         points,
         tile_url=current_app.config.get(TILE_URL_KEY),
         attribution=current_app.config.get(TILE_ATTRIBUTION_KEY, ""),

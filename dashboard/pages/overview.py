@@ -62,8 +62,8 @@ def update(
             ("Sites", f"{numbers['sites']}"),
             ("Devices", f"{numbers['devices']}"),
             ("Hours recorded", f"{numbers['hours_recorded']:,.1f}"),
-            ("Hours with calls", f"{numbers['hours_with_calls']:,.2f}"),
-            ("Events", f"{numbers['events']:,}"),
+            ("Hours with calls", f"{nightly['minutes_with_calls'].sum() / 60:,.2f}"),
+            ("Events", f"{int(nightly['events'].sum()):,}"),
             ("Awaiting review", f"{numbers['awaiting_review']:,}"),
         ]
     )

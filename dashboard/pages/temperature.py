@@ -8,7 +8,7 @@ from dash import Output, callback, dcc, html
 
 from dashboard import data, figures, stats
 from dashboard.components import plural, scope_inputs
-from db.dashboard import recordings_with_calls
+from db.dashboard import temperature_calling
 
 dash.register_page(
     __name__, path="/temperature", name="Temperature", title="RanaWatch - Temperature", order=1
@@ -44,16 +44,16 @@ def update(
     try:
         with data.reading() as session:
             scope, _model = data.build_scope(session, sites, start, end)
-            recordings = recordings_with_calls(session=session, scope=scope)
+            per_degree, per_night = temperature_calling(session=session, scope=scope)
     except data.Unavailable as exc:
         empty = figures.empty_figure(str(exc))
         return empty, empty, str(exc)
-    bins = stats.bin_by_temperature(recordings)
+    bins = stats.bin_by_temperature(per_degree)
     fit = stats.fit_logistic(bins)
-    summary = describe_fit(fit, len(recordings))
+    summary = describe_fit(fit, int(per_degree["recordings"].sum()))
     return (
         figures.temperature_bins(bins, fit),
-        figures.temperature_nights(stats.nights_by_temperature(recordings)),
+        figures.temperature_nights(stats.nights_by_temperature(per_night)),
         summary,
     )
 

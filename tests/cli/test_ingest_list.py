@@ -95,7 +95,7 @@ def test_ingest_then_list(
         assert (row["status"] == "failed") == bool(row["error"]), name
     first = rows[good[0].name]
     assert first["status"] == "done" and first["recorded_at"] == "2024-03-01T03:00:00Z"
-    assert (first["device_id"], first["utc_offset"]) == ("249BC30461CBB1E6", "-08:00")
+    assert (first["device_serial"], first["utc_offset"]) == ("249BC30461CBB1E6", "-08:00")
 
     failed = runner.invoke(app, ["list", "recordings", "--json", "--status", "failed"])
     assert {Path(r["path"]).name for r in _json_lines(failed.stdout)} == expected - {

@@ -99,3 +99,30 @@ def test_unwritable_output_exits_1(database: str, tmp_path: Path) -> None:
     result = _run("--site", seed.SITE, "--out", str(blocker / "x.xlsx"), "--database-url", database)
     assert result.exit_code == 1
     assert f"cannot write {blocker}" in result.stderr and "writable" in result.stderr
+
+
+def test_season_and_recorded_nights_control_the_nights_sheet(database: str, tmp_path: Path) -> None:
+    out = tmp_path / "pond.xlsx"
+    result = _run("--site", seed.SITE, "--season", "2023-24", "--nights", "recorded",
+                  "--model", "AST_Rana_Draytonii:1.0", "--out", str(out),
+                  "--database-url", database)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "3 nights (1 with calls, 0 without audio)" in result.stdout
+    book = openpyxl.load_workbook(out)
+    assert [r[0].value.day for r in book["Nights"].iter_rows(min_row=2)] == [1, 3, 4]
+    about = {r[0].value: r[1].value for r in book["About"].iter_rows(min_row=2)}
+    assert (
+        about["Date Range"] == "season 2023-24: nights with recordings of 2023-11-01 to 2024-04-30"
+    )
+    # The whole season in range mode: the empty months are two rows, not 180.
+    result = _run("--site", seed.SITE, "--season", "2023-24", "--out", str(out),
+                  "--model", "AST_Rana_Draytonii:1.0", "--database-url", database)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "182 nights (1 with calls, 179 without audio)" in result.stdout
+    assert openpyxl.load_workbook(out)["Nights"].max_row == 1 + 6
+
+
+def test_a_season_with_dates_is_bad_usage(database: str, tmp_path: Path) -> None:
+    result = _run("--site", seed.SITE, "--season", "2023-24", "--from", "2024-03-01",
+                  "--out", str(tmp_path / "x.xlsx"), "--database-url", database)  # fmt: skip
+    assert result.exit_code == 2 and "not both" in result.output

@@ -129,3 +129,29 @@ def test_local_server_on_a_taken_port_says_what_to_do(
     assert f"port {port}" in message
     assert str(log) in message
     assert "already in use" in log.read_text(encoding="utf-8")
+
+
+def test_serve_without_a_checkpoint_says_so_before_serving(
+    clean_settings: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RANAWATCH_DATA_DIR", str(clean_settings / "data"))
+    for name in ("RANAWATCH_CHECKPOINT", "RANAWATCH_MODEL_CARD", "RANAWATCH_SITES_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    (clean_settings / "card").mkdir()
+    result = runner.invoke(app, ["serve", str(clean_settings / "card")])
+    assert result.exit_code == 1, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: no checkpoint given") and "RANAWATCH_CHECKPOINT" in line
+    assert "Serving" not in result.stdout
+
+
+def test_serve_with_a_missing_configured_folder_says_so(
+    clean_settings: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RANAWATCH_DATA_DIR", str(clean_settings / "data"))
+    monkeypatch.setenv("RANAWATCH_AUDIO_ROOTS", str(clean_settings / "unmounted"))
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 1, result.output
+    assert "unmounted: audio folder not found" in result.stderr

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard import figures, stats
+from dashboard import figures, figures_devices, stats
 from dashboard.figures import DAY_MS
 
 
@@ -84,8 +84,9 @@ def test_logistic_fit_finds_the_half_maximum_temperature() -> None:
     rng = np.random.default_rng(3)
     t = rng.uniform(2, 24, 4000)
     p = stats.logistic(t, 0.8, 0.7, 12.5)
-    recordings = pd.DataFrame({"temperature_c": t, "has_call": rng.random(4000) < p})
-    bins = stats.bin_by_temperature(recordings)
+    recordings = pd.DataFrame({"degree": np.floor(t), "has_call": rng.random(4000) < p})
+    per_degree = recordings.groupby("degree")["has_call"].agg(recordings="size", with_calls="sum")
+    bins = stats.bin_by_temperature(per_degree.reset_index())
     assert bins["recordings"].sum() == 4000
     fit = stats.fit_logistic(bins)
     assert fit is not None
@@ -97,22 +98,32 @@ def test_logistic_fit_finds_the_half_maximum_temperature() -> None:
 
 
 def test_no_fit_without_calls_or_with_too_few_bins() -> None:
-    flat = pd.DataFrame({"temperature_c": [5.0, 6.0, 7.0], "has_call": [False] * 3})
+    flat = pd.DataFrame({"degree": [5.0, 6.0, 7.0], "recordings": [4] * 3, "with_calls": [0] * 3})
     assert stats.fit_logistic(stats.bin_by_temperature(flat)) is None
-    two = pd.DataFrame({"temperature_c": [5.0, 9.0], "has_call": [True, False]})
+    two = pd.DataFrame({"degree": [5.0, 9.0], "recordings": [1, 1], "with_calls": [1, 0]})
     assert stats.fit_logistic(stats.bin_by_temperature(two)) is None
 
 
+def test_bins_widen_over_a_wide_range() -> None:
+    wide = pd.DataFrame(
+        {"degree": [-10.0, -9.0, 30.0], "recordings": [2, 2, 4], "with_calls": [0, 1, 4]}
+    )
+    bins = stats.bin_by_temperature(wide)
+    assert list(bins["temperature_c"]) == [-9.0, 31.0]  # 2 °C bins: -10..-8 and 30..32
+    assert list(bins["recordings"]) == [4, 4] and list(bins["share"]) == [0.25, 1.0]
+
+
 def test_nights_are_coloured_by_date() -> None:
-    rec = pd.DataFrame(
+    per_night = pd.DataFrame(
         {
-            "site": ["A"] * 4,
-            "night": [date(2024, 3, 1)] * 2 + [date(2024, 3, 9)] * 2,
-            "temperature_c": [8.0, 10.0, 14.0, 16.0],
-            "has_call": [False, True, True, True],
+            "site": ["A", "A"],
+            "night": [date(2024, 3, 1), date(2024, 3, 9)],
+            "temperature_c": [9.0, 15.0],
+            "recordings": [2, 2],
+            "with_calls": [1, 2],
         }
     )
-    nights = stats.nights_by_temperature(rec)
+    nights = stats.nights_by_temperature(per_night)
     assert list(nights["share"]) == [0.5, 1.0] and list(nights["temperature_c"]) == [9.0, 15.0]
     (points,) = figures.temperature_nights(nights).data
     assert points.marker.color[0] < points.marker.color[1]
@@ -134,7 +145,7 @@ POINTS = pd.DataFrame(
 
 
 def test_map_works_offline_without_tiles() -> None:
-    fig = figures.site_map(POINTS)
+    fig = figures_devices.site_map(POINTS)
     (trace,) = fig.data
     assert trace.type == "scatter"  # plain axes: no tiles, no topojson from a CDN
     assert list(trace.x) == [-122.3, -122.31] and trace.marker.size[0] > trace.marker.size[1]
@@ -143,7 +154,7 @@ def test_map_works_offline_without_tiles() -> None:
 
 def test_map_uses_tiles_when_configured() -> None:
     url = "https://tiles.example.org/{z}/{x}/{y}.png"
-    fig = figures.site_map(POINTS, tile_url=url, attribution="(c) example")
+    fig = figures_devices.site_map(POINTS, tile_url=url, attribution="(c) example")
     assert fig.data[0].type == "scattermap"
     assert fig.layout.map.style == "white-bg"
     assert list(fig.layout.map.layers[0].source) == [url]
@@ -161,7 +172,7 @@ def test_device_health_marks_gaps_against_the_expected_night() -> None:
             "temperature_max": [12.0, 13.0, 14.0],
         }
     )
-    fig = figures.device_health(nights, 240.0)
+    fig = figures_devices.device_health(nights, 240.0)
     (gaps,) = [t for t in fig.data if t.name and t.name.startswith("Gap")]
     # 2 March recorded too little; 3 March recorded nothing at all.
     assert [pd.Timestamp(x).date() for x in gaps.x] == [date(2024, 3, 2), date(2024, 3, 3)]
@@ -172,9 +183,11 @@ def test_device_health_marks_gaps_against_the_expected_night() -> None:
 def test_spectrogram_is_cut_at_the_chosen_frequency_and_marks_the_event() -> None:
     freqs = np.linspace(0, 8000, 257)
     times = np.linspace(7.0, 23.0, 50)
-    fig = figures.spectrogram(np.zeros((257, 50)), times, freqs, event_s=(10.0, 20.0))
+    fig = figures_devices.spectrogram(np.zeros((257, 50)), times, freqs, event_s=(10.0, 20.0))
     assert max(fig.data[0].y) <= 3000 and tuple(fig.layout.yaxis.range) == (0, 3000)
     (box,) = fig.layout.shapes
     assert (box.x0, box.x1) == (10.0, 20.0)
-    wider = figures.spectrogram(np.zeros((257, 50)), times, freqs, event_s=(10, 20), max_hz=6000)
+    wider = figures_devices.spectrogram(
+        np.zeros((257, 50)), times, freqs, event_s=(10, 20), max_hz=6000
+    )
     assert max(wider.data[0].y) > 3000

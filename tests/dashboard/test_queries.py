@@ -15,7 +15,9 @@ from db.dashboard_events import (
     EventFilter,
     detections_page,
     device_nights,
+    device_table,
     failed_files,
+    last_calls,
 )
 from db.migrate import upgrade
 from db.session import get_engine, session_scope
@@ -87,7 +89,7 @@ def test_sites_and_nights_narrow_the_scope(seeded) -> None:
             dashboard.season_nights(session=session, sites=(OTHER_SITE,)) == (date(2024, 3, 1),) * 2
         )
     assert list(nights["night"]) == [date(2024, 3, 3)] and list(nights["site"]) == [SITE]
-    assert numbers["sites"] == 1 and numbers["events"] == 0
+    assert numbers["sites"] == 1 and nights["events"].sum() == 0
 
 
 def test_totals_count_what_awaits_review(seeded) -> None:
@@ -96,9 +98,10 @@ def test_totals_count_what_awaits_review(seeded) -> None:
         v1 = dashboard.Scope(model_version_id=ids["v1"], target_labels=(FROG,))
         numbers = dashboard.totals(session=session, scope=v1)
     # Three events of 1.0; two reviewed in the seed; the creek's is not.
-    assert (numbers["sites"], numbers["devices"], numbers["events"]) == (2, 2, 3)
+    assert (numbers["sites"], numbers["devices"]) == (2, 2)
+    # Five readable one-minute recordings (the unreadable file has no duration).
+    assert numbers["hours_recorded"] == pytest.approx(5 / 60)
     assert numbers["awaiting_review"] == 1
-    assert numbers["hours_with_calls"] == pytest.approx(2 / 60)
 
 
 def test_a_four_second_recording_never_has_more_calls_than_audio(engine: sa.Engine) -> None:
@@ -145,23 +148,30 @@ def test_hourly_activity_uses_local_hours(seeded) -> None:
     assert list(first.index) == [19, 20] and first.loc[19, "minutes_with_calls"] == 1.0
 
 
-def test_recordings_with_calls_for_the_temperature_page(seeded) -> None:
+def test_temperature_counts_per_degree_and_night(seeded) -> None:
     engine, ids = seeded
     with Session(engine) as session:
         scope = dashboard.Scope(model_version_id=ids["v1"], target_labels=(FROG,))
-        recs = dashboard.recordings_with_calls(session=session, scope=scope)
-    # Analysed recordings with a temperature only (the failed run and unreadable file drop out).
-    assert len(recs) == 4
-    assert sorted(recs["has_call"]) == [False, False, True, True]
-    assert recs["temperature_c"].min() == -2.5
+        per_degree, per_night = dashboard.temperature_calling(session=session, scope=scope)
+    # Analysed recordings with a temperature only (the failed run and unreadable file drop out):
+    # three at 9.3 °C (two with calls), one at -2.5 °C (floor: -3).
+    assert per_degree.to_dict("list") == {
+        "degree": [-3.0, 9.0],
+        "recordings": [1, 3],
+        "with_calls": [0, 2],
+    }
+    nights = per_night.set_index(["site", "night"])
+    first = nights.loc[(SITE, date(2024, 3, 1))]
+    assert (first["recordings"], first["with_calls"]) == (2, 1)
+    assert first["temperature_c"] == pytest.approx((9.3 - 2.5) / 2)
 
 
 def test_devices_and_last_calls(seeded) -> None:
     engine, ids = seeded
     with Session(engine) as session:
         scope = dashboard.Scope(model_version_id=ids["v1"], target_labels=(FROG,))
-        devices = dashboard.device_table(session=session, scope=scope).set_index("device")
-        calls = dashboard.last_calls(session=session, scope=scope).set_index("site")
+        devices = device_table(session=session, scope=scope).set_index("device")
+        calls = last_calls(session=session, scope=scope).set_index("site")
         pond_device = int(devices.loc["AudioMoth 249BC30461CBB1E6", "device_id"])
         nights = device_nights(session=session, scope=scope, device_id=pond_device)
         failed = failed_files(session=session, scope=scope, device_id=pond_device)

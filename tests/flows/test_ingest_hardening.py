@@ -209,3 +209,86 @@ def _model(session) -> int:
     from tests.db.helpers import add_model_version
 
     return add_model_version(session).id
+
+
+def test_changed_content_is_scored_again_exactly_once(
+    tmp_path: Path, database_url: str, tiny_model_files
+) -> None:
+    from db.models import WindowScore
+    from flows.detect import detect_calls
+
+    def detect() -> dict[str, int]:
+        return detect_calls(
+            database_url=database_url,
+            checkpoint=str(tiny_model_files.checkpoint),
+            model_card=str(tiny_model_files.card),
+            device="cpu",
+        )
+
+    root = tmp_path / "audio"
+    (path,) = write_good_recordings(root, n=1, seconds=30.0)
+    (shorter,) = write_good_recordings(tmp_path / "card", n=1, seconds=12.0)
+    _ingest(database_url, root)
+    assert detect()["done"] == 1
+    with session_scope(get_engine(database_url)) as session:
+        before = len(session.exec(select(WindowScore)).all())
+
+    shutil.copyfile(shorter, path)
+    assert _ingest(database_url, root)["changed"] == 1
+    assert detect()["done"] == 1
+    assert detect()["done"] == 0  # once
+    with session_scope(get_engine(database_url)) as session:
+        (run,) = session.exec(select(DetectionRun)).all()
+        after = session.exec(select(WindowScore)).all()
+    assert run.status == "done"
+    # The scores are those of the new, shorter content only.
+    assert 0 < len(after) < before
+    assert max(w.end_s for w in after) <= 12.0 + 10.0
+
+
+def test_zone_less_guano_times_use_the_configured_recorder_time_zone(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.settings import get_settings
+    from tests.factories import guano_chunk
+
+    root = tmp_path / "audio"
+    root.mkdir()
+    samples = (np.sin(np.arange(SAMPLERATE_HZ * 2) / 7.0) * 0.1).astype(np.float32)
+    write_wav(
+        root / "local.wav",
+        samples,
+        SAMPLERATE_HZ,
+        chunks_after_data=[guano_chunk("GUANO|Version:1.0\nTimestamp:2024-06-01T22:15:00")],
+    )
+    monkeypatch.delenv("RANAWATCH_RECORDER_TIME_ZONE", raising=False)
+    get_settings.cache_clear()
+    _ingest(database_url, root)
+    unknown = _rows(database_url)["local.wav"]
+    assert unknown.recorded_at is None
+
+    # A second database, the zone configured: the same local time is placed in it.
+    placed_url = f"sqlite:///{tmp_path / 'placed.db'}"
+    from db.migrate import upgrade
+
+    upgrade(placed_url)
+    monkeypatch.setenv("RANAWATCH_RECORDER_TIME_ZONE", "America/Los_Angeles")
+    get_settings.cache_clear()
+    try:
+        _ingest(placed_url, root)
+    finally:
+        get_settings.cache_clear()
+    placed = _rows(placed_url)["local.wav"]
+    assert placed.recorded_at == datetime(2024, 6, 2, 5, 15, tzinfo=UTC)  # PDT, UTC-7
+    assert placed.utc_offset_min == -420
+
+
+def test_an_unknown_recorder_time_zone_is_refused_by_the_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pydantic import ValidationError
+
+    from core.settings import Settings
+
+    with pytest.raises(ValidationError, match="Mars/Olympus"):
+        Settings(recorder_time_zone="Mars/Olympus")

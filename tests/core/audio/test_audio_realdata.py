@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import wave
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from core.audio.io import iter_blocks, load_audio, read_info
-from core.errors import AudioError, EmptyFileError, TruncatedFileError, UnsupportedFormatError
+from core.errors import AudioError, EmptyFileError, TruncatedFileError
 
 pytestmark = pytest.mark.realdata
 
@@ -17,7 +18,6 @@ pytestmark = pytest.mark.realdata
 REFUSED: dict[str, tuple[type[AudioError], str]] = {
     "__EMPTY.WAV": (EmptyFileError, "empty"),
     "__empty_2c.wav": (TruncatedFileError, "116 bytes"),
-    "__wav_ms_adpcm.wav": (UnsupportedFormatError, "compressed MS ADPCM"),
 }
 
 
@@ -49,6 +49,8 @@ def test_header_matches_the_manifest(realaudio_dir: Path, manifest: dict) -> Non
     wrong = []
     for name in _readable(manifest):
         row, info = manifest[name], read_info(realaudio_dir / name)
+        if info.sample_format == "MS_ADPCM":
+            continue  # its manifest row gives the fact chunk, not the decoded blocks
         got = (info.samplerate_hz, info.channels, info.bits_per_sample, info.truncated)
         want = (int(row["sample_rate"]), int(row["channels"]), int(row["bits"]), False)
         # MANIFEST durations are rounded to 3-4 decimals.
@@ -59,13 +61,42 @@ def test_header_matches_the_manifest(realaudio_dir: Path, manifest: dict) -> Non
     assert not wrong, "\n".join(wrong)
 
 
-def test_samples_match_soundfile(realaudio_dir: Path, manifest: dict) -> None:
+def test_samples_match_libsndfile_reading_the_file_itself(
+    realaudio_dir: Path, manifest: dict
+) -> None:
     for name in _readable(manifest):
         path = realaudio_dir / name
         ours = load_audio(path)
         theirs = sf.read(path, dtype="float32", always_2d=True)[0]
         assert ours.shape == theirs.shape, name
         np.testing.assert_array_equal(ours, theirs, err_msg=name)
+
+
+def test_plain_pcm_samples_match_the_standard_library_wave_module(
+    realaudio_dir: Path, manifest: dict
+) -> None:
+    checked = 0
+    for name in _readable(manifest):
+        path = realaudio_dir / name
+        info = read_info(path)
+        if (info.format_tag, info.sample_format) != (1, "PCM_16") or name.endswith(
+            "soundscape.wav"
+        ):
+            continue  # wave reads plain PCM only (soundscape.wav is WAVE_FORMAT_EXTENSIBLE)
+        with wave.open(str(path)) as w:
+            raw = w.readframes(w.getnframes())
+        expected = np.frombuffer(raw, "<i2").reshape(-1, info.channels) / np.float32(2**15)
+        np.testing.assert_array_equal(load_audio(path), expected, err_msg=name)
+        checked += 1
+    assert checked >= 8
+
+
+def test_ms_adpcm_recording_is_decoded(realaudio_dir: Path, manifest: dict) -> None:
+    (name,) = [n for n in manifest if n.endswith("__wav_ms_adpcm.wav")]
+    info = read_info(realaudio_dir / name)
+    assert (info.sample_format, info.samplerate_hz, info.frames) == ("MS_ADPCM", 16_000, 16_192)
+    samples = load_audio(realaudio_dir / name)
+    assert samples.shape == (16_192, 1) and np.abs(samples).max() <= 1
 
 
 @pytest.mark.parametrize(

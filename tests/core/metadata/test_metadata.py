@@ -245,7 +245,7 @@ def test_filename_is_the_last_resort(tmp_path: Path) -> None:
 def test_no_metadata_at_all(tmp_path: Path) -> None:
     meta = read_metadata(write_wav(tmp_path / "clip.wav", np.zeros(64), 8000))
     fields = {k: v for k, v in vars(meta).items() if k != "path"}
-    assert all(value in (None, {}, []) for value in fields.values()), fields
+    assert all(value in (None, {}, [], False) for value in fields.values()), fields
 
 
 @pytest.mark.parametrize(
@@ -260,8 +260,8 @@ def test_no_metadata_at_all(tmp_path: Path) -> None:
             "+01:00",
         ),
         (NABAT, "Song Meter", "S4U12345", datetime(2021, 6, 13, 4, 4, 33, tzinfo=UTC), "-07:00"),
-        # A local time without zone is taken as UTC, and the offset stays unknown.
-        (BATLOGGER, "BATLOGGER", "1234", datetime(2016, 7, 2, 22, 14, 5, tzinfo=UTC), None),
+        # A local time without zone (GUANO: local time) leaves the UTC time unknown.
+        (BATLOGGER, "BATLOGGER", "1234", None, None),
     ],
 )
 def test_other_recorders_guano(
@@ -280,6 +280,7 @@ def test_other_recorders_guano(
         utc,
         offset,
     )
+    assert meta.zone_unknown == (utc is None) and meta.time_source == "guano"
     assert meta.time_source == "guano"
     assert meta.comment is None and meta.conflicts == []
 

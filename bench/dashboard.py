@@ -1,0 +1,117 @@
+"""Time every dashboard callback over a large synthetic season, on SQLite and PostgreSQL.
+
+    PYTHONPATH=. .venv/bin/python bench/dashboard.py                       # SQLite only
+    PYTHONPATH=. .venv/bin/python bench/dashboard.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+The season (bench/season.py) defaults to the issue's: 50 devices (25 sites x 2), 120 nights,
+10-minute files every 30 minutes from 19:00 to 07:00 (144 000 recordings), events at a
+realistic rate. Window scores are not written: no dashboard query reads them. Each callback
+runs ``--repeat`` times over three scopes (all sites and nights; one site; 30 nights) and the
+p50 / p95 wall times are printed. Figures only: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+# Run as a script, this file's folder comes first on sys.path and this module would hide
+# the dashboard package of the same name; the repository root is what is meant.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+import psycopg  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from bench.season import SeasonSize, fill_season  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from dashboard.app import create_app  # noqa: E402
+from db.migrate import upgrade  # noqa: E402
+from db.session import get_engine  # noqa: E402
+
+
+def _postgres_database(admin_url: str) -> str:
+    name = f"ranawatch_bench_{int(time.time())}"
+    libpq = make_url(admin_url).set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(libpq, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return make_url(admin_url).set(database=name).render_as_string(False)
+
+
+def _calls(size: SeasonSize) -> dict[str, Callable[[list, str | None, str | None], object]]:
+    from dashboard.pages import detections, devices, map, overview, temperature
+
+    def detections_page(sites, start, end):
+        return detections.load_page(sites, start, end, None, None, [0, 1], "", 0, 20)
+
+    def detections_filters(sites, start, end):
+        return detections.filter_options(sites, start, end)
+
+    def device_detail(sites, start, end):
+        _table, options, value = devices.list_devices(sites, start, end, None)
+        return devices.show_device(value, sites, start, end)
+
+    return {
+        "overview.update": overview.update,
+        "temperature.update": temperature.update,
+        "map.update": map.update,
+        "detections.load_page": detections_page,
+        "detections.filter_options": detections_filters,
+        "devices.list_devices": lambda s, a, b: devices.list_devices(s, a, b, None),
+        "devices.show_device": device_detail,
+    }
+
+
+def time_callbacks(url: str, size: SeasonSize, repeat: int) -> None:
+    app = create_app(url, settings=Settings(database_url=url))
+    last = size.first_night + timedelta(days=size.nights - 1)
+    scopes = [
+        ([], None, None),
+        (["Laguna Pond"], None, None),
+        ([], str(last - timedelta(days=29)), str(last)),
+    ]
+    with app.server.test_request_context("/"):
+        for name, call in _calls(size).items():
+            times = []
+            for _ in range(repeat):
+                for scope in scopes:
+                    started = time.perf_counter()
+                    call(*scope)
+                    times.append(1000 * (time.perf_counter() - started))
+            times.sort()
+            p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
+            print(f"  {name:28s} p50 {statistics.median(times):7.0f} ms   p95 {p95:7.0f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", metavar="ADMIN_URL", help="also bench PostgreSQL")
+    parser.add_argument("--sites", type=int, default=25)
+    parser.add_argument("--devices-per-site", type=int, default=2)
+    parser.add_argument("--nights", type=int, default=120)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    size = SeasonSize(sites=args.sites, devices_per_site=args.devices_per_site, nights=args.nights)
+    targets = [("SQLite", f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}")]
+    if args.postgres:
+        targets.append(("PostgreSQL", _postgres_database(args.postgres)))
+    for label, url in targets:
+        upgrade(url)
+        started = time.perf_counter()
+        counts = fill_season(get_engine(url), size)
+        print(
+            f"{label}: {counts['recordings']:,} recordings, {counts['detections']:,} events, "
+            f"{counts['reviews']:,} reviews written in {time.perf_counter() - started:.0f} s"
+        )
+        time_callbacks(url, size, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
