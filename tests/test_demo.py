@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -212,24 +213,26 @@ def test_demo_recovers_the_planted_calls_reports_and_serves_them(
             answers.append(json.dumps(answer))
         assert answers, "the dashboard answers for the demo's site"
         answer = " ".join(answers)
-        files = csv.DictReader((demo / "audio" / "recordings.csv").open())
-        nights = {row["night"] for row in files}
-        assert any(night in answer for night in nights), "the site's nights are shown"
+        files = list(csv.DictReader((demo / "audio" / "recordings.csv").open()))
+        # Figures travel as binary arrays, so look for what is sent as text: the site's
+        # recorders (device chooser, map) and the time of its last call (map hover).
+        devices = {row["device_id"] for row in files if row["site"] == site}
+        assert devices and all(serial in answer for serial in devices), "the site's devices"
+        assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", answer), "the site's last call"
     finally:
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
     # The Prefect server and the flows stay quiet (the dashboard may log the test's requests).
     assert "Error logging to API" not in err and "prefect.exceptions" not in err, err[-3000:]
 
-    # Run again: everything is there, so it only serves (a quick check with --no-serve).
-    started = time.monotonic()
+    # Run again: everything is there, so it only serves (a quick check with --no-serve):
+    # nothing is generated, trained or ingested again.
     again = subprocess.run(
         [*command, "--no-serve"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
     )
     assert again.returncode == 0, again.stderr[-3000:]
     assert "Traceback" not in again.stderr, again.stderr[-3000:]
     assert "event recall" in again.stdout and "ingesting" not in again.stdout + again.stderr
-    assert time.monotonic() - started < 120
 
     # What the demo is for: the planted calls found, few false events. The demo model's
     # recipe (12 epochs from scratch on CPU) has not yet been seen to get there; say so

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
+from core.audio.files import sha256_of
 from core.demo.sounds import CALL_LABEL, background, plan_series, render_series
 from core.errors import ConfigError
 from core.model.card import ASTConfig, DecisionConfig, FrontendConfig, ModelCard
@@ -39,6 +40,11 @@ RECIPE = {
     "lr": 3e-4,
     "version": DEMO_MODEL_VERSION,
 }
+
+
+# The small model's scores of planted calls spread low; at 0.5 a seventh of them were missed
+# (recall 0.86), at 0.2 recall was 0.92 with precision 0.88 on the CI-sized demo.
+DEMO_THRESHOLD = 0.2
 
 
 def demo_card(checkpoint_sha256: str | None = None) -> ModelCard:
@@ -67,7 +73,7 @@ def demo_card(checkpoint_sha256: str | None = None) -> ModelCard:
         ),
         # Statistics of the demo clips (quieter than AudioSet): inputs of about unit scale.
         frontend=FrontendConfig(num_mel_bins=64, mean=-5.2, std=2.5),
-        decision=DecisionConfig(rule="threshold", default_threshold=0.5),
+        decision=DecisionConfig(rule="threshold", default_threshold=DEMO_THRESHOLD),
         checkpoint_sha256=checkpoint_sha256,
     )
 
@@ -118,7 +124,8 @@ class DemoModel:
 
 
 def _fingerprint() -> str:
-    return hashlib.sha256(json.dumps(RECIPE, sort_keys=True).encode()).hexdigest()[:16]
+    recipe = {**RECIPE, "threshold": DEMO_THRESHOLD}
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def cached_demo_model(cache_dir: str | Path) -> DemoModel | None:
@@ -151,7 +158,7 @@ def ensure_demo_model(
     root.mkdir(parents=True, exist_ok=True)
     clips = write_training_clips(root / "clips", RECIPE["clips_per_label"], RECIPE["seed"])
     checkpoint = _train(root, clips, progress)
-    sha = hashlib.sha256(checkpoint.read_bytes()).hexdigest()
+    sha = sha256_of(checkpoint)
     card = demo_card(sha).save(root / f"{DEMO_MODEL_NAME}.yaml")
     (root / "recipe.txt").write_text(_fingerprint() + "\n", encoding="utf-8")
     logger.info("demo model trained: %s", checkpoint)
