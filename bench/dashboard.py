@@ -106,6 +106,11 @@ def main() -> None:
         upgrade(url)
         started = time.perf_counter()
         counts = fill_season(get_engine(url), size)
+        # What autovacuum does soon after a bulk load: without table statistics PostgreSQL
+        # plans these joins for one row per table (the first run here took minutes).
+        with get_engine(url).connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
         print(
             f"{label}: {counts['recordings']:,} recordings, {counts['detections']:,} events, "
             f"{counts['reviews']:,} reviews written in {time.perf_counter() - started:.0f} s"

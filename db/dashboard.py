@@ -27,6 +27,7 @@ from db.models import (
     ModelVersion,
     Recording,
     RecordingStatus,
+    Review,
     Site,
 )
 from db.reports import decision_of, utc_window
@@ -297,8 +298,6 @@ def hourly_activity(*, session: Session, scope: Scope) -> pd.DataFrame:
 def totals(*, session: Session, scope: Scope) -> dict[str, float]:
     """Headline numbers: ``sites``, ``devices``, ``hours_recorded``, ``awaiting_review``
     (events of target labels without a review). Calls come from :func:`nightly_activity`."""
-    from db.reviews import latest_reviews
-
     counts = session.exec(
         scoped(
             select(
@@ -312,15 +311,17 @@ def totals(*, session: Session, scope: Scope) -> dict[str, float]:
     ).one()
     awaiting = 0
     if scope.model_version_id is not None and scope.target_labels:
-        latest = latest_reviews()
+        # Awaiting review: no review at all (a reviewed event always has a latest verdict).
+        # NOT EXISTS is an index lookup per event; an outer join on the latest-review
+        # window subquery made PostgreSQL rescan every review per event.
+        reviewed = sa.exists().where(Review.detection_id == Detection.id)
         query = (
             select(sa.func.count(Detection.id))
             .join(Recording, Recording.id == Detection.recording_id)
-            .outerjoin(latest, latest.c.detection_id == Detection.id)
             .where(
                 Detection.model_version_id == scope.model_version_id,
                 Detection.label.in_(scope.target_labels),  # type: ignore[attr-defined]
-                latest.c.verdict.is_(None),
+                ~reviewed,
             )
         )
         awaiting = int(session.exec(scoped(query, session, scope)).one())
