@@ -94,10 +94,10 @@ def test_a_failure_of_any_type_in_one_file_is_that_file_s_reason(
             raise OverflowError("date value out of range")
         return real_read_info(path)
 
-    def read_metadata(path: Path):
+    def read_metadata(path: Path, **kwargs):
         if path.name == good[1].name:
             raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
-        return real_metadata(path)
+        return real_metadata(path, **kwargs)
 
     def sha256_of(path: Path) -> str:
         if path.name == good[2].name:
