@@ -39,8 +39,11 @@ def old_reader(rev: str, folder: Path):
     (package / "__init__.py").write_text("")
     for name in ("io", "riff", "wavformat"):
         text = subprocess.run(
-            ["git", "show", f"{rev}:core/audio/{name}.py"], cwd=ROOT, capture_output=True,
-            text=True, check=True,
+            ["git", "show", f"{rev}:core/audio/{name}.py"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         text = text.replace("core.audio.riff", "olddec.riff").replace(
             "core.audio.wavformat", "olddec.wavformat"
@@ -79,15 +82,22 @@ def variants(source: Path, out: Path):
     tail = b"junk\x03\x00\x00\x00abc" + b"guan\x05\x00\x00\x00GUANO"
     yield put("oddtail", data[:end] + tail)
     yield write_wav(
-        out / f"{source.stem}.oddbefore.wav", samples, rate,
-        chunks_before_data=[(b"LIST", b"INFOabc")], pad_odd_chunks=False,
+        out / f"{source.stem}.oddbefore.wav",
+        samples,
+        rate,
+        chunks_before_data=[(b"LIST", b"INFOabc")],
+        pad_odd_chunks=False,
     )
     for fmt in FORMATS:
         for ext in (False, True):
             yield write_wav(
-                out / f"{source.stem}.{fmt}{'x' if ext else ''}.wav", samples, rate,
-                sample_format=fmt, extensible=ext,
-                chunks_after_data=[guano_chunk("GUANO|Version:1.0")], pad_odd_chunks=False,
+                out / f"{source.stem}.{fmt}{'x' if ext else ''}.wav",
+                samples,
+                rate,
+                sample_format=fmt,
+                extensible=ext,
+                chunks_after_data=[guano_chunk("GUANO|Version:1.0")],
+                pad_odd_chunks=False,
             )
 
 
@@ -110,8 +120,14 @@ def main() -> int:
         stream = np.tile(x, -(-60 * 384_000 // len(x)))[: 60 * 384_000]
         extra = [
             write_wav(work / "stream384k.wav", stream, 384_000),
-            write_wav(work / "stream384k24.wav", stream, 384_000, sample_format="PCM_24",
-                      chunks_before_data=[(b"LIST", b"INFOabc")], pad_odd_chunks=False),
+            write_wav(
+                work / "stream384k24.wav",
+                stream,
+                384_000,
+                sample_format="PCM_24",
+                chunks_before_data=[(b"LIST", b"INFOabc")],
+                pad_odd_chunks=False,
+            ),
         ]
         for source in paths:
             try:
@@ -126,12 +142,17 @@ def main() -> int:
                     now = b[0] if isinstance(b[0], str) else f"reads {b[0].sample_format}"
                     new_only.append(f"{path.name}: old {a[0]}, new {now}")
                     continue
-                ok = (a[0] == b[0]) if isinstance(a[0], str) else (
-                    not isinstance(b[0], str)
-                    and all(getattr(a[0], f) == getattr(b[0], f) for f in FIELDS)
-                    and a[1].shape == b[1].shape and np.array_equal(a[1], b[1])
-                    and len(a[2]) == len(b[2])
-                    and all(np.array_equal(p, q) for p, q in zip(a[2], b[2], strict=True))
+                ok = (
+                    (a[0] == b[0])
+                    if isinstance(a[0], str)
+                    else (
+                        not isinstance(b[0], str)
+                        and all(getattr(a[0], f) == getattr(b[0], f) for f in FIELDS)
+                        and a[1].shape == b[1].shape
+                        and np.array_equal(a[1], b[1])
+                        and len(a[2]) == len(b[2])
+                        and all(np.array_equal(p, q) for p, q in zip(a[2], b[2], strict=True))
+                    )
                 )
                 if ok:
                     same += 1
