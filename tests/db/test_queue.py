@@ -208,10 +208,21 @@ def test_concurrent_claims_skip_locked_rows(postgres_url: str) -> None:
     thread.start()
     assert first_holds.wait(10)
     # While the first transaction still holds its rows, a second worker neither waits nor
-    # takes them.
-    results["second"] = _claim(engine, mv, "w2", limit=10)
+    # takes them: with a blocking lock (FOR UPDATE without SKIP LOCKED) it would wait until
+    # the first one lets go, which here is only after the second has answered.
+    second_done = threading.Event()
+
+    def second() -> None:
+        results["second"] = _claim(engine, mv, "w2", limit=10)
+        second_done.set()
+
+    other = threading.Thread(target=second)
+    other.start()
+    answered = second_done.wait(5)
     release_first.set()
     thread.join(10)
+    other.join(10)
+    assert answered, "the second worker waited for the first one's locked rows"
     assert len(results["first"]) == 2 and len(results["second"]) == 2
     assert not {c.run_id for c in results["first"]} & {c.run_id for c in results["second"]}
 
