@@ -114,7 +114,12 @@ def scoped(query: Any, session: Session, scope: Scope, *, timed: bool = True) ->
             Recording.site_id.in_(select(Site.id).where(Site.name.in_(scope.sites)))  # type: ignore[union-attr]
         )
     if timed or scope.date_from or scope.date_to:
-        query = query.where(Recording.recorded_at.is_not(None))  # type: ignore[union-attr]
+        # Only times that can be right: a clock never set (1970, ...) places a recording on
+        # no night, so it cannot stretch the season over decades.
+        query = query.where(
+            Recording.recorded_at.is_not(None),  # type: ignore[union-attr]
+            Recording.clock_issue.is_(None),  # type: ignore[union-attr]
+        )
     start, end = utc_window(scope.date_from, scope.date_to)
     night = local_night(dialect_of(session))
     # The UTC window lets the index narrow the rows; the night expression is exact.

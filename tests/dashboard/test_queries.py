@@ -232,3 +232,18 @@ def test_detections_are_paged_and_filtered_in_sql(seeded) -> None:
     ]
     assert sorted(strong["max_score"]) == [0.9, 0.95]
     assert n_pond == 2 and set(pond["site"]) == {SITE}
+
+
+def test_a_clock_never_set_does_not_stretch_the_season(seeded) -> None:
+    engine, _ids = seeded
+    with session_scope(engine) as session:
+        add_recording(
+            session,
+            "19700101_000512.WAV",
+            recorded_at=datetime(1970, 1, 1, 0, 5, 12, tzinfo=UTC),
+            clock_issue="clock not set",
+        )
+    with Session(engine) as session:
+        assert dashboard.season_nights(session=session) == (date(2024, 3, 1), date(2024, 3, 4))
+        nights = dashboard.nightly_activity(session=session, scope=scope_for(session))
+    assert nights["night"].min() == date(2024, 3, 1)
