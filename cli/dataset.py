@@ -84,22 +84,11 @@ def build_command(
 
 def _review_examples(model: str | None, cfg):
     from db.migrate import prepare_database
-    from db.session import get_engine, session_scope
-    from db.training import review_examples
-    from flows.dataset import find_model_version
+    from flows.dataset import examples_from_reviews
 
     url = get_settings().resolved_database_url
     prepare_database(url)
-    version_id = find_model_version(url, model) if model else None
-    with session_scope(get_engine(url)) as session:
-        return review_examples(
-            session=session,
-            model_version_id=version_id,
-            negative_label=cfg.negative_label,
-            negative_ratio=cfg.negative_ratio,
-            clip_s=cfg.clip_s,
-            seed=cfg.seed,
-        )
+    return examples_from_reviews(url, model, cfg)
 
 
 @dataset_app.command("config")

@@ -59,9 +59,10 @@ def find_model_version(database_url: str, model: str) -> int:
         return found[0].id
 
 
-@db_task(name="read-reviews")
-def read_review_sources(database_url: str, model: str | None, cfg: DatasetConfig) -> list[Example]:
-    """Examples of the latest reviews (and random negative windows)."""
+def examples_from_reviews(
+    database_url: str, model: str | None, cfg: DatasetConfig
+) -> list[Example]:
+    """Examples of the latest reviews (and random negative windows) of ``model`` (or all)."""
     version_id = find_model_version(database_url, model) if model else None
     with session_scope(get_engine(database_url)) as session:
         return review_examples(
@@ -72,6 +73,12 @@ def read_review_sources(database_url: str, model: str | None, cfg: DatasetConfig
             clip_s=cfg.clip_s,
             seed=cfg.seed,
         )
+
+
+@db_task(name="read-reviews")
+def read_review_sources(database_url: str, model: str | None, cfg: DatasetConfig) -> list[Example]:
+    """Examples of the latest reviews (and random negative windows)."""
+    return examples_from_reviews(database_url, model, cfg)
 
 
 @task(name="cut-and-split", cache_policy=NONE)
