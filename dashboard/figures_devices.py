@@ -55,19 +55,17 @@ def site_map(
         "%{customdata[3]} events<br>last call: %{customdata[4]}<extra></extra>"
     )
     text = points["name"].where(points["kind"] == "site", "")
+    # The same markers, labels and hover on tiles or on the plain offline axes.
+    markers = {
+        "mode": "markers+text",
+        "text": text,
+        "textposition": "top right",
+        "marker": marker,
+        "customdata": custom,
+        "hovertemplate": hover,
+    }
     if tile_url:
-        fig = go.Figure(
-            go.Scattermap(
-                lat=points["latitude"],
-                lon=points["longitude"],
-                mode="markers+text",
-                text=text,
-                textposition="top right",
-                marker=marker,
-                customdata=custom,
-                hovertemplate=hover,
-            )
-        )
+        fig = go.Figure(go.Scattermap(lat=points["latitude"], lon=points["longitude"], **markers))
         fig.update_layout(
             map={
                 "style": "white-bg",
@@ -86,18 +84,7 @@ def site_map(
         fig.update_layout(**LAYOUT)
         fig.update_layout(title_text=title)
         return fig
-    fig = go.Figure(
-        go.Scatter(
-            x=points["longitude"],
-            y=points["latitude"],
-            mode="markers+text",
-            text=text,
-            textposition="top right",
-            marker=marker,
-            customdata=custom,
-            hovertemplate=hover,
-        )
-    )
+    fig = go.Figure(go.Scatter(x=points["longitude"], y=points["latitude"], **markers))
     lat = float(points["latitude"].mean())
     fig.update_layout(**LAYOUT)
     fig.update_layout(title_text=title)
