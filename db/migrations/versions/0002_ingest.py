@@ -48,11 +48,8 @@ def _text(minutes: int | None) -> str | None:
     return f"{sign}{hours:02d}:{rest:02d}"
 
 
-def upgrade() -> None:
-    with op.batch_alter_table("recordings") as batch:
-        batch.add_column(sa.Column("utc_offset_min", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("clock_issue", sa.Text(), nullable=True))
-        batch.add_column(sa.Column("mtime_ns", sa.BigInteger(), nullable=True))
+def _convert(source: str, target: str, convert) -> None:
+    """Fill column ``target`` from ``source`` (non-null rows) through ``convert``."""
     recordings = sa.table(
         "recordings",
         sa.column("id", sa.Integer()),
@@ -60,17 +57,20 @@ def upgrade() -> None:
         sa.column("utc_offset_min", sa.Integer()),
     )
     connection = op.get_bind()
-    rows = connection.execute(
-        sa.select(recordings.c.id, recordings.c.utc_offset).where(
-            recordings.c.utc_offset.is_not(None)
-        )
-    ).all()
-    for row_id, text in rows:
+    column = recordings.c[source]
+    rows = connection.execute(sa.select(recordings.c.id, column).where(column.is_not(None)))
+    for row_id, value in rows.all():
         connection.execute(
-            recordings.update()
-            .where(recordings.c.id == row_id)
-            .values(utc_offset_min=_minutes(text))
+            recordings.update().where(recordings.c.id == row_id).values({target: convert(value)})
         )
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("recordings") as batch:
+        batch.add_column(sa.Column("utc_offset_min", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("clock_issue", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("mtime_ns", sa.BigInteger(), nullable=True))
+    _convert("utc_offset", "utc_offset_min", _minutes)
     with op.batch_alter_table("recordings") as batch:
         batch.drop_column("utc_offset")
 
@@ -78,22 +78,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("recordings") as batch:
         batch.add_column(sa.Column("utc_offset", sa.String(length=6), nullable=True))
-    recordings = sa.table(
-        "recordings",
-        sa.column("id", sa.Integer()),
-        sa.column("utc_offset", sa.String()),
-        sa.column("utc_offset_min", sa.Integer()),
-    )
-    connection = op.get_bind()
-    rows = connection.execute(
-        sa.select(recordings.c.id, recordings.c.utc_offset_min).where(
-            recordings.c.utc_offset_min.is_not(None)
-        )
-    ).all()
-    for row_id, minutes in rows:
-        connection.execute(
-            recordings.update().where(recordings.c.id == row_id).values(utc_offset=_text(minutes))
-        )
+    _convert("utc_offset_min", "utc_offset", _text)
     with op.batch_alter_table("recordings") as batch:
         batch.drop_column("mtime_ns")
         batch.drop_column("clock_issue")
