@@ -78,6 +78,15 @@ def database_problem(url: str) -> str | None:
     return None
 
 
+def _usable_url() -> str:
+    """The app's database URL, or :class:`Unavailable` saying what is wrong with it."""
+    url = app_url()
+    problem = database_problem(url)
+    if problem:
+        raise Unavailable(problem)
+    return url
+
+
 @contextmanager
 def reading() -> Iterator[Session]:
     """A read-only session on the app's database.
@@ -87,10 +96,7 @@ def reading() -> Iterator[Session]:
     Unavailable
         The database is missing, unmigrated or down, or a query failed.
     """
-    url = app_url()
-    problem = database_problem(url)
-    if problem:
-        raise Unavailable(problem)
+    url = _usable_url()
     try:
         with Session(get_engine(url)) as session:
             yield session
@@ -135,10 +141,7 @@ def writing() -> Iterator[Session]:
     """
     from db.session import session_scope
 
-    url = app_url()
-    problem = database_problem(url)
-    if problem:
-        raise Unavailable(problem)
+    url = _usable_url()
     try:
         with session_scope(get_engine(url)) as session:
             yield session
