@@ -8,6 +8,7 @@ optional bf16 autocast on CUDA).
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -41,14 +42,21 @@ def predict(
     batch_size: int,
     device: torch.device,
     bf16: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
-    """Sigmoid scores ``(clips, labels)`` of a dataset (eval mode, no gradients)."""
+    """Sigmoid scores ``(clips, labels)`` of a dataset (eval mode, no gradients).
+
+    ``progress(clips_done, clips_total)`` is called after each batch.
+    """
     model.eval()
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
-    out = []
+    out, done = [], 0
     with torch.inference_mode(), autocast(device, bf16):
         for x, _ in loader:
             out.append(torch.sigmoid(model(x.to(device)).float()).cpu())
+            done += len(x)
+            if progress:
+                progress(done, len(dataset))
     return torch.cat(out).numpy() if out else np.zeros((0, dataset.targets.shape[1]))
 
 

@@ -160,8 +160,11 @@ def train(
         optimizer, lambda step: lr_factor(step, steps, config.epochs, config.schedule)
     )
     avg_from = config.epochs - config.average_last_epochs + 1
-    # where it runs does not change what is trained: a run may resume on another device
-    recipe = to_yaml(config.model_copy(update={"device": "auto", "num_workers": 0}))
+    # where it runs, and how it is evaluated afterwards, do not change what is trained: a run
+    # may resume on another device or with other report settings
+    recipe = to_yaml(
+        config.model_copy(update={"device": "auto", "num_workers": 0}), exclude={"evaluation"}
+    )
     state = ResumeState(out / "state.pt", recipe, labels)
     start = state.load(model, optimizer, scheduler) if resume else 1
     save_config(config, out / "train.yaml")
