@@ -26,6 +26,7 @@ from core.training.sweep import point_at
 logger = logging.getLogger(__name__)
 
 PR_CURVE_PNG, HISTOGRAM_PNG, REPORT_MD = "pr_curve.png", "score_histogram.png", "report.md"
+TEST_METRICS_JSON = "test_metrics.json"  # the JSON's name in a training run folder
 _FALSE_POSITIVES_LISTED = 10
 
 
