@@ -164,19 +164,25 @@ def _models(
     if len(cards) != len(checkpoints):
         raise ConfigError("give one --checkpoint for each --card (in the same order)")
     models = [(spec, *resolve_model(spec, database_url)) for spec in specs]
-    models += [
-        (str(ckpt), load_model_card(c), ckpt) for c, ckpt in zip(cards, checkpoints, strict=True)
-    ]
-    return models
+    pairs = zip(cards, checkpoints, strict=True)
+    models += [(str(ckpt), load_model_card(card), ckpt) for card, ckpt in pairs]
+    # short names for tables and legends: a run folder's name, NAME:VERSION, a checkpoint's
+    # file name; the whole argument where two would read alike
+    short = [Path(spec).name if Path(spec).exists() else spec for spec, _, _ in models]
+    if len(set(short)) < len(short):
+        short = [spec for spec, _, _ in models]
+    return [(name, card, ckpt) for name, (_, card, ckpt) in zip(short, models, strict=True)]
 
 
 def _score(card, checkpoint: Path, datafile: Path, cfg, device: str, batch_size: int) -> dict:
     """Evaluate one model with a progress bar of the clips scored."""
+    from rich.console import Console
     from rich.progress import Progress
 
     from core.training.evaluate import evaluate_checkpoint
 
-    with Progress(transient=True) as progress:
+    console = Console(stderr=True)  # the summary goes to stdout, uncluttered
+    with Progress(transient=True, console=console, disable=not console.is_terminal) as progress:
         bar = progress.add_task(f"scoring with {card.name} {card.version}", total=None)
 
         def update(done: int, total: int) -> None:

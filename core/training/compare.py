@@ -182,6 +182,7 @@ def write_comparison(
         The folder cannot be written.
     """
     comparison = compare_reports(reports, names)
+    clips = reports[0]["scores"]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     folders = [
@@ -192,7 +193,7 @@ def write_comparison(
         json=out / COMPARISON_JSON,
         markdown=out / COMPARISON_MD,
         pr_curves=plot_pr_curves(
-            reports, names, out / COMPARISON_PNG, title="precision-recall: " + " vs ".join(names)
+            reports, names, out / COMPARISON_PNG, title=f"precision-recall on {len(clips)} clips"
         ),
         reports=folders,
     )

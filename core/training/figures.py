@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 _DPI = 110
+_LINEAR_UP_TO = 30  # clips in the fullest histogram bin beyond which the count axis is log
 _POINT_STYLE = {
     "at_threshold": ("o", "at threshold"),
     "best_f1": ("*", "best F1"),
@@ -81,6 +82,8 @@ def plot_score_histograms(report: dict, path: str | Path, *, title: str) -> Path
     A well-separated model puts the positives near 1 and the negatives near 0; the card's
     threshold and the two operating points are vertical lines.
     """
+    from matplotlib.ticker import ScalarFormatter
+
     labels = list(report["pr_curves"]) or list(report["model"]["positive_labels"])
     fig = _new_figure(6.4, 2.6 * max(1, len(labels)) + 0.4)
     axes = fig.subplots(max(1, len(labels)), 1, squeeze=False)[:, 0]
@@ -100,7 +103,10 @@ def plot_score_histograms(report: dict, path: str | Path, *, title: str) -> Path
                 name = _POINT_STYLE[key][1]
                 ax.axvline(threshold, color=colour, ls=style, label=f"{name} ({threshold:.3f})")
         ax.set(xlabel=f"score of {label}", ylabel="clips", xlim=(0, 1))
-        ax.set_yscale("symlog", linthresh=1)  # a few positives stay visible beside many negatives
+        if np.histogram(scores, bins)[0].max() > _LINEAR_UP_TO:
+            # a few positives stay visible beside thousands of negatives
+            ax.set_yscale("symlog", linthresh=1)
+            ax.yaxis.set_major_formatter(ScalarFormatter())
         ax.legend(fontsize="small")
     axes[0].set_title(title)
     return _save(fig, path)
