@@ -45,9 +45,14 @@ def assumptions(cfg: EvaluationConfig, site_nights: int) -> list[str]:
         f"review time: {review:g} s per detection (listen, look at the spectrogram, decide); "
         f"review minutes per night = detections (or false positives) per night x {review:g} s "
         "/ 60",
-        f"per night: counts divided by the {site_nights} site-nights the set covers; a "
-        "labelled set holds a sample of a night's windows, so a full night of recordings "
-        "has more to review",
+        (
+            f"per night: counts divided by the {site_nights} site-nights the set covers; a "
+            "labelled set holds a sample of a night's windows, so a full night of recordings "
+            "has more to review"
+            if site_nights
+            else "per night: the set names no nights (entries without `night`), so the "
+            "per-night figures are left out"
+        ),
         f"high-precision point: the highest recall whose precision is at least "
         f"{cfg.target_precision:g}; best-F1 point: the highest F1 (ties: the higher "
         "threshold)",

@@ -105,6 +105,12 @@ def _label_scores(report: dict, label: str) -> tuple[np.ndarray, np.ndarray]:
 def _operating_points(report: dict) -> list[str]:
     target = report["settings"]["target_precision"]
     out = ["## Operating points", ""]
+    if not report["operating_points"]:
+        out += [
+            "No clip of a positive label in the set: AP, sweeps and operating points are "
+            "undefined.",
+            "",
+        ]
     for label, points in report["operating_points"].items():
         rows = [
             point_row(f"card threshold ({report['model']['rule']} rule)", points["at_threshold"]),
