@@ -13,10 +13,15 @@ or the settings cannot be used.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from core.errors import RanaWatchError
+
+if TYPE_CHECKING:
+    from core.model.card import ModelCard
+    from core.training.config import EvaluationConfig
 
 evaluate_app = typer.Typer(
     help="Evaluate models on labelled clips: metrics, operating points, review time, reports."
@@ -93,7 +98,9 @@ def summary_lines(report: dict) -> list[str]:
     return lines
 
 
-def evaluation_config(config: Path | None, target: float | None, review_s: float | None):
+def evaluation_config(
+    config: Path | None, target: float | None, review_s: float | None
+) -> EvaluationConfig:
     """The EvaluationConfig from ``--config``, with the command-line values over it.
 
     Raises
@@ -116,7 +123,7 @@ def evaluation_config(config: Path | None, target: float | None, review_s: float
         raise ConfigError(f"invalid option: {describe_validation_error(exc)}") from exc
 
 
-def resolve_model(spec: str, database_url: str | None = None):
+def resolve_model(spec: str, database_url: str | None = None) -> tuple[ModelCard, Path]:
     """``(card, checkpoint)`` of a run folder or a registered ``NAME:VERSION``.
 
     Raises
@@ -157,7 +164,14 @@ def resolve_model(spec: str, database_url: str | None = None):
 
 def _models(
     specs: list[str], cards: list[Path], checkpoints: list[Path], database_url: str | None
-) -> list[tuple[str, object, Path]]:
+) -> list[tuple[str, ModelCard, Path]]:
+    """``(short name, card, checkpoint)`` of every model given.
+
+    Raises
+    ------
+    ConfigError, CheckpointError
+        A model cannot be found, or the cards and checkpoints do not pair up.
+    """
     from core.errors import ConfigError
     from core.model.card import load_model_card
 
@@ -165,7 +179,8 @@ def _models(
         raise ConfigError("give one --checkpoint for each --card (in the same order)")
     models = [(spec, *resolve_model(spec, database_url)) for spec in specs]
     pairs = zip(cards, checkpoints, strict=True)
-    models += [(str(ckpt), load_model_card(card), ckpt) for card, ckpt in pairs]
+    # str: a card may also be a preset name (rana_draytonii)
+    models += [(str(ckpt), load_model_card(str(card)), ckpt) for card, ckpt in pairs]
     # short names for tables and legends: a run folder's name, NAME:VERSION, a checkpoint's
     # file name; the whole argument where two would read alike
     short = [Path(spec).name if Path(spec).exists() else spec for spec, _, _ in models]
@@ -174,7 +189,14 @@ def _models(
     return [(name, card, ckpt) for name, (_, card, ckpt) in zip(short, models, strict=True)]
 
 
-def _score(card, checkpoint: Path, datafile: Path, cfg, device: str, batch_size: int) -> dict:
+def _score(
+    card: ModelCard,
+    checkpoint: Path,
+    datafile: Path,
+    cfg: EvaluationConfig,
+    device: str,
+    batch_size: int,
+) -> dict:
     """Evaluate one model with a progress bar of the clips scored."""
     from rich.console import Console
     from rich.progress import Progress

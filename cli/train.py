@@ -84,7 +84,7 @@ def run_command(
             result = train(
                 cfg, dataset / "train.json", dataset / "validation.json", out, progress=show
             )
-        with Progress(transient=True, console=console) as progress:
+        with Progress(transient=True, console=console, disable=not console.is_terminal) as progress:
             bar = progress.add_task("scoring the test split", total=None)
             test = evaluate_checkpoint(
                 result.card,
