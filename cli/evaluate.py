@@ -93,6 +93,8 @@ def summary_lines(report: dict) -> list[str]:
             )
     if not report["operating_points"]:
         lines.append("no positive clip of a positive label in the set: AP and sweeps undefined")
+    if not report["counts"]["site_nights"]:
+        lines.append("no nights in the set (entries without night): per-night figures left out")
     review_s = report["settings"]["review_s_per_detection"]
     lines.append(f"(review time assumed: {review_s:g} s per detection)")
     return lines

@@ -15,10 +15,16 @@ import numpy as np
 
 _DPI = 110
 _LINEAR_UP_TO = 30  # clips in the fullest histogram bin beyond which the count axis is log
+# a hollow square around, a star on top: points that coincide stay visible
 _POINT_STYLE = {
+    "high_precision": ("s", "high precision"),
     "at_threshold": ("o", "at threshold"),
     "best_f1": ("*", "best F1"),
-    "high_precision": ("s", "high precision"),
+}
+_MARKER = {
+    "high_precision": {"ms": 14, "mfc": "none", "mew": 1.5},
+    "at_threshold": {"ms": 8},
+    "best_f1": {"ms": 11, "mec": "white"},
 }
 
 
@@ -65,11 +71,13 @@ def plot_pr_curves(
             for key, (marker, _) in _POINT_STYLE.items():
                 point = report["operating_points"][label].get(key)
                 if point and point["recall"] is not None and point["precision"] is not None:
-                    ax.plot(point["recall"], point["precision"], marker, color=colour, ms=8)
+                    ax.plot(
+                        point["recall"], point["precision"], marker, color=colour, **_MARKER[key]
+                    )
     target = reports[0]["settings"]["target_precision"]
     ax.axhline(target, color="grey", ls=":", lw=1, label=f"target precision {target:g}")
-    for marker, text in _POINT_STYLE.values():
-        ax.plot([], [], marker, color="black", ls="none", label=text)
+    for key, (marker, text) in _POINT_STYLE.items():
+        ax.plot([], [], marker, color="black", ls="none", label=text, **_MARKER[key])
     ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1.02), ylim=(0, 1.05), title=title)
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left", fontsize="small")
@@ -96,7 +104,7 @@ def plot_score_histograms(report: dict, path: str | Path, *, title: str) -> Path
         ax.hist(scores[~hit], bins=bins, alpha=0.6, color="C0", label=f"other ({(~hit).sum()})")
         ax.hist(scores[hit], bins=bins, alpha=0.6, color="C3", label=f"{label} ({hit.sum()})")
         points = report["operating_points"].get(label, {})
-        lines = (("at_threshold", "k", "-"), ("best_f1", "C2", "--"), ("high_precision", "C4", ":"))
+        lines = (("at_threshold", "k", "-"), ("high_precision", "C4", ":"), ("best_f1", "C2", "--"))
         for key, colour, style in lines:
             if points.get(key):
                 threshold = points[key]["threshold"]
