@@ -1,17 +1,17 @@
-"""``ranawatch evaluate``: how well a model does on labelled clips, and two models compared.
+"""``ranawatch evaluate``: how well a model does on labelled clips, and models compared.
 
-``report`` scores a labelled datafile (the test split of a data set, or any set in the AST
-format) with one model and writes ``evaluation.json``, ``report.md``, ``pr_curve.png`` and
-``score_histogram.png``; ``compare`` does it for several models on the same set and writes
-them side by side (``comparison.md``/``.json``, both PR curves in ``pr_curves.png``);
-``config`` prints the default evaluation settings. A model is a training run folder
-(``model.yaml`` + ``model.pth``), a registered ``NAME:VERSION`` trained by ``ranawatch
-train run``, or ``--card`` with ``--checkpoint``. Exit status 1 when a model, the datafile
-or the settings cannot be used.
+``report`` scores a labelled datafile with one model and writes ``evaluation.json``,
+``report.md`` and two PNGs (:mod:`core.training.report`); ``compare`` does it for several
+models on the same set, side by side (:mod:`core.training.compare`); ``config`` prints the
+settings. A model is a training run folder, a registered ``NAME:VERSION`` trained by
+``ranawatch train run``, or ``--card`` with ``--checkpoint``. Exit status 1 when a model,
+the datafile or the settings cannot be used.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -51,12 +51,23 @@ def register(app: typer.Typer) -> None:
     app.add_typer(evaluate_app, name="evaluate")
 
 
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
+@contextmanager
+def _exit_1_on_error(out: Path) -> Iterator[None]:
+    """One ``error: ...`` line and exit status 1 for a RanaWatch error or an unwritable --out."""
+    try:
+        yield
+    except RanaWatchError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except OSError as exc:
+        typer.echo(f"error: cannot write into {out}: {exc}", err=True)
+        raise typer.Exit(1) from exc
 
 
 def summary_lines(report: dict) -> list[str]:
     """A few lines per positive label: AP, the card's threshold, best F1, high precision."""
+    from core.training.report import fmt as _fmt
+
     lines = []
     target = report["settings"]["target_precision"]
     for label, points in report["operating_points"].items():
@@ -73,13 +84,9 @@ def summary_lines(report: dict) -> list[str]:
             if p is None:
                 lines.append(f"  {name}: no threshold reaches it")
                 continue
-            per_night = p["false_positives_per_night"]
-            cost = (
-                f", {per_night:.2f} false positives per night, "
-                f"{p['review_min_per_night']:.1f} review min per night"
-                if per_night is not None
-                else ""
-            )
+            per_night, minutes = p["false_positives_per_night"], p["review_min_per_night"]
+            cost = "" if per_night is None else f", {per_night:.2f} false positives per night"
+            cost += "" if minutes is None else f", {minutes:.1f} review min per night"
             lines.append(
                 f"  {name} {p['threshold']:.3f}: precision {_fmt(p['precision'])}, "
                 f"recall {_fmt(p['recall'])}, F1 {_fmt(p['f1'])}{cost}"
@@ -212,15 +219,8 @@ def _score(
         def update(done: int, total: int) -> None:
             progress.update(bar, completed=done, total=total)
 
-        return evaluate_checkpoint(
-            card,
-            checkpoint,
-            datafile,
-            config=cfg,
-            device=device,
-            batch_size=batch_size,
-            progress=update,
-        )
+        kw = {"config": cfg, "device": device, "batch_size": batch_size, "progress": update}
+        return evaluate_checkpoint(card, checkpoint, datafile, **kw)
 
 
 @evaluate_app.command("report")
@@ -241,7 +241,7 @@ def report_command(
     from core.errors import ConfigError
     from core.training.report import write_evaluation
 
-    try:
+    with _exit_1_on_error(out):
         if (model is None) == (card is None and checkpoint is None):
             raise ConfigError("give either --model, or --card and --checkpoint")
         cfg = evaluation_config(config, target_precision, review_s)
@@ -253,12 +253,6 @@ def report_command(
         )
         report = _score(model_card, ckpt, datafile, cfg, device, batch_size)
         files = write_evaluation(report, out)
-    except RanaWatchError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    except OSError as exc:
-        typer.echo(f"error: cannot write the report into {out}: {exc}", err=True)
-        raise typer.Exit(1) from exc
     for line in summary_lines(report):
         typer.echo(line)
     typer.echo(f"report: {files.markdown}")
@@ -284,7 +278,7 @@ def compare_command(
     from core.errors import ConfigError
     from core.training.compare import write_comparison
 
-    try:
+    with _exit_1_on_error(out):
         cfg = evaluation_config(config, target_precision, review_s)
         found = _models(models, cards, checkpoints, database_url)
         if len(found) < 2:
@@ -292,12 +286,6 @@ def compare_command(
         reports = [_score(c, ckpt, datafile, cfg, device, batch_size) for _, c, ckpt in found]
         names = [spec for spec, _, _ in found]
         files = write_comparison(reports, names, out)
-    except RanaWatchError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    except OSError as exc:
-        typer.echo(f"error: cannot write the comparison into {out}: {exc}", err=True)
-        raise typer.Exit(1) from exc
     for name, report in zip(names, reports, strict=True):
         typer.echo(f"== {name} ({report['model']['name']} {report['model']['version']})")
         for line in summary_lines(report):
