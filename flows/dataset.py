@@ -6,12 +6,13 @@ random windows of recordings detected Negative at ``negative_ratio``). Writes wh
 :func:`core.training.dataset.prepare_dataset` writes into ``out_dir``; a file that cannot
 be cut is listed in ``summary.json`` and the others are kept.
 
-Run directly: ``python -m flows.dataset OUT_DIR --folder DIR [--table FILE] [--reviews]``.
+It needs sources and an output folder, so it has no settings-only run: start it with
+``ranawatch dataset build OUT_DIR --folder DIR [--table FILE] [--reviews]``
+(``cli/dataset.py``, with a progress bar) or call :func:`build_dataset`.
 """
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -157,16 +158,6 @@ def _markdown(prepared: PreparedDataset) -> str:
     return f"# Data set {prepared.out_dir}\n\n" + "\n".join(rows) + skipped
 
 
-def _main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out_dir")
-    parser.add_argument("--folder", action="append", default=[])
-    parser.add_argument("--table", action="append", default=[])
-    parser.add_argument("--reviews", action="store_true")
-    parser.add_argument("--config")
-    args = parser.parse_args()
-    build_dataset(args.out_dir, args.folder, args.table, args.reviews, config=args.config)
-
-
 if __name__ == "__main__":
-    _main()
+    # No setting names the sources or an output folder: the command takes them.
+    raise SystemExit("build-dataset needs sources: ranawatch dataset build OUT_DIR --folder DIR")

@@ -9,12 +9,12 @@ behind; they are taken over when the claiming process is gone (same machine) or 
 claim is older than ``claim_timeout_s`` (any machine). Re-running never duplicates; a new
 model version scores everything again and keeps the old results beside the new.
 
-Run it directly: ``python -m flows.detect [--limit N]``.
+Run it directly: ``python -m flows.detect`` (model, device and database from the settings);
+``ranawatch detect`` takes options (``cli/detect.py``).
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import socket
 import uuid
@@ -377,20 +377,6 @@ def _publish(card: ModelCard, summary: dict[str, int], rows: list[dict[str, Any]
         )
 
 
-def _main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, help="stop after this many recordings")
-    parser.add_argument("--claim-size", type=int, default=8, help="recordings claimed at a time")
-    parser.add_argument("--checkpoint", help="model checkpoint (.pth)")
-    parser.add_argument("--model-card", help="model card YAML or preset name")
-    args = parser.parse_args()
-    detect_calls(
-        claim_size=args.claim_size,
-        limit=args.limit,
-        checkpoint=args.checkpoint,
-        model_card=args.model_card,
-    )
-
-
 if __name__ == "__main__":
-    _main()
+    # Model, device and database from the settings; `ranawatch detect` takes options.
+    detect_calls()
