@@ -49,7 +49,7 @@ KEYS: tuple[str, ...] = (
     "sample_format",
     "container",
     "recorder",
-    "device_id",
+    "device_serial",
     "recorded_at",
     "utc_offset",
     "time_source",
@@ -69,7 +69,7 @@ KEYS: tuple[str, ...] = (
     "notes",
 )
 _METADATA_KEYS = (
-    "recorder", "device_id", "utc_offset", "time_source", "zone_unknown", "temperature_c",
+    "recorder", "device_serial", "utc_offset", "time_source", "zone_unknown", "temperature_c",
     "battery_v", "gain", "firmware", "deployment_id", "filter", "trigger", "stop_reason",
     "comment",
 )  # fmt: skip

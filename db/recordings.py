@@ -106,7 +106,7 @@ def build_recording(
         extra = {name: getattr(metadata, name) for name in _EXTRA_METADATA}
         recording.recorder_metadata = {k: v for k, v in extra.items() if v} | {
             "recorder": metadata.recorder,
-            "device_id": metadata.device_id,
+            "device_serial": metadata.device_serial,
             "guano": dict(metadata.guano),
         }
     return recording

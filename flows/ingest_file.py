@@ -171,16 +171,16 @@ def store_recording(
 ) -> str:
     """Store one recording with its device and site; ``stored`` or ``already_known``."""
     with session_scope(get_engine(database_url), immediate=True) as session:
-        if metadata is not None and metadata.device_id:
+        if metadata is not None and metadata.device_serial:
             device = crud.get_or_create_device(
-                session=session, serial=metadata.device_id, recorder=metadata.recorder
+                session=session, serial=metadata.device_serial, recorder=metadata.recorder
             )
             recording.device_id = device.id
         match = resolver.resolve(
             session=session,
             path=recording.path,
             device_id=recording.device_id,
-            serial=metadata.device_id if metadata else None,
+            serial=metadata.device_serial if metadata else None,
             # A clock that was never set would pick the wrong deployment.
             recorded_at=None if recording.clock_issue else recording.recorded_at,
             latitude=recording.latitude,

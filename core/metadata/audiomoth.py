@@ -120,7 +120,7 @@ class AudioMothComment:
     utc_offset
         The recorder's configured offset from UTC (``(UTC)`` gives 0); ``None`` when the
         comment names no time zone.
-    device_id
+    device_serial
         The 16-hex-digit serial (``"249BC30461CBB1E6"``), from the comment or the artist.
     gain
         As written: a word (``"medium"``) from 1.4.0 on, a digit (``"2"``) before.
@@ -149,7 +149,7 @@ class AudioMothComment:
 
     recorded_at: datetime | None = None
     utc_offset: timedelta | None = None
-    device_id: str | None = None
+    device_serial: str | None = None
     gain: str | None = None
     battery_v: float | None = None
     battery_condition: str | None = None
@@ -242,7 +242,7 @@ def parse_audiomoth_comment(comment: str, artist: str | None = None) -> AudioMot
     return AudioMothComment(
         recorded_at=recorded_at,
         utc_offset=offset,
-        device_id=_device_id(text, artist),
+        device_serial=_device_serial(text, artist),
         gain=(gain["word"] or gain["number"]) if gain else None,
         battery_v=_battery_volts(battery, old_format=tz_text is None) if battery else None,
         battery_condition=_CONDITIONS.get(battery["cond"] or "") if battery else None,
@@ -301,7 +301,7 @@ def _finite(number: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _device_id(text: str, artist: str | None) -> str | None:
+def _device_serial(text: str, artist: str | None) -> str | None:
     match = _BY.search(text) or (_ARTIST.fullmatch(artist) if artist else None)
     if match is None:
         return None

@@ -74,7 +74,7 @@ class RecordingMetadata:
     recorder
         Recorder family: ``"AudioMoth"``, ``"Song Meter"``, ``"Echo Meter"``,
         ``"BATLOGGER"``, or the GUANO ``Model``/``Make`` of any other.
-    device_id
+    device_serial
         Serial number of the recorder.
     recorded_at
         Start of the recording, timezone-aware UTC.
@@ -111,7 +111,7 @@ class RecordingMetadata:
 
     path: Path
     recorder: str | None = None
-    device_id: str | None = None
+    device_serial: str | None = None
     recorded_at: datetime | None = None
     utc_offset: str | None = None
     time_source: str | None = None
@@ -221,8 +221,8 @@ def _combine(
     set_time(meta, g_time, am, zone)
 
     g_gain = GAIN_WORDS[settings.gain_index] if settings.gain_index in range(5) else None
-    c_serial = am.device_id or (None if comment else serial_from_artist(meta.artist))
-    meta.device_id = _pick(meta, "device_id", guano.get("Serial") or None, c_serial)
+    c_serial = am.device_serial or (None if comment else serial_from_artist(meta.artist))
+    meta.device_serial = _pick(meta, "device_serial", guano.get("Serial") or None, c_serial)
     meta.temperature_c = _pick(meta, "temperature_c", _temperature(meta), am.temperature_c)
     meta.battery_v = _battery(meta, guano, am)
     # Compare by setting, so a numeric "2" (firmware < 1.4) agrees with GUANO's "medium".

@@ -78,7 +78,7 @@ def test_audiomoth_comments(realaudio_dir: Path, manifest: dict[str, dict[str, s
         assert meta.comment == comment, row["file"]
         assert meta.artist == f"AudioMoth {serial}", row["file"]
         assert meta.recorder == "AudioMoth", row["file"]
-        assert meta.device_id == serial, row["file"]
+        assert meta.device_serial == serial, row["file"]
         assert meta.battery_v == float(re.search(r"(\d\.\d)V", comment)[1]), row["file"]  # type: ignore[index]
         assert meta.temperature_c == (float(temperature[1]) if temperature else None), row["file"]
         assert meta.gain == (gain[1] or gain[2]), row["file"]  # type: ignore[index]
@@ -112,7 +112,7 @@ def test_audiomoth_guano_and_comment_agree(realaudio_dir: Path) -> None:
 def test_echo_meter(realaudio_dir: Path) -> None:
     meta = read_metadata(realaudio_dir / "macaodha__batdetect2__Echometer.wav")
     assert meta.recorder == "Echo Meter"
-    assert meta.device_id is None  # "Serial: " is empty
+    assert meta.device_serial is None  # "Serial: " is empty
     assert meta.guano["Serial"] == ""
     assert meta.guano["Species Auto ID"] == "PIPPIP"
     assert meta.guano["WA|Song Meter|Audio settings"].startswith('[{"rate":"256000"')
