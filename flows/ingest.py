@@ -26,13 +26,8 @@ from prefect.cache_policies import NONE
 from prefect.events import emit_event
 from prefect.runtime import flow_run
 
-from core.audio.files import (
-    Settled,
-    Skipped,
-    display_path,
-    find_audio_files,
-    wait_until_settled,
-)
+from core.audio.files import Skipped, display_path, find_audio_files
+from core.audio.settling import Settled, wait_until_settled
 from core.errors import ConfigError
 from core.settings import get_settings
 from db.recordings import StoredFile, stored_files
