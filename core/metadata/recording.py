@@ -35,12 +35,12 @@ from typing import TypeVar
 
 from core.errors import MetadataError
 from core.metadata.audiomoth import (
-    GAIN_WORDS,
     AudioMothComment,
     is_audiomoth_comment,
     parse_audiomoth_comment,
     serial_from_artist,
 )
+from core.metadata.audiomoth_settings import GAIN_WORDS
 from core.metadata.guano import (
     leading_number,
     parse_guano_timestamp,
