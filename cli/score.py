@@ -16,7 +16,7 @@ from core.model.card import load_model_card
 from core.settings import get_settings
 
 if TYPE_CHECKING:
-    from core.model.detector import RecordingResult
+    from core.model.events import RecordingResult
 
 logger = logging.getLogger(__name__)
 

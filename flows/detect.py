@@ -32,7 +32,9 @@ from prefect.cache_policies import NONE
 
 from core.errors import AudioError, ConfigError
 from core.model.card import ModelCard, load_model_card
-from core.model.detector import Detector, RecordingResult, build_detector
+from core.model.detector import build_detector
+from core.model.events import RecordingResult
+from core.model.scoring import Detector
 from core.settings import get_settings
 from db import crud, queue
 from db.models import utcnow
