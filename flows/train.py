@@ -28,8 +28,8 @@ from core.training.config import TrainConfig, load_config
 from core.training.evaluate import evaluate_checkpoint
 from core.training.trainer import TrainProgress, TrainResult, train
 from db import crud
+from db.model_versions import model_settings
 from db.session import get_engine, session_scope
-from flows.detect import model_settings
 from flows.tasks import db_task
 
 FLOW_NAME = "train-model"
