@@ -9,7 +9,7 @@ one line saying what to do instead of a traceback. Read-only commands (``list``,
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -59,6 +59,17 @@ def user_errors() -> Iterator[None]:
     except RanaWatchError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
+
+
+def positive(option: str) -> Callable[[float | None], float | None]:
+    """A typer callback that refuses a value of ``option`` that is not greater than 0."""
+
+    def check(value: float | None) -> float | None:
+        if value is not None and value <= 0:
+            raise typer.BadParameter(f"{option} must be greater than 0, got {value}")
+        return value
+
+    return check
 
 
 def model_files(

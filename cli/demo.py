@@ -27,10 +27,10 @@ from pathlib import Path
 
 import typer
 
+from cli import common
 from cli.demo_progress import log_to_file, progress_bars, quiet_console, watch
 from core.demo.generate import GROUND_TRUTH, SITES_FILE, generate_season, read_ground_truth
 from core.demo.season import SeasonConfig
-from core.errors import RanaWatchError
 from core.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -108,11 +108,8 @@ def demo_command(
         return
     config = SeasonConfig(nights=nights, seed=seed, hours_after_sunset=hours)
     paths = DemoPaths(get_settings().data_dir / "demo")
-    try:
+    with common.user_errors():
         summary = run_demo(paths, config)
-    except RanaWatchError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
     typer.echo(summary)
     if serve:
         serve_dashboard(paths, host, port)

@@ -63,7 +63,7 @@ def detect_command(
     hop_s: float | None = typer.Option(
         None,
         "--hop-s",
-        min=0.001,
+        callback=common.positive("--hop-s"),
         help="Seconds between window starts (default RANAWATCH_HOP_S).",
     ),
     database_url: str | None = typer.Option(
