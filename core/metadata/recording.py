@@ -18,7 +18,7 @@ Times are timezone-aware UTC. A GUANO ``Timestamp`` without a zone is local time
 GUANO specification: its wall-clock time is kept in ``local_time`` with
 ``zone_unknown=True`` and no ``recorded_at``, unless the caller names the site's time zone
 (``read_metadata(path, default_tz="America/Los_Angeles")``). AudioMoth 1.0.0 comments (whose
-clock ran on UTC) and file names are taken as UTC with ``utc_offset`` ``None``; note that
+clock ran on UTC) and file names are taken as UTC with ``utc_offset_min`` ``None``; note that
 AudioMoth names files in the time zone it was configured with, so a file-name time is local
 time whenever the recorder was set to one. A time that cannot be expressed in UTC (year 1
 east of Greenwich, 9999 west of it) is a :class:`~core.errors.MetadataError`.
@@ -78,8 +78,9 @@ class RecordingMetadata:
         Serial number of the recorder.
     recorded_at
         Start of the recording, timezone-aware UTC.
-    utc_offset
-        The recorder's local offset, ``"-08:00"``; ``None`` when unknown.
+    utc_offset_min
+        The recorder's local offset in minutes east of UTC (``-480`` for UTC-8); ``None``
+        when unknown. Shown as ``-08:00`` by :func:`core.metadata.offsets.format_iso_offset`.
     time_source
         Where the time came from: ``"guano"``, ``"comment"`` or ``"filename"``.
     zone_unknown
@@ -113,7 +114,7 @@ class RecordingMetadata:
     recorder: str | None = None
     device_serial: str | None = None
     recorded_at: datetime | None = None
-    utc_offset: str | None = None
+    utc_offset_min: int | None = None
     time_source: str | None = None
     zone_unknown: bool = False
     local_time: datetime | None = None

@@ -56,7 +56,7 @@ def test_written_file_reads_back_with_its_metadata(tmp_path: Path) -> None:
     assert meta.recorder == "AudioMoth"
     assert meta.device_serial == STATE.serial
     assert meta.recorded_at == START
-    assert meta.utc_offset == "-08:00"
+    assert meta.utc_offset_min == -480
     assert meta.temperature_c == pytest.approx(11.2)
     assert meta.battery_v == pytest.approx(4.6)
     assert meta.gain == "medium"
