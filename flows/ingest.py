@@ -12,7 +12,7 @@ out of the folders) are listed with the reason in the run's summary. Nothing is 
 nothing is stored twice, however often the flow runs.
 
 Run it directly: ``python -m flows.ingest`` (folders from ``RANAWATCH_AUDIO_ROOTS``), or
-``ranawatch ingest FOLDER... [--site NAME]``.
+``ranawatch ingest FOLDER [--site NAME]`` (one folder per run; ``cli/ingest.py``).
 """
 
 from __future__ import annotations
