@@ -2,12 +2,17 @@
 
     PYTHONPATH=. .venv/bin/python bench/dashboard.py                       # SQLite only
     PYTHONPATH=. .venv/bin/python bench/dashboard.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
+    PYTHONPATH=. .venv/bin/python bench/dashboard.py --no-sqlite --postgres ADMIN_URL
+    PYTHONPATH=. .venv/bin/python bench/dashboard.py --reuse URL    # time a season filled before
 
 The season (bench/season.py) defaults to the issue's: 50 devices (25 sites x 2), 120 nights,
 10-minute files every 30 minutes from 19:00 to 07:00 (144 000 recordings), events at a
 realistic rate. Window scores are not written: no dashboard query reads them. Each callback
 runs ``--repeat`` times over three scopes (all sites and nights; one site; 30 nights) and the
 p50 / p95 wall times are printed. Figures only: nothing here asserts a time.
+
+Each filled database is kept and its URL printed, so ``--reuse URL`` can time it again after
+a change (it is upgraded to the newest migration and analysed first).
 """
 
 from __future__ import annotations
@@ -87,34 +92,66 @@ def time_callbacks(url: str, size: SeasonSize, repeat: int) -> None:
                     times.append(1000 * (time.perf_counter() - started))
             times.sort()
             p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
-            print(f"  {name:28s} p50 {statistics.median(times):7.0f} ms   p95 {p95:7.0f} ms")
+            print(
+                f"  {name:28s} p50 {statistics.median(times):7.0f} ms   p95 {p95:7.0f} ms",
+                flush=True,
+            )
+
+
+def _analyse(url: str) -> None:
+    # What autovacuum does soon after a bulk load: without table statistics PostgreSQL
+    # plans these joins for one row per table (the first run here took minutes).
+    with get_engine(url).connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
+
+
+def _fill(label: str, url: str, size: SeasonSize) -> None:
+    upgrade(url)
+    started = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        elapsed = time.perf_counter() - started
+        print(f"  {label}: site {done}/{total} written ({elapsed:.0f} s)", flush=True)
+
+    counts = fill_season(get_engine(url), size, progress=progress)
+    _analyse(url)
+    print(
+        f"{label}: {counts['recordings']:,} recordings, {counts['detections']:,} events, "
+        f"{counts['reviews']:,} reviews written in {time.perf_counter() - started:.0f} s "
+        f"({url}; time it again with --reuse)",
+        flush=True,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", metavar="ADMIN_URL", help="also bench PostgreSQL")
+    parser.add_argument("--no-sqlite", action="store_true", help="leave SQLite out")
+    parser.add_argument(
+        "--reuse", metavar="URL", action="append", default=[], help="time a filled database"
+    )
     parser.add_argument("--sites", type=int, default=25)
     parser.add_argument("--devices-per-site", type=int, default=2)
     parser.add_argument("--nights", type=int, default=120)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     size = SeasonSize(sites=args.sites, devices_per_site=args.devices_per_site, nights=args.nights)
-    targets = [("SQLite", f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}")]
-    if args.postgres:
-        targets.append(("PostgreSQL", _postgres_database(args.postgres)))
+    targets = []
+    if args.reuse:
+        for url in args.reuse:
+            upgrade(url)
+            _analyse(url)
+            targets.append((make_url(url).get_backend_name(), url))
+    else:
+        if not args.no_sqlite:
+            targets.append(("SQLite", f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"))
+        if args.postgres:
+            targets.append(("PostgreSQL", _postgres_database(args.postgres)))
+        for label, url in targets:
+            _fill(label, url, size)
     for label, url in targets:
-        upgrade(url)
-        started = time.perf_counter()
-        counts = fill_season(get_engine(url), size)
-        # What autovacuum does soon after a bulk load: without table statistics PostgreSQL
-        # plans these joins for one row per table (the first run here took minutes).
-        with get_engine(url).connect() as conn:
-            conn.exec_driver_sql("ANALYZE")
-            conn.commit()
-        print(
-            f"{label}: {counts['recordings']:,} recordings, {counts['detections']:,} events, "
-            f"{counts['reviews']:,} reviews written in {time.perf_counter() - started:.0f} s"
-        )
+        print(f"{label} ({make_url(url).render_as_string()}):", flush=True)
         time_callbacks(url, size, args.repeat)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -60,9 +61,15 @@ def _chunks(rows: list[dict], n: int = 5000):
 
 
 def fill_season(
-    engine: sa.Engine, size: SeasonSize = SeasonSize(), seed: int = 7
+    engine: sa.Engine,
+    size: SeasonSize = SeasonSize(),
+    seed: int = 7,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
-    """Write the season into the (migrated, empty) database; return row counts."""
+    """Write the season into the (migrated, empty) database; return row counts.
+
+    ``progress(sites_done, sites)`` is called after each site's rows are written.
+    """
     rng = np.random.default_rng(seed)
     now = datetime(2026, 1, 1, tzinfo=UTC)
     with engine.begin() as conn:
@@ -242,6 +249,8 @@ def fill_season(
                 counts["recordings"] += len(recs)
                 counts["detections"] += len(dets)
                 counts["reviews"] += len(reviews)
+            if progress is not None:
+                progress(s + 1, len(sites))
         if engine.dialect.name == "postgresql":
             for table in ("recordings", "detections"):
                 conn.execute(
