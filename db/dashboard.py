@@ -24,15 +24,26 @@ from sqlmodel import Session, select
 from db.models import (
     Detection,
     DetectionRun,
+    Device,
     ModelVersion,
     Recording,
     RecordingStatus,
     Review,
     Site,
 )
-from db.reports import decision_of, utc_window
+from db.reports import decision_of
 
-_OFFSET = sa.func.coalesce(Recording.utc_offset_min, 0)
+# The recording's night and local hour, computed by the database (migration 0004).
+NIGHT: sa.Column[Any] = Recording.__table__.c.night
+HOUR: sa.Column[Any] = Recording.__table__.c.local_hour
+ACTIVITY_COLUMNS = (
+    "recordings",
+    "minutes_recorded",
+    "minutes_analysed",
+    "minutes_with_calls",
+    "events",
+    "awaiting_review",
+)
 
 
 @dataclass(frozen=True)
@@ -81,61 +92,38 @@ def default_model(*, session: Session) -> tuple[int | None, tuple[str, ...], str
     return mv.id, tuple(decision_of(mv)[0]), f"{mv.name}:{mv.version}"
 
 
-def local_night(dialect: str) -> sa.ColumnElement[Any]:
-    """SQL for a recording's night (the evening's local date) on ``dialect``."""
-    if dialect == "sqlite":
-        return sa.func.date(Recording.recorded_at, sa.cast(_OFFSET - 720, sa.String) + " minutes")
-    local = sa.func.timezone("UTC", Recording.recorded_at) + sa.text("interval '1 minute'") * (
-        _OFFSET - 720
-    )
-    return sa.cast(local, sa.Date)
-
-
-def local_hour(dialect: str) -> sa.ColumnElement[Any]:
-    """SQL for the local hour (0-23) a recording starts in."""
-    if dialect == "sqlite":
-        modifier = sa.cast(_OFFSET, sa.String) + " minutes"
-        return sa.cast(sa.func.strftime("%H", Recording.recorded_at, modifier), sa.Integer)
-    local = (
-        sa.func.timezone("UTC", Recording.recorded_at) + sa.text("interval '1 minute'") * _OFFSET
-    )
-    return sa.cast(sa.extract("hour", local), sa.Integer)
-
-
 def dialect_of(session: Session) -> str:
     """The database dialect's name (``sqlite``, ``postgresql``) of ``session``."""
     return session.get_bind().dialect.name
 
 
+def floor_of(expr: Any, dialect: str) -> sa.ColumnElement[Any]:
+    """``floor(expr)`` for values above -1000, on SQLite without its optional math
+    functions (its CAST truncates; PostgreSQL's CAST rounds, so it gets ``floor``)."""
+    if dialect == "sqlite":
+        return sa.cast(expr + 1000, sa.Integer) - 1000
+    return sa.cast(sa.func.floor(expr), sa.Integer)
+
+
 def scoped(query: Any, session: Session, scope: Scope, *, timed: bool = True) -> Any:
-    """``query`` (over ``recordings``) limited to the scope's sites and nights."""
+    """``query`` (over ``recordings``) limited to the scope's sites and nights.
+
+    ``timed``: only recordings on a night (a time that can be right), also without dates.
+    A clock never set (1970, ...) places a recording on no night, so it cannot stretch the
+    season over decades.
+    """
+    del session  # the night column makes the filter the same on every back end
     if scope.sites:
         query = query.where(
             Recording.site_id.in_(select(Site.id).where(Site.name.in_(scope.sites)))  # type: ignore[union-attr]
         )
     if timed or scope.date_from or scope.date_to:
-        # Only times that can be right: a clock never set (1970, ...) places a recording on
-        # no night, so it cannot stretch the season over decades.
-        query = query.where(
-            Recording.recorded_at.is_not(None),  # type: ignore[union-attr]
-            Recording.clock_issue.is_(None),  # type: ignore[union-attr]
-        )
-    start, end = utc_window(scope.date_from, scope.date_to)
-    night = local_night(dialect_of(session))
-    # The UTC window lets the index narrow the rows; the night expression is exact.
-    if start is not None:
-        query = query.where(
-            Recording.recorded_at >= start, night >= _night_value(session, scope.date_from)
-        )
-    if end is not None:
-        query = query.where(
-            Recording.recorded_at < end, night <= _night_value(session, scope.date_to)
-        )
+        query = query.where(NIGHT.is_not(None))
+    if scope.date_from is not None:
+        query = query.where(NIGHT >= scope.date_from)  # noqa: SIM300 (a column)
+    if scope.date_to is not None:
+        query = query.where(NIGHT <= scope.date_to)  # noqa: SIM300 (a column)
     return query
-
-
-def _night_value(session: Session, day: date | None) -> Any:
-    return day.isoformat() if dialect_of(session) == "sqlite" else day
 
 
 def as_date(value: object) -> date | None:
@@ -149,114 +137,175 @@ def season_nights(
     *, session: Session, sites: tuple[str, ...] = ()
 ) -> tuple[date | None, date | None]:
     """The first and last night with a recording of known time at these sites."""
-    night = local_night(dialect_of(session))
-    query = scoped(select(sa.func.min(night), sa.func.max(night)), session, Scope(sites=sites))
+    query = scoped(select(sa.func.min(NIGHT), sa.func.max(NIGHT)), session, Scope(sites=sites))
     first, last = session.exec(query).one()
     return as_date(first), as_date(last)
 
 
 def site_table(*, session: Session) -> pd.DataFrame:
     """Every site: ``site``, ``latitude``, ``longitude``, ``recordings``."""
+    counted = (
+        select(Recording.site_id, sa.func.count().label("n")).group_by(Recording.site_id).subquery()
+    )
     query = (
-        select(Site.name, Site.latitude, Site.longitude, sa.func.count(Recording.id))
-        .outerjoin(Recording, Recording.site_id == Site.id)
-        .group_by(Site.id, Site.name, Site.latitude, Site.longitude)
+        select(Site.name, Site.latitude, Site.longitude, sa.func.coalesce(counted.c.n, 0))
+        .outerjoin(counted, counted.c.site_id == Site.id)
         .order_by(Site.name)
     )
     rows = session.exec(query).all()
     return pd.DataFrame(rows, columns=["site", "latitude", "longitude", "recordings"])
 
 
-def _call_minutes(
-    session: Session, scope: Scope, group: list[Any], labels: list[str]
-) -> pd.DataFrame:
-    """Minutes of audio with calls, per ``group`` (SQL columns over ``recordings``)."""
-    names = [c.name for c in group]
-    if scope.model_version_id is None or not scope.target_labels:
-        return pd.DataFrame(columns=[*names, "minutes_with_calls", "events"])
-    longest = session.exec(scoped(select(sa.func.max(Recording.duration_s)), session, scope)).one()
-    top = int((longest or 0) // 60) + 1
-    # Minute numbers 0..top: portable (SQLite and PostgreSQL) and small.
-    n = select(sa.literal(0).label("k")).cte("minute_numbers", recursive=True)
-    n = n.union_all(select(n.c.k + 1).where(n.c.k < top))
-    duration = sa.func.coalesce(Recording.duration_s, 0.0)
-    end = sa.case((Detection.end_s < duration, Detection.end_s), else_=duration)
-    minutes = (
-        select(Detection.recording_id.label("rid"), n.c.k.label("k"))
-        .select_from(Detection)
-        .join(Recording, Recording.id == Detection.recording_id)
-        .join(n, sa.and_(n.c.k * 60 < end, (n.c.k + 1) * 60 > Detection.start_s))
-        .where(
-            Detection.model_version_id == scope.model_version_id,
-            Detection.label.in_(labels),  # type: ignore[attr-defined]
+def _events_of(scope: Scope) -> list[sa.ColumnElement[bool]]:
+    # The scope model's events of its target labels.
+    return [
+        Detection.model_version_id == scope.model_version_id,
+        Detection.label.in_(scope.target_labels),  # type: ignore[attr-defined]
+    ]
+
+
+def _call_minute_slots(session: Session, scope: Scope) -> sa.Subquery:
+    """Distinct ``(recording_id, k)``: minute ``k`` of the recording overlaps a target event.
+
+    Minute ``k`` (``[60k, 60k + 60)`` s) overlaps an event ``[start, end)`` when
+    ``60k < end`` and ``60k + 60 > start``; the recording's own end is applied by the caller.
+    """
+    dialect = dialect_of(session)
+    first = floor_of(Detection.start_s / 60.0, dialect)
+    if dialect == "postgresql":
+        last = sa.cast(sa.func.ceil(Detection.end_s / 60.0), sa.Integer) - 1
+        k = sa.func.generate_series(first, last).table_valued("k").render_derived("minute")
+        k = k.lateral("minute")
+        return (
+            select(Detection.recording_id.label("rid"), k.c.k.label("k"))
+            .select_from(Detection)
+            .join(k, sa.true())
+            .where(*_events_of(scope))
+            .distinct()
+            .subquery("call_minutes")
         )
+    # SQLite has no generate_series: minute k = first + j for j up to the longest event's span.
+    span = (
+        select(sa.func.max(floor_of(Detection.end_s / 60.0, dialect) - first) + 1)
+        .where(*_events_of(scope))
+        .scalar_subquery()
+    )
+    j = select(sa.literal(0).label("j")).cte("minute_offsets", recursive=True)
+    j = j.union_all(select(j.c.j + 1).where(j.c.j < span))
+    return (
+        select(Detection.recording_id.label("rid"), (first + j.c.j).label("k"))
+        .select_from(Detection)
+        .join(j, (first + j.c.j) * 60 < Detection.end_s)
+        .where(*_events_of(scope))
         .distinct()
+        .subquery("call_minutes")
     )
-    minutes = scoped(minutes, session, scope).subquery("call_minutes")
-    left = duration - minutes.c.k * 60
-    weight = sa.case((left < 60, left), else_=60.0) / 60.0
-    query = (
-        select(*group, sa.func.sum(weight).label("minutes_with_calls"))
-        .select_from(minutes)
-        .join(Recording, Recording.id == minutes.c.rid)
-        .outerjoin(Site, Site.id == Recording.site_id)
-        .group_by(*group)
-    )
-    frame = pd.DataFrame(session.exec(query).all(), columns=[*names, "minutes_with_calls"])
-    events = scoped(
-        select(*group, sa.func.count(Detection.id).label("events"))
-        .select_from(Detection)
-        .join(Recording, Recording.id == Detection.recording_id)
-        .outerjoin(Site, Site.id == Recording.site_id)
-        .where(
-            Detection.model_version_id == scope.model_version_id,
-            Detection.label.in_(labels),  # type: ignore[attr-defined]
-        )
-        .group_by(*group),
-        session,
-        scope,
-    )
-    counted = pd.DataFrame(session.exec(events).all(), columns=[*names, "events"])
-    return frame.merge(counted, on=names, how="outer")
 
 
-def _effort(session: Session, scope: Scope, group: list[Any]) -> pd.DataFrame:
-    names = [c.name for c in group]
-    analysed = sa.case(
-        (DetectionRun.status == RecordingStatus.DONE, Recording.duration_s), else_=0.0
-    )
-    query = (
+def activity(*, session: Session, scope: Scope) -> pd.DataFrame:
+    """Effort and calls per site, night and local hour: the dashboard's sums, done in SQL.
+
+    Three grouped queries over the recordings in scope (effort; minutes with calls; events
+    and those awaiting review), read from the night index (migration 0004).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``site_id``, ``night`` (date), ``hour`` (local start hour, 0-23), then
+        :data:`ACTIVITY_COLUMNS`: ``recordings``, ``minutes_recorded``, ``minutes_analysed``
+        (audio the model finished), ``minutes_with_calls``, ``events`` (target labels) and
+        ``awaiting_review`` (those never reviewed). Only hours with audio have a row.
+    """
+    keys = [Recording.site_id, NIGHT.label("night"), HOUR.label("hour")]
+    names = ["site_id", "night", "hour"]
+    analysed = sa.case((DetectionRun.id.is_not(None), Recording.duration_s), else_=0.0)  # type: ignore[union-attr]
+    effort = (
         select(
-            *group,
-            sa.func.count(Recording.id).label("recordings"),
-            (sa.func.coalesce(sa.func.sum(Recording.duration_s), 0.0) / 60.0).label(
-                "minutes_recorded"
-            ),
-            (sa.func.coalesce(sa.func.sum(analysed), 0.0) / 60.0).label("minutes_analysed"),
+            *keys,
+            sa.func.count(Recording.id),
+            sa.func.coalesce(sa.func.sum(Recording.duration_s), 0.0) / 60.0,
+            sa.func.coalesce(sa.func.sum(analysed), 0.0) / 60.0,
         )
         .select_from(Recording)
-        .outerjoin(Site, Site.id == Recording.site_id)
         .outerjoin(
             DetectionRun,
             sa.and_(
                 DetectionRun.recording_id == Recording.id,
                 DetectionRun.model_version_id == (scope.model_version_id or -1),
+                DetectionRun.status == RecordingStatus.DONE,
             ),
         )
-        .group_by(*group)
+        .group_by(*keys)
     )
-    rows = session.exec(scoped(query, session, scope)).all()
-    return pd.DataFrame(
-        rows, columns=[*names, "recordings", "minutes_recorded", "minutes_analysed"]
+    frame = pd.DataFrame(
+        session.exec(scoped(effort, session, scope)).all(),
+        columns=[*names, "recordings", "minutes_recorded", "minutes_analysed"],
     )
+    calls = pd.DataFrame(columns=[*names, "minutes_with_calls"])
+    events = pd.DataFrame(columns=[*names, "events", "awaiting_review"])
+    if scope.model_version_id is not None and scope.target_labels and not frame.empty:
+        calls = pd.DataFrame(
+            session.exec(_call_minutes(session, scope, keys)).all(), columns=calls.columns
+        )
+        reviewed = sa.exists().where(Review.detection_id == Detection.id)
+        counted = (
+            select(
+                *keys,
+                sa.func.count(Detection.id),
+                sa.func.sum(sa.case((reviewed, 0), else_=1)),
+            )
+            .select_from(Detection)
+            .join(Recording, Recording.id == Detection.recording_id)
+            .where(*_events_of(scope))
+            .group_by(*keys)
+        )
+        events = pd.DataFrame(
+            session.exec(scoped(counted, session, scope)).all(), columns=events.columns
+        )
+    out = frame.merge(calls, on=names, how="left").merge(events, on=names, how="left")
+    out["night"] = out["night"].map(as_date)
+    out["hour"] = out["hour"].astype(int)
+    out["recordings"] = out["recordings"].astype(int)
+    for column in ("minutes_recorded", "minutes_analysed", "minutes_with_calls"):
+        out[column] = out[column].astype(float).fillna(0.0)
+    for column in ("events", "awaiting_review"):
+        out[column] = out[column].fillna(0).astype(int)
+    return out
 
 
-def _merge(effort: pd.DataFrame, calls: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    out = effort.merge(calls, on=keys, how="left")
-    out["minutes_with_calls"] = out["minutes_with_calls"].astype(float).fillna(0.0)
-    out["events"] = out["events"].fillna(0).astype(int)
-    for column in ("minutes_recorded", "minutes_analysed"):
-        out[column] = out[column].astype(float)
+def _call_minutes(session: Session, scope: Scope, keys: list[Any]) -> Any:
+    """Minutes with calls per ``keys``: each overlapped minute weighted by the audio it holds
+    (the recording's end cuts the last minute), so calls never exceed the audio."""
+    slots = _call_minute_slots(session, scope)
+    left = Recording.duration_s - slots.c.k * 60
+    weight = sa.case((left < 60, left), else_=60.0)
+    query = (
+        select(*keys, sa.func.sum(weight) / 60.0)
+        .select_from(slots)
+        .join(Recording, Recording.id == slots.c.rid)
+        .where(slots.c.k * 60 < Recording.duration_s)
+        .group_by(*keys)
+    )
+    return scoped(query, session, scope)
+
+
+def with_site_names(frame: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with a ``site`` name column from its ``site_id`` (``None`` for no site)."""
+    names = dict(zip(sites["site_id"], sites["site"], strict=True)) if not sites.empty else {}
+    return frame.assign(site=frame["site_id"].map(names))
+
+
+def site_ids(*, session: Session) -> pd.DataFrame:
+    """``site_id`` and ``site`` (name) of every site."""
+    return pd.DataFrame(session.exec(select(Site.id, Site.name)).all(), columns=["site_id", "site"])
+
+
+def rollup(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """:func:`activity` summed over ``keys`` (e.g. ``["site", "night"]``), sorted by them."""
+    columns = [c for c in ACTIVITY_COLUMNS if c in frame.columns]
+    if frame.empty:
+        return pd.DataFrame(columns=[*keys, *columns])
+    out = frame.groupby(keys, sort=True, dropna=False)[columns].sum().reset_index()
     return out
 
 
@@ -266,86 +315,54 @@ def nightly_activity(*, session: Session, scope: Scope) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``site``, ``night`` (date), ``recordings``, ``minutes_recorded``,
-        ``minutes_analysed``, ``minutes_with_calls``, ``events``; sorted by site and night.
+        ``site``, ``night`` (date), then :data:`ACTIVITY_COLUMNS`; sorted by site and night.
         Nights without audio have no row (the figure shows them as gaps in the effort).
     """
-    night = local_night(dialect_of(session)).label("night")
-    group = [Site.name.label("site"), night]
-    keys = ["site", "night"]
-    out = _merge(
-        _effort(session, scope, group),
-        _call_minutes(session, scope, group, list(scope.target_labels)),
-        keys,
-    )
-    out["night"] = out["night"].map(as_date)
-    return out.sort_values(keys, kind="stable").reset_index(drop=True)
+    frame = with_site_names(activity(session=session, scope=scope), site_ids(session=session))
+    return rollup(frame, ["site", "night"])
 
 
 def hourly_activity(*, session: Session, scope: Scope) -> pd.DataFrame:
     """Per night and local hour (all scoped sites together): effort and calls.
 
-    Columns ``night``, ``hour`` (0-23, local start hour), then as :func:`nightly_activity`.
+    Columns ``night``, ``hour`` (0-23, local start hour), then :data:`ACTIVITY_COLUMNS`.
     """
-    dialect = dialect_of(session)
-    group = [local_night(dialect).label("night"), local_hour(dialect).label("hour")]
-    keys = ["night", "hour"]
-    out = _merge(
-        _effort(session, scope, group),
-        _call_minutes(session, scope, group, list(scope.target_labels)),
-        keys,
-    )
-    out["night"] = out["night"].map(as_date)
-    out["hour"] = out["hour"].astype(int)
-    return out.sort_values(keys, kind="stable").reset_index(drop=True)
+    return rollup(activity(session=session, scope=scope), ["night", "hour"])
 
 
-def totals(*, session: Session, scope: Scope) -> dict[str, float]:
-    """Headline numbers: ``sites``, ``devices``, ``hours_recorded``, ``awaiting_review``
-    (events of target labels without a review). Calls come from :func:`nightly_activity`."""
-    counts = session.exec(
-        scoped(
-            select(
-                sa.func.count(sa.distinct(Recording.site_id)),
-                sa.func.count(sa.distinct(Recording.device_id)),
-                sa.func.coalesce(sa.func.sum(Recording.duration_s), 0.0),
-            ),
-            session,
-            scope,
-        )
-    ).one()
-    awaiting = 0
-    if scope.model_version_id is not None and scope.target_labels:
-        # Awaiting review: no review at all (a reviewed event always has a latest verdict).
-        # NOT EXISTS is an index lookup per event; an outer join on the latest-review
-        # window subquery made PostgreSQL rescan every review per event.
-        reviewed = sa.exists().where(Review.detection_id == Detection.id)
-        query = (
-            select(sa.func.count(Detection.id))
-            .join(Recording, Recording.id == Detection.recording_id)
-            .where(
-                Detection.model_version_id == scope.model_version_id,
-                Detection.label.in_(scope.target_labels),  # type: ignore[attr-defined]
-                ~reviewed,
-            )
-        )
-        awaiting = int(session.exec(scoped(query, session, scope)).one())
+def totals(
+    *, session: Session, scope: Scope, frame: pd.DataFrame | None = None
+) -> dict[str, float]:
+    """Headline numbers: ``sites``, ``devices``, ``hours_recorded``, ``hours_with_calls``,
+    ``events``, ``awaiting_review`` (events of target labels without a review).
+
+    ``frame``: the scope's :func:`activity`, when the caller has it already.
+    """
+    if frame is None:
+        frame = activity(session=session, scope=scope)
+    # Each device in the scope, found through the device index (a lookup per device).
+    has_audio = scoped(
+        select(Recording.id).where(Recording.device_id == Device.id).limit(1), session, scope
+    ).exists()
+    devices = session.exec(select(sa.func.count(Device.id)).where(has_audio)).one()
     return {
-        "sites": int(counts[0]),
-        "devices": int(counts[1]),
-        "hours_recorded": float(counts[2]) / 3600.0,
-        "awaiting_review": awaiting,
+        "sites": int(frame["site_id"].nunique()),
+        "devices": int(devices),
+        "hours_recorded": float(frame["minutes_recorded"].sum()) / 60.0,
+        "hours_with_calls": float(frame["minutes_with_calls"].sum()) / 60.0,
+        "events": int(frame["events"].sum()),
+        "awaiting_review": int(frame["awaiting_review"].sum()),
     }
 
 
-def _has_call(scope: Scope) -> sa.ColumnElement[Any]:
-    # 1 when the recording has an event of a target label (an index lookup per recording).
-    called = sa.exists().where(
-        Detection.recording_id == Recording.id,
-        Detection.model_version_id == scope.model_version_id,
-        Detection.label.in_(scope.target_labels or ("",)),  # type: ignore[attr-defined]
+def _called_recordings(scope: Scope) -> sa.Subquery:
+    # Recordings with an event of a target label (one row each).
+    return (
+        select(Detection.recording_id.label("rid"))
+        .where(*_events_of(scope))
+        .distinct()
+        .subquery("called")
     )
-    return sa.case((called, 1), else_=0)
 
 
 def temperature_calling(*, session: Session, scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -362,38 +379,43 @@ def temperature_calling(*, session: Session, scope: Scope) -> tuple[pd.DataFrame
     night_columns = ["site", "night", "temperature_c", "recordings", "with_calls"]
     if scope.model_version_id is None:
         return pd.DataFrame(columns=degree_columns), pd.DataFrame(columns=night_columns)
-    has_call = _has_call(scope)
-    if dialect_of(session) == "sqlite":
-        # floor() without SQLite's optional math functions: CAST truncates, and temperatures
-        # lie above -1000 °C. (PostgreSQL's CAST rounds, so it gets floor().)
-        degree = (sa.cast(Recording.temperature_c + 1000, sa.Integer) - 1000).label("degree")
-    else:
-        degree = sa.func.floor(Recording.temperature_c).label("degree")
-    night = local_night(dialect_of(session)).label("night")
-
-    def counted(keys: list[Any], extra: list[Any]) -> Any:
-        query = (
-            select(*keys, *extra, sa.func.count(Recording.id), sa.func.sum(has_call))
-            .select_from(Recording)
-            .join(Site, Site.id == Recording.site_id)
-            .join(
-                DetectionRun,
-                sa.and_(
-                    DetectionRun.recording_id == Recording.id,
-                    DetectionRun.model_version_id == scope.model_version_id,
-                    DetectionRun.status == RecordingStatus.DONE,
-                ),
-            )
-            .where(Recording.temperature_c.is_not(None))  # type: ignore[union-attr]
-            .group_by(*keys)
+    called = _called_recordings(scope)
+    degree = floor_of(Recording.temperature_c, dialect_of(session)).label("degree")
+    keys = [Recording.site_id, NIGHT.label("night"), degree]
+    query = (
+        select(
+            *keys,
+            sa.func.count(Recording.id),
+            sa.func.count(called.c.rid),
+            sa.func.sum(Recording.temperature_c),
         )
-        return session.exec(scoped(query, session, scope)).all()
-
-    per_degree = pd.DataFrame(counted([degree], []), columns=degree_columns)
-    mean_t = sa.func.avg(Recording.temperature_c)
-    per_night = pd.DataFrame(counted([Site.name, night], [mean_t]), columns=night_columns)
-    per_night["night"] = per_night["night"].map(as_date)
-    for frame, column in ((per_degree, "degree"), (per_night, "temperature_c")):
-        frame[column] = frame[column].astype(float)
-        frame["with_calls"] = frame["with_calls"].fillna(0).astype(int)
-    return per_degree.sort_values("degree").reset_index(drop=True), per_night
+        .select_from(Recording)
+        .join(
+            DetectionRun,
+            sa.and_(
+                DetectionRun.recording_id == Recording.id,
+                DetectionRun.model_version_id == scope.model_version_id,
+                DetectionRun.status == RecordingStatus.DONE,
+            ),
+        )
+        .outerjoin(called, called.c.rid == Recording.id)
+        .where(Recording.temperature_c.is_not(None))  # type: ignore[union-attr]
+        .group_by(*keys)
+    )
+    rows = pd.DataFrame(
+        session.exec(scoped(query, session, scope)).all(),
+        columns=["site_id", "night", "degree", "recordings", "with_calls", "sum_c"],
+    )
+    rows["night"] = rows["night"].map(as_date)
+    per_degree = rows.groupby("degree", sort=True)[["recordings", "with_calls"]].sum().reset_index()
+    per_degree["degree"] = per_degree["degree"].astype(float)
+    named = with_site_names(rows, site_ids(session=session))
+    per_night = named.groupby(["site", "night"], sort=True)[
+        ["recordings", "with_calls", "sum_c"]
+    ].sum()
+    per_night = per_night.reset_index()
+    per_night["temperature_c"] = per_night["sum_c"].astype(float) / per_night["recordings"]
+    for frame in (per_degree, per_night):
+        frame["recordings"] = frame["recordings"].astype(int)
+        frame["with_calls"] = frame["with_calls"].astype(int)
+    return per_degree[degree_columns], per_night[night_columns]

@@ -13,8 +13,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from db.dashboard import Scope, as_date, dialect_of, local_night, scoped
-from db.models import Detection, Device, Recording, RecordingStatus, Site
+from db.dashboard import NIGHT, Scope, as_date, scoped
+from db.models import Detection, Device, Recording, RecordingStatus, Review, Site
 from db.reports import device_display
 from db.reviews import latest_reviews
 
@@ -60,29 +60,36 @@ class EventAudio:
 
 
 def _events_query(
-    scope: Scope, filters: EventFilter, latest: sa.Subquery, columns: list
+    scope: Scope, filters: EventFilter, columns: list, *, latest: sa.Subquery | None
 ) -> sa.Select:
     query = (
         select(*columns)
         .select_from(Detection)
         .join(Recording, Recording.id == Detection.recording_id)
-        .outerjoin(Site, Site.id == Recording.site_id)
-        .outerjoin(Device, Device.id == Recording.device_id)
-        .outerjoin(latest, latest.c.detection_id == Detection.id)
         .where(
             Detection.model_version_id == (scope.model_version_id or -1),
             Detection.max_score >= filters.score_min,
             Detection.max_score <= filters.score_max,
         )
     )
+    if latest is not None:
+        query = query.outerjoin(latest, latest.c.detection_id == Detection.id)
     if filters.label:
         query = query.where(Detection.label == filters.label)
     if filters.device:
-        query = query.where(Device.serial == filters.device)
+        query = query.where(
+            Recording.device_id.in_(select(Device.id).where(Device.serial == filters.device))  # type: ignore[union-attr]
+        )
     if filters.review == UNREVIEWED:
-        query = query.where(latest.c.verdict.is_(None))
+        # Never reviewed (a reviewed event always has a latest verdict): an index lookup.
+        query = query.where(~sa.exists().where(Review.detection_id == Detection.id))
     elif filters.review:
-        query = query.where(latest.c.verdict == filters.review)
+        verdicts = latest_reviews()
+        query = query.where(
+            Detection.id.in_(  # type: ignore[union-attr]
+                select(verdicts.c.detection_id).where(verdicts.c.verdict == filters.review)
+            )
+        )
     return query
 
 
@@ -91,38 +98,48 @@ def detections_page(
 ) -> tuple[pd.DataFrame, int]:
     """One page of the model's events in scope, newest first, and how many match in all.
 
+    The page is read newest recording first through the recordings' time index, so it
+    stops after ``offset + limit`` events; its latest reviews are looked up for those only.
+
     Returns
     -------
     tuple
         ``(frame, total)``: columns :data:`DETECTION_COLUMNS` (``verdict`` is ``None`` when
         unreviewed), and the number of matching events.
     """
-    latest = latest_reviews()
-    count = _events_query(scope, filters, latest, [sa.func.count(Detection.id)])
+    count = _events_query(scope, filters, [sa.func.count(Detection.id)], latest=None)
     total = int(session.exec(scoped(count, session, scope, timed=False)).one())
-    columns = [
+    ids = _events_query(scope, filters, [Detection.id], latest=None).order_by(
+        Recording.recorded_at.desc(),  # type: ignore[union-attr]
+        Detection.start_s,
         Detection.id,
-        Site.name,
-        Device.serial,
-        Recording.recorded_at,
-        Recording.utc_offset_min,
-        Recording.path,
-        Detection.label,
-        Detection.start_s,
-        Detection.end_s,
-        Detection.max_score,
-        latest.c.verdict,
-        latest.c.reviewer,
-    ]
-    query = _events_query(scope, filters, latest, columns).order_by(
-        Recording.recorded_at.desc(),
-        Detection.start_s,
-        Detection.id,  # type: ignore[union-attr]
     )
-    rows = session.exec(
-        scoped(query, session, scope, timed=False).offset(offset).limit(limit)
-    ).all()
-    frame = pd.DataFrame(rows, columns=list(DETECTION_COLUMNS))
+    page = scoped(ids, session, scope, timed=False).offset(offset).limit(limit).subquery("page")
+    latest = latest_reviews()
+    query = (
+        select(
+            Detection.id,
+            Site.name,
+            Device.serial,
+            Recording.recorded_at,
+            Recording.utc_offset_min,
+            Recording.path,
+            Detection.label,
+            Detection.start_s,
+            Detection.end_s,
+            Detection.max_score,
+            latest.c.verdict,
+            latest.c.reviewer,
+        )
+        .select_from(page)
+        .join(Detection, Detection.id == page.c.id)
+        .join(Recording, Recording.id == Detection.recording_id)
+        .outerjoin(Site, Site.id == Recording.site_id)
+        .outerjoin(Device, Device.id == Recording.device_id)
+        .outerjoin(latest, latest.c.detection_id == Detection.id)
+        .order_by(Recording.recorded_at.desc(), Detection.start_s, Detection.id)  # type: ignore[union-attr]
+    )
+    frame = pd.DataFrame(session.exec(query).all(), columns=list(DETECTION_COLUMNS))
     frame["verdict"] = frame["verdict"].map(lambda v: getattr(v, "value", v))
     return frame, total
 
@@ -157,12 +174,14 @@ def event_audio(*, session: Session, detection_id: int) -> EventAudio | None:
 
 
 def device_nights(*, session: Session, scope: Scope, device_id: int) -> pd.DataFrame:
-    """One device per night: ``night``, ``recordings``, ``minutes_recorded``, ``battery_v``
-    (lowest), ``temperature_c`` (mean), ``temperature_min``, ``temperature_max``."""
-    night = local_night(dialect_of(session)).label("night")
+    """One device per night: ``night``, ``site_id`` (where it recorded that night),
+    ``recordings``, ``minutes_recorded``, ``battery_v`` (lowest), ``temperature_c`` (mean),
+    ``temperature_min``, ``temperature_max``."""
+    night = NIGHT.label("night")
     query = (
         select(
             night,
+            sa.func.max(Recording.site_id),
             sa.func.count(Recording.id),
             sa.func.coalesce(sa.func.sum(Recording.duration_s), 0.0) / 60.0,
             sa.func.min(Recording.battery_v),
@@ -176,6 +195,7 @@ def device_nights(*, session: Session, scope: Scope, device_id: int) -> pd.DataF
     )
     columns = [
         "night",
+        "site_id",
         "recordings",
         "minutes_recorded",
         "battery_v",
@@ -185,7 +205,7 @@ def device_nights(*, session: Session, scope: Scope, device_id: int) -> pd.DataF
     ]
     frame = pd.DataFrame(session.exec(scoped(query, session, scope)).all(), columns=columns)
     frame["night"] = frame["night"].map(as_date)
-    for column in columns[2:]:
+    for column in columns[3:]:
         frame[column] = frame[column].astype(float)
     return frame
 
@@ -260,23 +280,51 @@ def device_table(*, session: Session, scope: Scope) -> pd.DataFrame:
     return frame
 
 
+def scope_devices(*, session: Session, scope: Scope) -> pd.DataFrame:
+    """The devices with recordings in scope: ``device_id``, ``serial``, ``device`` (as shown),
+    found with a lookup per device in the device index instead of reading every recording."""
+    has_audio = scoped(
+        select(Recording.id).where(Recording.device_id == Device.id).limit(1),
+        session,
+        scope,
+        timed=False,
+    ).exists()
+    rows = session.exec(
+        select(Device.id, Device.serial, Device.recorder).where(has_audio).order_by(Device.serial)
+    ).all()
+    return pd.DataFrame(
+        [(rid, serial, device_display(serial, recorder)) for rid, serial, recorder in rows],
+        columns=["device_id", "serial", "device"],
+    )
+
+
 def last_calls(*, session: Session, scope: Scope) -> pd.DataFrame:
-    """Per site: ``site``, ``last_call_at`` (UTC start of its newest recording with a call)."""
-    if scope.model_version_id is None:
+    """Per site: ``site``, ``last_call_at`` (UTC start of its newest recording with a call).
+
+    Each site's recordings are read newest first through its time index until one has an
+    event of a target label (usually the first few).
+    """
+    if scope.model_version_id is None or not scope.target_labels:
         return pd.DataFrame(columns=["site", "last_call_at"])
-    query = (
-        select(Site.name, sa.func.max(Recording.recorded_at))
-        .select_from(Detection)
-        .join(Recording, Recording.id == Detection.recording_id)
-        .join(Site, Site.id == Recording.site_id)
-        .where(
-            Detection.model_version_id == scope.model_version_id,
-            Detection.label.in_(scope.target_labels or ("",)),  # type: ignore[attr-defined]
+    called = sa.exists().where(
+        Detection.recording_id == Recording.id,
+        Detection.model_version_id == scope.model_version_id,
+        Detection.label.in_(scope.target_labels),  # type: ignore[attr-defined]
+    )
+    newest = (
+        scoped(
+            select(Recording.recorded_at).where(Recording.site_id == Site.id, called),
+            session,
+            scope,
         )
-        .group_by(Site.name)
+        .order_by(Recording.recorded_at.desc())  # type: ignore[union-attr]
+        .limit(1)
+        .scalar_subquery()
     )
-    frame = pd.DataFrame(
-        session.exec(scoped(query, session, scope)).all(), columns=["site", "last_call_at"]
-    )
+    query = select(Site.name, newest)
+    if scope.sites:
+        query = query.where(Site.name.in_(scope.sites))  # type: ignore[attr-defined]
+    rows = [(name, at) for name, at in session.exec(query).all() if at is not None]
+    frame = pd.DataFrame(rows, columns=["site", "last_call_at"])
     frame["last_call_at"] = pd.to_datetime(frame["last_call_at"], utc=True)
     return frame

@@ -17,7 +17,13 @@ from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from dashboard import auth, data, figures, figures_devices, media
 from dashboard.components import TABLE_STYLE, frame_records, plural, scope_inputs
-from db.dashboard_events import UNREVIEWED, EventFilter, detections_page, device_table, event_labels
+from db.dashboard_events import (
+    UNREVIEWED,
+    EventFilter,
+    detections_page,
+    event_labels,
+    scope_devices,
+)
 from db.models import Verdict
 from db.reviews import add_review, review_history
 
@@ -247,11 +253,11 @@ def filter_options(
     try:
         with data.reading() as session:
             scope, _ = data.build_scope(session, sites, start, end)
-            devices = device_table(session=session, scope=scope)
+            devices = scope_devices(session=session, scope=scope)
             labels = event_labels(session=session, scope=scope)
     except data.Unavailable:
         return [], []
-    serials = [{"label": d.device, "value": d.device.split()[-1]} for d in devices.itertuples()]
+    serials = [{"label": d.device, "value": d.serial} for d in devices.itertuples()]
     return serials, labels
 
 

@@ -17,7 +17,7 @@ from flask import current_app
 from dashboard import data, figures, figures_devices
 from dashboard.app import TILE_ATTRIBUTION_KEY, TILE_URL_KEY
 from dashboard.components import scope_inputs, simple_table
-from db.dashboard import nightly_activity, site_table
+from db.dashboard import activity, rollup, site_ids, site_table, with_site_names
 from db.dashboard_events import device_table, last_calls
 
 dash.register_page(__name__, path="/map", name="Map", title="RanaWatch - Map", order=2)
@@ -44,13 +44,17 @@ def layout(**_query: str) -> html.Div:
 def map_points(
     sites: pd.DataFrame,
     devices: pd.DataFrame,
-    nightly: pd.DataFrame,
+    activity: pd.DataFrame,
     calls: pd.DataFrame,
     now: datetime,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Points for :func:`dashboard.figures.site_map`, and the sites and devices lacking
-    coordinates (``name``, ``kind``, ``note``)."""
-    per_site = nightly.groupby("site")[["minutes_recorded", "minutes_with_calls", "events"]].sum()
+    coordinates (``name``, ``kind``, ``note``).
+
+    ``activity``: rows with ``site``, ``minutes_recorded``, ``minutes_with_calls`` and
+    ``events`` (e.g. :func:`db.dashboard.rollup` of the scope's activity by site)."""
+    columns = ["minutes_recorded", "minutes_with_calls", "events"]
+    per_site = activity.groupby("site")[columns].sum()
     last = calls.set_index("site")["last_call_at"] if not calls.empty else pd.Series(dtype=object)
     rows, missing = [], []
     for site in sites.itertuples():
@@ -116,10 +120,10 @@ def map_points(
     )
 
 
-def newest_in_scope(session, scope) -> datetime:
-    """The newest recording's time in scope: "days since the last call" counts back from it,
-    so an old season reads as it did at its end, not as years of silence."""
-    devices = device_table(session=session, scope=scope)
+def newest_in_scope(devices: pd.DataFrame) -> datetime:
+    """The newest recording's time in scope (of :func:`db.dashboard_events.device_table`):
+    "days since the last call" counts back from it, so an old season reads as it did at its
+    end, not as years of silence."""
     newest = devices["last_at"].max() if not devices.empty else None
     return newest.to_pydatetime() if newest is not None and pd.notna(newest) else datetime.now(UTC)
 
@@ -133,12 +137,16 @@ def update(sites: list[str] | None, start: str | None, end: str | None) -> tuple
             site_rows = site_table(session=session)
             if scope.sites:
                 site_rows = site_rows[site_rows["site"].isin(scope.sites)]
+            devices = device_table(session=session, scope=scope)
+            hours = with_site_names(
+                activity(session=session, scope=scope), site_ids(session=session)
+            )
             points, missing = map_points(
                 site_rows,
-                device_table(session=session, scope=scope),
-                nightly_activity(session=session, scope=scope),
+                devices,
+                rollup(hours, ["site"]),
                 last_calls(session=session, scope=scope),
-                newest_in_scope(session, scope),
+                newest_in_scope(devices),
             )
     except data.Unavailable as exc:
         return figures.empty_figure(str(exc)), None

@@ -10,7 +10,7 @@ from dash import Output, callback, dcc, html
 
 from dashboard import data, figures
 from dashboard.components import cards, scope_inputs
-from db.dashboard import hourly_activity, nightly_activity, totals
+from db.dashboard import activity, rollup, site_ids, totals, with_site_names
 
 logger = logging.getLogger(__name__)
 
@@ -51,19 +51,20 @@ def update(
     try:
         with data.reading() as session:
             scope, model = data.build_scope(session, sites, start, end)
-            numbers = totals(session=session, scope=scope)
-            nightly = nightly_activity(session=session, scope=scope)
-            hourly = hourly_activity(session=session, scope=scope)
+            hours = activity(session=session, scope=scope)
+            numbers = totals(session=session, scope=scope, frame=hours)
+            hours = with_site_names(hours, site_ids(session=session))
     except data.Unavailable as exc:
         empty = figures.empty_figure(str(exc))
         return None, empty, empty, str(exc)
+    nightly, hourly = rollup(hours, ["site", "night"]), rollup(hours, ["night", "hour"])
     row = cards(
         [
             ("Sites", f"{numbers['sites']}"),
             ("Devices", f"{numbers['devices']}"),
             ("Hours recorded", f"{numbers['hours_recorded']:,.1f}"),
-            ("Hours with calls", f"{nightly['minutes_with_calls'].sum() / 60:,.2f}"),
-            ("Events", f"{int(nightly['events'].sum()):,}"),
+            ("Hours with calls", f"{numbers['hours_with_calls']:,.2f}"),
+            ("Events", f"{numbers['events']:,}"),
             ("Awaiting review", f"{numbers['awaiting_review']:,}"),
         ]
     )
