@@ -8,15 +8,17 @@ import math
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dashboard.figures import (
     DAY_MS,
     LAYOUT,
     NIGHT_AXIS_TITLE,
     SIDE_LEGEND,
+    TEMPLATE,
     all_nights,
+    axis_ref,
     empty_figure,
+    stacked_layout,
 )
 
 
@@ -111,7 +113,9 @@ def _zoom(points: pd.DataFrame) -> float:
     return float(np.clip(math.log2(360 / span) - 1, 1, 16))
 
 
-def device_health(nights: pd.DataFrame, expected_min: float | None) -> go.Figure:
+def device_health(
+    nights: pd.DataFrame, expected_min: float | pd.Series | None, *, expected_label: str = ""
+) -> go.Figure:
     """One device per night: minutes recorded against the expected, battery, temperature.
 
     Parameters
@@ -119,108 +123,130 @@ def device_health(nights: pd.DataFrame, expected_min: float | None) -> go.Figure
     nights
         :func:`db.dashboard_events.device_nights`, one row per night with audio.
     expected_min
-        Minutes a full night of its schedule records (``None``: unknown).
+        Minutes a full night of its schedule records: one number for every night, a Series
+        indexed by night (nights it does not list have no expectation), or ``None``.
+    expected_label
+        Where the expectation comes from, for the legend (e.g. "schedule").
     """
     if nights.empty:
         return empty_figure("This device has no recordings of known time in this range")
     every = pd.DataFrame({"night": all_nights(min(nights["night"]), max(nights["night"]))})
     full = every.merge(nights, on="night", how="left")
-    x = pd.to_datetime(full["night"])
-    fig = make_subplots(
-        rows=3,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.07,
-        subplot_titles=(
+    x = pd.to_datetime(full["night"]).to_numpy(dtype="datetime64[ns]")
+    recorded = full["minutes_recorded"].fillna(0).to_numpy(dtype=float)
+    traces: list = [
+        go.Bar(
+            x=x,
+            y=recorded,
+            width=0.8 * DAY_MS,
+            name="Recorded",
+            marker_color="#0072B2",
+            hovertemplate="%{x|%d %b %Y}: %{y:.1f} min recorded<extra></extra>",
+            **axis_ref(1),
+        )
+    ]
+    expected = _expected_per_night(full["night"], expected_min)
+    if expected is not None and np.isfinite(expected).any():
+        name = f"Expected ({expected_label})" if expected_label else "Expected"
+        traces.append(
+            go.Scatter(
+                x=x,
+                y=expected,
+                mode="lines",
+                name=name,
+                line={"color": "#D55E00", "dash": "dash", "shape": "hv"},
+                hovertemplate="%{x|%d %b %Y}: expected %{y:.1f} min<extra></extra>",
+                **axis_ref(1),
+            )
+        )
+        missing = np.isfinite(expected) & (recorded < 0.9 * np.nan_to_num(expected))
+        traces.append(
+            go.Scatter(
+                x=x[missing],
+                y=np.zeros(int(missing.sum())),
+                mode="markers",
+                name="Gap (under 90% of expected)",
+                marker={"symbol": "triangle-up", "size": 9, "color": "#D55E00"},
+                hovertemplate="%{x|%d %b %Y}: gap<extra></extra>",
+                **axis_ref(1),
+            )
+        )
+    traces.append(
+        go.Scatter(
+            x=x,
+            y=full["battery_v"].to_numpy(dtype=float),
+            mode="lines+markers",
+            name="Battery (V)",
+            line={"color": "#009E73"},
+            connectgaps=False,
+            **axis_ref(2),
+        )
+    )
+    # The band over nights with a temperature only: a gap would break plotly's fill.
+    known = (full["temperature_min"].notna() & full["temperature_max"].notna()).to_numpy()
+    band = {"mode": "lines", "line": {"width": 0}, "hoverinfo": "skip", **axis_ref(3)}
+    traces.append(
+        go.Scatter(
+            x=x[known],
+            y=full["temperature_max"].to_numpy(dtype=float)[known],
+            showlegend=False,
+            **band,
+        )
+    )
+    traces.append(
+        go.Scatter(
+            x=x[known],
+            y=full["temperature_min"].to_numpy(dtype=float)[known],
+            fill="tonexty",
+            fillcolor="rgba(230,159,0,0.25)",
+            name="min-max",
+            **band,
+        )
+    )
+    traces.append(
+        go.Scatter(
+            x=x,
+            y=full["temperature_c"].to_numpy(dtype=float),
+            mode="lines+markers",
+            name="Mean °C",
+            line={"color": "#E69F00"},
+            **axis_ref(3),
+        )
+    )
+    layout = stacked_layout(
+        (
             "Minutes recorded per night",
             "Battery (lowest of the night)",
             "Temperature in the case (mean, min-max)",
         ),
+        (1.0, 1.0, 1.0),
+        0.07,
     )
-    fig.add_bar(
-        row=1,
-        col=1,
-        x=x,
-        y=full["minutes_recorded"].fillna(0),
-        width=0.8 * DAY_MS,
-        name="Recorded",
-        marker_color="#0072B2",
-        hovertemplate="%{x|%d %b %Y}: %{y:.0f} min recorded<extra></extra>",
+    layout["yaxis"] |= {"title": {"text": "min"}, "rangemode": "tozero"}
+    layout["yaxis2"] |= {"title": {"text": "V"}}
+    layout["yaxis3"] |= {"title": {"text": "°C"}}
+    layout["xaxis3"]["title"] = {"text": NIGHT_AXIS_TITLE}
+    return go.Figure(
+        data=traces,
+        layout=LAYOUT
+        | layout
+        | {
+            "height": 620,
+            "legend": SIDE_LEGEND | {"traceorder": "normal"},
+            "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
+        },
     )
-    if expected_min:
-        missing = (full["minutes_recorded"].fillna(0) < 0.9 * expected_min).to_numpy()
-        fig.add_scatter(
-            row=1,
-            col=1,
-            x=x,
-            y=[expected_min] * len(full),
-            mode="lines",
-            name="Expected",
-            line={"color": "#D55E00", "dash": "dash"},
-            hovertemplate=f"expected {expected_min:.0f} min<extra></extra>",
-        )
-        fig.add_scatter(
-            row=1,
-            col=1,
-            x=x[missing],
-            y=[0] * int(missing.sum()),
-            mode="markers",
-            name="Gap (under 90% of expected)",
-            marker={"symbol": "triangle-up", "size": 9, "color": "#D55E00"},
-            hovertemplate="%{x|%d %b %Y}: gap<extra></extra>",
-        )
-    fig.add_scatter(
-        row=2,
-        col=1,
-        x=x,
-        y=full["battery_v"],
-        mode="lines+markers",
-        name="Battery (V)",
-        line={"color": "#009E73"},
-        connectgaps=False,
-    )
-    # The band over nights with a temperature only: a gap would break plotly's fill.
-    known = full["temperature_min"].notna() & full["temperature_max"].notna()
-    fig.add_scatter(
-        row=3,
-        col=1,
-        x=x[known],
-        y=full.loc[known, "temperature_max"],
-        mode="lines",
-        line={"width": 0},
-        showlegend=False,
-        hoverinfo="skip",
-    )
-    fig.add_scatter(
-        row=3,
-        col=1,
-        x=x[known],
-        y=full.loc[known, "temperature_min"],
-        mode="lines",
-        line={"width": 0},
-        fill="tonexty",
-        fillcolor="rgba(230,159,0,0.25)",
-        name="min-max",
-        hoverinfo="skip",
-    )
-    fig.add_scatter(
-        row=3,
-        col=1,
-        x=x,
-        y=full["temperature_c"],
-        mode="lines+markers",
-        name="Mean °C",
-        line={"color": "#E69F00"},
-    )
-    fig.update_layout(height=620, **LAYOUT)
-    fig.update_layout(
-        legend=SIDE_LEGEND | {"traceorder": "normal"}, margin={"l": 60, "r": 20, "t": 50, "b": 50}
-    )
-    fig.update_yaxes(title_text="min", rangemode="tozero", row=1, col=1)
-    fig.update_yaxes(title_text="V", row=2, col=1)
-    fig.update_yaxes(title_text="°C", row=3, col=1)
-    fig.update_xaxes(type="date", title_text=NIGHT_AXIS_TITLE, row=3, col=1)
-    return fig
+
+
+def _expected_per_night(
+    nights: pd.Series, expected_min: float | pd.Series | None
+) -> np.ndarray | None:
+    """The expected minutes of each night (NaN where unknown), or ``None``."""
+    if expected_min is None:
+        return None
+    if isinstance(expected_min, pd.Series):
+        return nights.map(expected_min).to_numpy(dtype=float)
+    return np.full(len(nights), float(expected_min))
 
 
 def spectrogram(
@@ -253,9 +279,7 @@ def spectrogram(
         annotation_text="event",
         annotation_position="top left",
     )
-    fig.update_layout(
-        template="plotly_white", margin={"l": 60, "r": 20, "t": 30, "b": 45}, height=320
-    )
+    fig.update_layout(template=TEMPLATE, margin={"l": 60, "r": 20, "t": 30, "b": 45}, height=320)
     fig.update_xaxes(title_text="Seconds into the recording")
     fig.update_yaxes(title_text="Hz", range=[0, max_hz])
     return fig

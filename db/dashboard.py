@@ -92,6 +92,18 @@ def default_model(*, session: Session) -> tuple[int | None, tuple[str, ...], str
     return mv.id, tuple(decision_of(mv)[0]), f"{mv.name}:{mv.version}"
 
 
+def read_frame(session: Session, query: Any, columns: list[str]) -> pd.DataFrame:
+    """The rows of ``query`` as a DataFrame with ``columns``, read column by column.
+
+    Core execution on the session's connection and columns built with ``zip``: the ORM's
+    row objects, handed to pandas one by one, cost more than the query on a season.
+    """
+    rows = session.connection().execute(query).all()
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame(dict(zip(columns, zip(*rows, strict=True), strict=True)))
+
+
 def dialect_of(session: Session) -> str:
     """The database dialect's name (``sqlite``, ``postgresql``) of ``session``."""
     return session.get_bind().dialect.name
@@ -152,8 +164,7 @@ def site_table(*, session: Session) -> pd.DataFrame:
         .outerjoin(counted, counted.c.site_id == Site.id)
         .order_by(Site.name)
     )
-    rows = session.exec(query).all()
-    return pd.DataFrame(rows, columns=["site", "latitude", "longitude", "recordings"])
+    return read_frame(session, query, ["site", "latitude", "longitude", "recordings"])
 
 
 def _events_of(scope: Scope) -> list[sa.ColumnElement[bool]]:
@@ -164,42 +175,38 @@ def _events_of(scope: Scope) -> list[sa.ColumnElement[bool]]:
     ]
 
 
-def _call_minute_slots(session: Session, scope: Scope) -> sa.Subquery:
-    """Distinct ``(recording_id, k)``: minute ``k`` of the recording overlaps a target event.
+def _call_minutes(session: Session, scope: Scope, keys: list[Any]) -> Any:
+    """Minutes with calls per ``keys`` (columns of ``recordings``).
 
-    Minute ``k`` (``[60k, 60k + 60)`` s) overlaps an event ``[start, end)`` when
-    ``60k < end`` and ``60k + 60 > start``; the recording's own end is applied by the caller.
+    Minute ``k`` of a recording (``[60k, 60k + 60)`` s) has a call when a target event
+    ``[start, end)`` overlaps it: ``60k < end`` and ``60k + 60 > start``, i.e.
+    ``k = floor(start / 60) + j`` for ``j`` from 0 up to the longest event's span in minutes.
+    Each such minute counts once, weighted by the audio it holds (the recording's end cuts
+    the last one), so calls never exceed the audio.
     """
     dialect = dialect_of(session)
     first = floor_of(Detection.start_s / 60.0, dialect)
-    if dialect == "postgresql":
-        last = sa.cast(sa.func.ceil(Detection.end_s / 60.0), sa.Integer) - 1
-        k = sa.func.generate_series(first, last).table_valued("k").render_derived("minute")
-        k = k.lateral("minute")
-        return (
-            select(Detection.recording_id.label("rid"), k.c.k.label("k"))
-            .select_from(Detection)
-            .join(k, sa.true())
-            .where(*_events_of(scope))
-            .distinct()
-            .subquery("call_minutes")
-        )
-    # SQLite has no generate_series: minute k = first + j for j up to the longest event's span.
     span = (
-        select(sa.func.max(floor_of(Detection.end_s / 60.0, dialect) - first) + 1)
+        select(sa.func.max(floor_of(Detection.end_s / 60.0, dialect) - first))
         .where(*_events_of(scope))
         .scalar_subquery()
     )
     j = select(sa.literal(0).label("j")).cte("minute_offsets", recursive=True)
     j = j.union_all(select(j.c.j + 1).where(j.c.j < span))
-    return (
-        select(Detection.recording_id.label("rid"), (first + j.c.j).label("k"))
+    k = first + j.c.j
+    left = Recording.duration_s - k * 60
+    minutes = (
+        select(*keys, Detection.recording_id, k.label("k"), left.label("left"))
         .select_from(Detection)
-        .join(j, (first + j.c.j) * 60 < Detection.end_s)
+        .join(Recording, Recording.id == Detection.recording_id)
+        .join(j, sa.and_(k * 60 < Detection.end_s, k * 60 < Recording.duration_s))
         .where(*_events_of(scope))
         .distinct()
-        .subquery("call_minutes")
     )
+    minutes = scoped(minutes, session, scope).subquery("call_minutes")
+    weight = sa.case((minutes.c.left < 60, minutes.c.left), else_=60.0)
+    outer = [minutes.c[c.key] for c in keys]
+    return select(*outer, sa.func.sum(weight) / 60.0).group_by(*outer)
 
 
 def activity(*, session: Session, scope: Scope) -> pd.DataFrame:
@@ -237,16 +244,15 @@ def activity(*, session: Session, scope: Scope) -> pd.DataFrame:
         )
         .group_by(*keys)
     )
-    frame = pd.DataFrame(
-        session.exec(scoped(effort, session, scope)).all(),
-        columns=[*names, "recordings", "minutes_recorded", "minutes_analysed"],
+    frame = read_frame(
+        session,
+        scoped(effort, session, scope),
+        [*names, "recordings", "minutes_recorded", "minutes_analysed"],
     )
     calls = pd.DataFrame(columns=[*names, "minutes_with_calls"])
     events = pd.DataFrame(columns=[*names, "events", "awaiting_review"])
     if scope.model_version_id is not None and scope.target_labels and not frame.empty:
-        calls = pd.DataFrame(
-            session.exec(_call_minutes(session, scope, keys)).all(), columns=calls.columns
-        )
+        calls = read_frame(session, _call_minutes(session, scope, keys), list(calls.columns))
         reviewed = sa.exists().where(Review.detection_id == Detection.id)
         counted = (
             select(
@@ -259,9 +265,7 @@ def activity(*, session: Session, scope: Scope) -> pd.DataFrame:
             .where(*_events_of(scope))
             .group_by(*keys)
         )
-        events = pd.DataFrame(
-            session.exec(scoped(counted, session, scope)).all(), columns=events.columns
-        )
+        events = read_frame(session, scoped(counted, session, scope), list(events.columns))
     out = frame.merge(calls, on=names, how="left").merge(events, on=names, how="left")
     out["night"] = out["night"].map(as_date)
     out["hour"] = out["hour"].astype(int)
@@ -273,22 +277,6 @@ def activity(*, session: Session, scope: Scope) -> pd.DataFrame:
     return out
 
 
-def _call_minutes(session: Session, scope: Scope, keys: list[Any]) -> Any:
-    """Minutes with calls per ``keys``: each overlapped minute weighted by the audio it holds
-    (the recording's end cuts the last minute), so calls never exceed the audio."""
-    slots = _call_minute_slots(session, scope)
-    left = Recording.duration_s - slots.c.k * 60
-    weight = sa.case((left < 60, left), else_=60.0)
-    query = (
-        select(*keys, sa.func.sum(weight) / 60.0)
-        .select_from(slots)
-        .join(Recording, Recording.id == slots.c.rid)
-        .where(slots.c.k * 60 < Recording.duration_s)
-        .group_by(*keys)
-    )
-    return scoped(query, session, scope)
-
-
 def with_site_names(frame: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with a ``site`` name column from its ``site_id`` (``None`` for no site)."""
     names = dict(zip(sites["site_id"], sites["site"], strict=True)) if not sites.empty else {}
@@ -297,7 +285,7 @@ def with_site_names(frame: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:
 
 def site_ids(*, session: Session) -> pd.DataFrame:
     """``site_id`` and ``site`` (name) of every site."""
-    return pd.DataFrame(session.exec(select(Site.id, Site.name)).all(), columns=["site_id", "site"])
+    return read_frame(session, select(Site.id, Site.name), ["site_id", "site"])
 
 
 def rollup(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -402,9 +390,10 @@ def temperature_calling(*, session: Session, scope: Scope) -> tuple[pd.DataFrame
         .where(Recording.temperature_c.is_not(None))  # type: ignore[union-attr]
         .group_by(*keys)
     )
-    rows = pd.DataFrame(
-        session.exec(scoped(query, session, scope)).all(),
-        columns=["site_id", "night", "degree", "recordings", "with_calls", "sum_c"],
+    rows = read_frame(
+        session,
+        scoped(query, session, scope),
+        ["site_id", "night", "degree", "recordings", "with_calls", "sum_c"],
     )
     rows["night"] = rows["night"].map(as_date)
     per_degree = rows.groupby("degree", sort=True)[["recordings", "with_calls"]].sum().reset_index()

@@ -13,7 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from db.dashboard import NIGHT, Scope, as_date, scoped
+from db.dashboard import NIGHT, Scope, as_date, read_frame, scoped
 from db.models import Detection, Device, Recording, RecordingStatus, Review, Site
 from db.reports import device_display
 from db.reviews import latest_reviews
@@ -139,7 +139,7 @@ def detections_page(
         .outerjoin(latest, latest.c.detection_id == Detection.id)
         .order_by(Recording.recorded_at.desc(), Detection.start_s, Detection.id)  # type: ignore[union-attr]
     )
-    frame = pd.DataFrame(session.exec(query).all(), columns=list(DETECTION_COLUMNS))
+    frame = read_frame(session, query, list(DETECTION_COLUMNS))
     frame["verdict"] = frame["verdict"].map(lambda v: getattr(v, "value", v))
     return frame, total
 
@@ -203,7 +203,7 @@ def device_nights(*, session: Session, scope: Scope, device_id: int) -> pd.DataF
         "temperature_min",
         "temperature_max",
     ]
-    frame = pd.DataFrame(session.exec(scoped(query, session, scope)).all(), columns=columns)
+    frame = read_frame(session, scoped(query, session, scope), columns)
     frame["night"] = frame["night"].map(as_date)
     for column in columns[3:]:
         frame[column] = frame[column].astype(float)

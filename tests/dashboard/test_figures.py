@@ -29,9 +29,10 @@ def test_sparse_season_draws_each_night_one_night_wide() -> None:
     (effort,) = [t for t in fig.data if t.type == "bar"]
     assert effort.width == pytest.approx(0.8 * DAY_MS)
     assert fig.layout.xaxis.type == "date"
-    # The line is broken between the two nights, not drawn across two years.
-    assert None in calls.y
-    assert [y for y in calls.y if y is not None] == [25.0, 0.0]
+    # The line is broken between the two nights (a gap point the day after the first),
+    # not drawn across two years.
+    assert np.isnan(calls.y[1]) and pd.Timestamp(calls.x[1]) == pd.Timestamp(2017, 4, 2)
+    assert [y for y in calls.y if not np.isnan(y)] == [25.0, 0.0]
     first, last = (pd.Timestamp(v) for v in fig.layout.xaxis.range)
     assert first == pd.Timestamp(2017, 3, 31) and last == pd.Timestamp(2019, 4, 2)
 
@@ -53,7 +54,7 @@ def test_calls_are_a_share_of_the_audio_so_never_exceed_it() -> None:
     # A 4-second recording with a call: 4/60 of a minute with calls, 100% of its audio.
     fig = figures.calls_per_night(nightly([("Pond", date(2024, 3, 1), 4 / 60, 4 / 60, 1)]))
     (calls,) = [t for t in fig.data if t.type == "scatter"]
-    assert max(y for y in calls.y if y is not None) == pytest.approx(100.0)
+    assert np.nanmax(calls.y) == pytest.approx(100.0)
 
 
 def test_empty_frames_say_so_without_a_year_2000_axis() -> None:
