@@ -124,7 +124,8 @@ def device_health(
         :func:`db.dashboard_events.device_nights`, one row per night with audio.
     expected_min
         Minutes a full night of its schedule records: one number for every night, a Series
-        indexed by night (nights it does not list have no expectation), or ``None``.
+        indexed by night (a night it does not list, one without audio, expects what the
+        night before did), or ``None``.
     expected_label
         Where the expectation comes from, for the legend (e.g. "schedule").
     """
@@ -245,7 +246,9 @@ def _expected_per_night(
     if expected_min is None:
         return None
     if isinstance(expected_min, pd.Series):
-        return nights.map(expected_min).to_numpy(dtype=float)
+        # A night without audio expects what the night before it did: the device's
+        # schedule went on; that it recorded nothing is the gap to show.
+        return nights.map(expected_min).ffill().bfill().to_numpy(dtype=float)
     return np.full(len(nights), float(expected_min))
 
 

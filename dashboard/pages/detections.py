@@ -17,12 +17,12 @@ from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from dashboard import auth, data, figures, figures_devices, media
 from dashboard.components import TABLE_STYLE, frame_records, plural, scope_inputs
+from db.dashboard_devices import scope_devices
 from db.dashboard_events import (
     UNREVIEWED,
     EventFilter,
     detections_page,
     event_labels,
-    scope_devices,
 )
 from db.models import Verdict
 from db.reviews import add_review, review_history

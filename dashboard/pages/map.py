@@ -18,7 +18,8 @@ from dashboard import data, figures, figures_devices
 from dashboard.app import TILE_ATTRIBUTION_KEY, TILE_URL_KEY
 from dashboard.components import scope_inputs, simple_table
 from db.dashboard import activity, rollup, site_ids, site_table, with_site_names
-from db.dashboard_events import device_table, last_calls
+from db.dashboard_devices import device_table
+from db.dashboard_events import last_calls
 
 dash.register_page(__name__, path="/map", name="Map", title="RanaWatch - Map", order=2)
 

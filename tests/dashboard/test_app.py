@@ -174,8 +174,11 @@ def test_devices_callbacks(ctx) -> None:
     table, options, chosen = devices.list_devices([], None, None, None)
     assert [o["label"] for o in options][0] == "AudioMoth 249BC30461CBB1E6 (Laguna Pond)"
     assert chosen == options[0]["value"] and len(table.data) == 2
-    fig, failed = devices.show_device(chosen, [], None, None)
+    fig, said, failed = devices.show_device(chosen, [], None, None)
     assert [t.name for t in fig.data][0] == "Recorded"
+    # The seed's sites declare no schedule: the expectation is inferred, and says so.
+    assert "inferred" in said and "no schedule is declared" in said
+    assert any(t.name == "Expected (inferred)" for t in fig.data)
     assert failed.data[0]["Reason"] == "not a RIFF/WAVE file"
 
 

@@ -10,15 +10,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from db import crud, dashboard, queue
-from db.dashboard_events import (
-    UNREVIEWED,
-    EventFilter,
-    detections_page,
-    device_nights,
-    device_table,
-    failed_files,
-    last_calls,
-)
+from db.dashboard_devices import device_nights, device_table, failed_files
+from db.dashboard_events import UNREVIEWED, EventFilter, detections_page, last_calls
 from db.migrate import upgrade
 from db.session import get_engine, session_scope
 from tests.db.helpers import FakeEvent, FakeResult, FakeWindow, add_recording
