@@ -206,3 +206,21 @@ def test_the_devices_page_draws_the_declared_schedule(tmp_path: Path) -> None:
     # 1 and 3 March hold their two minutes; 2 March has no audio at all, 4 March only an
     # unreadable file.
     assert [pd.Timestamp(x).date() for x in gaps.x] == [date(2024, 3, 2), date(2024, 3, 4)]
+
+
+def test_the_demo_sites_file_declares_the_schedule_its_recorders_follow(tmp_path: Path) -> None:
+    from collections import Counter
+
+    from core.demo.generate import write_sites_file
+    from core.demo.season import SeasonConfig, plan_season
+
+    config = SeasonConfig(nights=3)
+    sites = load_sites_file(write_sites_file(tmp_path / "sites.yaml", config))
+    (declared,) = {site.schedule for site in sites.sites}
+    assert (
+        declared is not None and declared.describe() == "30 s every 30 min for 4.01 h from sunset"
+    )
+    # A full night of the plan: nine 30-s files (sunset, then every 30 min through 4 h).
+    files = Counter((p.serial, p.night.date) for p in plan_season(config))
+    full = max(files.values()) * config.recording_s
+    assert declared.seconds_per_night == full == 270.0
