@@ -8,7 +8,13 @@ import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import data, figures, figures_devices
-from dashboard.components import scope_inputs, simple_table
+from dashboard.components import (
+    keep_view,
+    refresh_input,
+    refreshed,
+    scope_inputs,
+    simple_table,
+)
 from dashboard.expected import expected_minutes
 from db.dashboard_devices import (
     device_nights,
@@ -66,11 +72,17 @@ def summary_frame(devices: pd.DataFrame) -> pd.DataFrame:
     Output(CHOOSE, "value"),
     *scope_inputs(),
     dash.State(CHOOSE, "value"),
+    refresh_input(),
 )
 def list_devices(
-    sites: list[str] | None, start: str | None, end: str | None, chosen: int | None
-) -> tuple[object, list[dict], int | None]:
-    """The devices in scope (table and chooser); keeps the chosen one if still there."""
+    sites: list[str] | None,
+    start: str | None,
+    end: str | None,
+    chosen: int | None,
+    _refresh: int | None = None,
+) -> tuple[object, list[dict], object]:
+    """The devices in scope (table and chooser); keeps the chosen one if still there (an
+    auto-refresh then leaves the choice untouched)."""
     try:
         with data.reading() as session:
             scope, _ = data.build_scope(session, sites, start, end)
@@ -82,6 +94,8 @@ def list_devices(
     ]
     ids = [o["value"] for o in options]
     value = chosen if chosen in ids else (ids[0] if ids else None)
+    if refreshed() and value == chosen:
+        value = dash.no_update
     return simple_table("devices-table", summary_frame(devices)), options, value
 
 
@@ -91,9 +105,14 @@ def list_devices(
     Output(FAILED, "children"),
     Input(CHOOSE, "value"),
     *scope_inputs(),
+    refresh_input(),
 )
 def show_device(
-    device_id: int | None, sites: list[str] | None, start: str | None, end: str | None
+    device_id: int | None,
+    sites: list[str] | None,
+    start: str | None,
+    end: str | None,
+    _refresh: int | None = None,
 ) -> tuple[go.Figure, str, object]:
     """One device's nights against its expected minutes (from its schedule where the sites
     file declares one), and the failed files (of that device, else of all in scope)."""
@@ -118,6 +137,7 @@ def show_device(
             expected.minutes if expected else None,
             expected_label=expected.source if expected else "",
         )
+    fig = keep_view(fig, device_id, sites, start, end)
     said = expected.text if expected else ""
     if failed.empty:
         return fig, said, html.P("No failed files.", id="devices-no-failed")

@@ -16,7 +16,7 @@ from flask import current_app
 
 from dashboard import data, figures, figures_devices
 from dashboard.app import TILE_ATTRIBUTION_KEY, TILE_URL_KEY
-from dashboard.components import scope_inputs, simple_table
+from dashboard.components import keep_view, refresh_input, scope_inputs, simple_table
 from db.dashboard import activity, rollup, site_ids, site_table, with_site_names
 from db.dashboard_devices import device_table
 from db.dashboard_events import last_calls
@@ -129,8 +129,10 @@ def newest_in_scope(devices: pd.DataFrame) -> datetime:
     return newest.to_pydatetime() if newest is not None and pd.notna(newest) else datetime.now(UTC)
 
 
-@callback(Output(GRAPH, "figure"), Output(MISSING, "children"), *scope_inputs())
-def update(sites: list[str] | None, start: str | None, end: str | None) -> tuple[go.Figure, object]:
+@callback(Output(GRAPH, "figure"), Output(MISSING, "children"), *scope_inputs(), refresh_input())
+def update(
+    sites: list[str] | None, start: str | None, end: str | None, _refresh: int | None = None
+) -> tuple[go.Figure, object]:
     """The map and the list of what it cannot place."""
     try:
         with data.reading() as session:
@@ -168,4 +170,4 @@ def update(sites: list[str] | None, start: str | None, end: str | None) -> tuple
             style={"color": "#555", "fontSize": "0.85rem"},
         )
     )
-    return fig, side
+    return keep_view(fig, sites, start, end), side

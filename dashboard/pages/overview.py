@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 from dash import Output, callback, dcc, html
 
 from dashboard import data, figures
-from dashboard.components import cards, scope_inputs
+from dashboard.components import cards, keep_view, refresh_input, scope_inputs
 from db.dashboard import activity, rollup, site_ids, totals, with_site_names
 
 logger = logging.getLogger(__name__)
@@ -43,11 +43,13 @@ def layout(**_query: str) -> html.Div:
     Output(HOURS, "figure"),
     Output(MESSAGE, "children"),
     *scope_inputs(),
+    refresh_input(),
 )
 def update(
-    sites: list[str] | None, start: str | None, end: str | None
+    sites: list[str] | None, start: str | None, end: str | None, _refresh: int | None = None
 ) -> tuple[object, go.Figure, go.Figure, str]:
-    """Totals, calls per night and the heatmap for the chosen sites and nights."""
+    """Totals, calls per night and the heatmap for the chosen sites and nights (again on
+    each auto-refresh, keeping the figures' zoom)."""
     try:
         with data.reading() as session:
             scope, model = data.build_scope(session, sites, start, end)
@@ -74,4 +76,10 @@ def update(
         if model
         else "No model has run yet: the figures show the audio recorded, calls are unknown."
     )
-    return row, figures.calls_per_night(nightly), figures.night_heatmap(hourly), message
+    scope_key = (sites, start, end)
+    return (
+        row,
+        keep_view(figures.calls_per_night(nightly), *scope_key),
+        keep_view(figures.night_heatmap(hourly), *scope_key),
+        message,
+    )
