@@ -1,9 +1,10 @@
 """A synthetic monitoring season written straight into a RanaWatch database (bulk inserts).
 
 Sites along a creek in California, AudioMoths recording 10-minute files every 30 minutes
-from 19:00 to 07:00 local time (UTC-8), a temperature that rises through the spring and falls
-through each night, a battery that drains, nights a device missed, a few unreadable files,
-and frog calls whose rate follows temperature and hour. One model version has run on every
+from 19:00 to 07:00 local time (UTC-8; every site but the last declares that schedule), a
+temperature that rises through the spring and falls through each night, a battery that
+drains, nights a device missed, a few unreadable files, and frog calls whose rate follows
+temperature and hour. One model version has run on every
 readable file; some events are reviewed. Used by ``bench/dashboard.py`` and
 ``scripts/screenshots.py``; never by the application.
 """
@@ -98,6 +99,12 @@ def fill_season(
             "Spring Run",
         ]
         sites = []
+        schedule = {
+            "record_s": size.file_s,
+            "every_min": size.every_min,
+            "start": f"{size.hours[0]:02d}:00",
+            "end": f"{size.hours[1]:02d}:00",
+        }
         for s in range(size.sites):
             name = names[s] if s < len(names) else f"Site {s + 1:02d}"
             lat, lon = 37.10 + 0.012 * s + 0.004 * math.sin(s), -122.30 + 0.017 * s
@@ -110,6 +117,8 @@ def fill_season(
                         "latitude": lat if has_coords else None,
                         "longitude": lon if has_coords else None,
                         "created_at": now,
+                        # Every site but the last declares the schedule its recorders keep.
+                        "schedule": schedule if s != size.sites - 1 else None,
                     }
                 ],
             )
