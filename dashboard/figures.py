@@ -167,7 +167,8 @@ def calls_per_night(nightly: pd.DataFrame) -> go.Figure:
             minutes_recorded=("minutes_recorded", "sum"), sites=("site", "nunique")
         )
         traces.append(
-            go.Bar(
+            dict(
+                type="bar",
                 x=pd.to_datetime(total.index).to_numpy(dtype="datetime64[ns]"),
                 y=total["minutes_recorded"].to_numpy(dtype=float),
                 customdata=total["sites"].to_numpy(dtype=float),
@@ -189,7 +190,8 @@ def calls_per_night(nightly: pd.DataFrame) -> go.Figure:
         x, y, custom = with_gaps(nights, share, numbers)
         colour = colour_of(i)
         traces.append(
-            go.Scatter(
+            dict(
+                type="scatter",
                 x=x,
                 y=y,
                 name=str(site),
@@ -209,7 +211,8 @@ def calls_per_night(nightly: pd.DataFrame) -> go.Figure:
         if not per_site_effort:
             continue
         traces.append(
-            go.Bar(
+            dict(
+                type="bar",
                 x=nights,
                 y=recorded,
                 width=0.8 * DAY_MS,
@@ -272,24 +275,31 @@ def night_heatmap(hourly: pd.DataFrame) -> go.Figure:
         if np.isfinite(grid.to_numpy(dtype=float)).any()
         else 0.0
     )
-    fig = go.Figure(
-        go.Heatmap(
-            x=pd.to_datetime(nights).to_numpy(dtype="datetime64[ns]"),
-            y=[f"{h:02d}:00" for h in hours],
-            z=grid.to_numpy(dtype=float),
-            colorscale="YlGnBu",
-            zmin=0,
-            zmax=max(top, 1.0),
-            colorbar={"title": {"text": "% with<br>calls"}},
-            hoverongaps=False,
-            hovertemplate="%{x|%d %b %Y} %{y}: %{z:.0f}% of recorded minutes<extra></extra>",
-        )
+    heat = {
+        "type": "heatmap",
+        "x": pd.to_datetime(nights).to_numpy(dtype="datetime64[ns]"),
+        "y": [f"{h:02d}:00" for h in hours],
+        "z": grid.to_numpy(dtype=float),
+        "colorscale": "YlGnBu",
+        "zmin": 0,
+        "zmax": max(top, 1.0),
+        "colorbar": {"title": {"text": "% with<br>calls"}},
+        "hoverongaps": False,
+        "hovertemplate": "%{x|%d %b %Y} %{y}: %{z:.0f}% of recorded minutes<extra></extra>",
+    }
+    return go.Figure(
+        data=[heat],
+        layout=LAYOUT
+        | {
+            "title": LAYOUT["title"] | {"text": title},
+            "xaxis": {"title": {"text": NIGHT_AXIS_TITLE}, "type": "date"},
+            "yaxis": {
+                "title": {"text": "Hour starting"},
+                "autorange": "reversed",
+                "type": "category",
+            },
+        },
     )
-    fig.update_layout(**LAYOUT)
-    fig.update_layout(title_text=title)
-    fig.update_xaxes(title_text=NIGHT_AXIS_TITLE, type="date")
-    fig.update_yaxes(title_text="Hour starting", autorange="reversed", type="category")
-    return fig
 
 
 def temperature_bins(bins: pd.DataFrame, fit: LogisticFit | None) -> go.Figure:
@@ -307,43 +317,65 @@ def temperature_bins(bins: pd.DataFrame, fit: LogisticFit | None) -> go.Figure:
     if bins.empty:
         return empty_figure("No analysed recordings with a temperature in this range", title)
     width = float(np.diff(bins["temperature_c"]).min()) if len(bins) > 1 else 1.0
-    fig = go.Figure()
-    fig.add_bar(
-        x=bins["temperature_c"],
-        y=100.0 * bins["share"],
-        width=0.9 * width,
-        name="Recordings with calls",
-        marker_color=CALLS_COLOUR,
-        opacity=0.7,
-        text=[f"n={n}" for n in bins["recordings"]],
-        textposition="outside",
-        customdata=bins[["with_calls", "recordings"]].to_numpy(),
-        hovertemplate="%{x:.1f} °C: %{customdata[0]} of %{customdata[1]} recordings with calls"
-        "<extra></extra>",
-    )
+    traces: list[dict] = [
+        {
+            "type": "bar",
+            "x": bins["temperature_c"].to_numpy(dtype=float),
+            "y": 100.0 * bins["share"].to_numpy(dtype=float),
+            "width": 0.9 * width,
+            "name": "Recordings with calls",
+            "marker": {"color": CALLS_COLOUR},
+            "opacity": 0.7,
+            "text": [f"n={n}" for n in bins["recordings"]],
+            "textposition": "outside",
+            "customdata": bins[["with_calls", "recordings"]].to_numpy(dtype=float),
+            "hovertemplate": "%{x:.1f} °C: %{customdata[0]:.0f} of %{customdata[1]:.0f} "
+            "recordings with calls<extra></extra>",
+        }
+    ]
+    shapes, notes = [], []
     if fit is not None:
         t = np.linspace(
             bins["temperature_c"].min() - width, bins["temperature_c"].max() + width, 200
         )
-        fig.add_scatter(
-            x=t,
-            y=100.0 * logistic(t, fit.p_max, fit.slope, fit.t50_c),
-            mode="lines",
-            name="Logistic fit",
-            line={"color": "#0072B2", "width": 2.5},
+        traces.append(
+            {
+                "type": "scatter",
+                "x": t,
+                "y": 100.0 * logistic(t, fit.p_max, fit.slope, fit.t50_c),
+                "mode": "lines",
+                "name": "Logistic fit",
+                "line": {"color": "#0072B2", "width": 2.5},
+            }
         )
-        fig.add_vline(
-            x=fit.t50_c,
-            line_dash="dash",
-            line_color="#D55E00",
-            annotation_text=f"half of max at {fit.t50_c:.1f} °C",
-            annotation_position="top left",
+        line = {"x0": fit.t50_c, "x1": fit.t50_c, "xref": "x", "yref": "paper"}
+        shapes.append(
+            line | {"type": "line", "y0": 0, "y1": 1, "line": {"dash": "dash", "color": "#D55E00"}}
         )
-    fig.update_layout(hovermode="closest", **LAYOUT)
-    fig.update_layout(title_text=title)
-    fig.update_xaxes(title_text="AudioMoth temperature (°C, in the case: air, not water)")
-    fig.update_yaxes(title_text="% of recordings with calls", range=[0, 110])
-    return fig
+        notes.append(
+            {
+                "text": f"half of max at {fit.t50_c:.1f} °C",
+                "x": fit.t50_c,
+                "xref": "x",
+                "y": 1,
+                "yref": "paper",
+                "xanchor": "right",
+                "yanchor": "top",
+                "showarrow": False,
+            }
+        )
+    return go.Figure(
+        data=traces,
+        layout=LAYOUT
+        | {
+            "hovermode": "closest",
+            "title": LAYOUT["title"] | {"text": title},
+            "shapes": shapes,
+            "annotations": notes,
+            "xaxis": {"title": {"text": "AudioMoth temperature (°C, in the case: air, not water)"}},
+            "yaxis": {"title": {"text": "% of recordings with calls"}, "range": [0, 110]},
+        },
+    )
 
 
 def temperature_nights(nights: pd.DataFrame) -> go.Figure:
@@ -359,12 +391,14 @@ def temperature_nights(nights: pd.DataFrame) -> go.Figure:
     title = "Nights: temperature and calling"
     if nights.empty:
         return empty_figure("No analysed recordings with a temperature in this range", title)
-    ordinal = [pd.Timestamp(n).toordinal() for n in nights["night"]]
-    ticks = np.unique(np.linspace(min(ordinal), max(ordinal), 5).round().astype(int))
+    ordinal = np.array([n.toordinal() for n in nights["night"]], dtype=float)
+    ticks = np.unique(np.linspace(ordinal.min(), ordinal.max(), 5).round().astype(int))
+    # Numbers and one text array, as numpy arrays: plotly checks lists element by element.
+    where = (nights["night"].astype(str) + " at " + nights["site"].astype(str)).to_numpy(dtype=str)
     fig = go.Figure(
         go.Scatter(
-            x=nights["temperature_c"],
-            y=100.0 * nights["share"],
+            x=nights["temperature_c"].to_numpy(dtype=float),
+            y=100.0 * nights["share"].to_numpy(dtype=float),
             mode="markers",
             marker={
                 "size": 9,
@@ -377,20 +411,13 @@ def temperature_nights(nights: pd.DataFrame) -> go.Figure:
                     "ticktext": [date.fromordinal(int(t)).isoformat() for t in ticks],
                 },
             },
-            customdata=np.stack(
-                [
-                    nights["site"].astype(str),
-                    [str(n) for n in nights["night"]],
-                    nights["recordings"],
-                ],
-                axis=1,
-            ),
-            hovertemplate="%{customdata[1]} at %{customdata[0]}: %{x:.1f} °C, %{y:.0f}% of "
-            "%{customdata[2]} recordings with calls<extra></extra>",
-        )
+            text=where,
+            customdata=nights["recordings"].to_numpy(dtype=float),
+            hovertemplate="%{text}: %{x:.1f} °C, %{y:.0f}% of %{customdata:.0f} recordings "
+            "with calls<extra></extra>",
+        ),
+        layout=LAYOUT | {"title": LAYOUT["title"] | {"text": title}},
     )
-    fig.update_layout(**LAYOUT)
-    fig.update_layout(title_text=title)
     fig.update_xaxes(title_text="Mean recorder temperature that night (°C)")
     fig.update_yaxes(title_text="% of recordings with calls", rangemode="tozero")
     return fig

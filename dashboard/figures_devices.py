@@ -136,7 +136,8 @@ def device_health(
     x = pd.to_datetime(full["night"]).to_numpy(dtype="datetime64[ns]")
     recorded = full["minutes_recorded"].fillna(0).to_numpy(dtype=float)
     traces: list = [
-        go.Bar(
+        dict(
+            type="bar",
             x=x,
             y=recorded,
             width=0.8 * DAY_MS,
@@ -150,7 +151,8 @@ def device_health(
     if expected is not None and np.isfinite(expected).any():
         name = f"Expected ({expected_label})" if expected_label else "Expected"
         traces.append(
-            go.Scatter(
+            dict(
+                type="scatter",
                 x=x,
                 y=expected,
                 mode="lines",
@@ -162,7 +164,8 @@ def device_health(
         )
         missing = np.isfinite(expected) & (recorded < 0.9 * np.nan_to_num(expected))
         traces.append(
-            go.Scatter(
+            dict(
+                type="scatter",
                 x=x[missing],
                 y=np.zeros(int(missing.sum())),
                 mode="markers",
@@ -173,7 +176,8 @@ def device_health(
             )
         )
     traces.append(
-        go.Scatter(
+        dict(
+            type="scatter",
             x=x,
             y=full["battery_v"].to_numpy(dtype=float),
             mode="lines+markers",
@@ -187,7 +191,8 @@ def device_health(
     known = (full["temperature_min"].notna() & full["temperature_max"].notna()).to_numpy()
     band = {"mode": "lines", "line": {"width": 0}, "hoverinfo": "skip", **axis_ref(3)}
     traces.append(
-        go.Scatter(
+        dict(
+            type="scatter",
             x=x[known],
             y=full["temperature_max"].to_numpy(dtype=float)[known],
             showlegend=False,
@@ -195,7 +200,8 @@ def device_health(
         )
     )
     traces.append(
-        go.Scatter(
+        dict(
+            type="scatter",
             x=x[known],
             y=full["temperature_min"].to_numpy(dtype=float)[known],
             fill="tonexty",
@@ -205,7 +211,8 @@ def device_health(
         )
     )
     traces.append(
-        go.Scatter(
+        dict(
+            type="scatter",
             x=x,
             y=full["temperature_c"].to_numpy(dtype=float),
             mode="lines+markers",
