@@ -145,7 +145,7 @@ def calls_per_night(nightly: pd.DataFrame) -> go.Figure:
     Parameters
     ----------
     nightly
-        :func:`db.dashboard.nightly_activity`: ``site``, ``night``, ``minutes_recorded``,
+        :func:`db.dashboard_activity.nightly_activity`: ``site``, ``night``, ``minutes_recorded``,
         ``minutes_with_calls``, ``events`` (one row per site and night with audio).
 
     Returns
@@ -255,7 +255,7 @@ def night_heatmap(hourly: pd.DataFrame) -> go.Figure:
     Parameters
     ----------
     hourly
-        :func:`db.dashboard.hourly_activity`: ``night``, ``hour``, ``minutes_recorded``,
+        :func:`db.dashboard_activity.hourly_activity`: ``night``, ``hour``, ``minutes_recorded``,
         ``minutes_with_calls``.
     """
     title = "When calling happens (hour of night, local time)"

@@ -17,7 +17,8 @@ from flask import current_app
 from dashboard import data, figures, figures_devices
 from dashboard.app import TILE_ATTRIBUTION_KEY, TILE_URL_KEY
 from dashboard.components import keep_view, refresh_input, scope_inputs, simple_table
-from db.dashboard import activity, rollup, site_ids, site_table, with_site_names
+from db.dashboard import rollup, site_ids, site_table, with_site_names
+from db.dashboard_activity import activity
 from db.dashboard_devices import device_table
 from db.dashboard_events import last_calls
 

@@ -10,7 +10,8 @@ from dash import Output, callback, dcc, html
 
 from dashboard import data, figures
 from dashboard.components import cards, keep_view, refresh_input, scope_inputs
-from db.dashboard import activity, rollup, site_ids, totals, with_site_names
+from db.dashboard import rollup, site_ids, with_site_names
+from db.dashboard_activity import activity, totals
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from dash import Output, callback, dcc, html
 
 from dashboard import data, figures, stats
 from dashboard.components import keep_view, plural, refresh_input, scope_inputs
-from db.dashboard import temperature_calling
+from db.dashboard_activity import temperature_calling
 
 dash.register_page(
     __name__, path="/temperature", name="Temperature", title="RanaWatch - Temperature", order=1
