@@ -64,9 +64,7 @@ class EventAudio:
     max_score: float
 
 
-def _events_query(
-    scope: Scope, filters: EventFilter, columns: list, *, latest: sa.Subquery | None
-) -> sa.Select:
+def _events_query(scope: Scope, filters: EventFilter, columns: list) -> sa.Select:
     query = (
         select(*columns)
         .select_from(Detection)
@@ -77,8 +75,6 @@ def _events_query(
             Detection.max_score <= filters.score_max,
         )
     )
-    if latest is not None:
-        query = query.outerjoin(latest, latest.c.detection_id == Detection.id)
     if filters.label:
         query = query.where(Detection.label == filters.label)
     if filters.device:
@@ -112,9 +108,9 @@ def detections_page(
         ``(frame, total)``: columns :data:`DETECTION_COLUMNS` (``verdict`` is ``None`` when
         unreviewed), and the number of matching events.
     """
-    count = _events_query(scope, filters, [sa.func.count(Detection.id)], latest=None)
+    count = _events_query(scope, filters, [sa.func.count(Detection.id)])
     total = int(session.exec(scoped(count, session, scope, timed=False)).one())
-    ids = _events_query(scope, filters, [Detection.id], latest=None).order_by(
+    ids = _events_query(scope, filters, [Detection.id]).order_by(
         Recording.recorded_at.desc(),  # type: ignore[union-attr]
         Detection.start_s,
         Detection.id,
