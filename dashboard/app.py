@@ -17,7 +17,7 @@ from flask import Response, current_app
 
 from core.settings import Settings, get_settings
 from dashboard import auth, data, media
-from db.dashboard import season_nights, site_table
+from db.dashboard import season_nights, site_ids
 from db.session import redact_url
 
 logger = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ def season_status() -> tuple[list[str], object, object, str, str | None]:
     if problem is None:
         try:
             with data.reading() as session:
-                sites = list(site_table(session=session)["site"])
+                sites = sorted(site_ids(session=session)["site"])
                 first, last = season_nights(session=session)
         except data.Unavailable as exc:
             problem = str(exc)

@@ -64,23 +64,25 @@ class EventAudio:
     max_score: float
 
 
-def _events_query(scope: Scope, filters: EventFilter, columns: list) -> sa.Select:
+def _events_query(
+    scope: Scope, filters: EventFilter, columns: list, *, recordings: bool = True
+) -> sa.Select:
     query = (
         select(*columns)
         .select_from(Detection)
-        .join(Recording, Recording.id == Detection.recording_id)
         .where(
             Detection.model_version_id == (scope.model_version_id or -1),
             Detection.max_score >= filters.score_min,
             Detection.max_score <= filters.score_max,
         )
     )
+    if recordings:
+        query = query.join(Recording, Recording.id == Detection.recording_id)
     if filters.label:
         query = query.where(Detection.label == filters.label)
     if filters.device:
-        query = query.where(
-            Recording.device_id.in_(select(Device.id).where(Device.serial == filters.device))  # type: ignore[union-attr]
-        )
+        devices = select(Device.id).where(Device.serial == filters.device)
+        query = query.where(Recording.device_id.in_(devices))  # type: ignore[union-attr]
     if filters.review == UNREVIEWED:
         # Never reviewed (a reviewed event always has a latest verdict): an index lookup.
         query = query.where(~sa.exists().where(Review.detection_id == Detection.id))
@@ -108,8 +110,12 @@ def detections_page(
         ``(frame, total)``: columns :data:`DETECTION_COLUMNS` (``verdict`` is ``None`` when
         unreviewed), and the number of matching events.
     """
-    count = _events_query(scope, filters, [sa.func.count(Detection.id)])
-    total = int(session.exec(scoped(count, session, scope, timed=False)).one())
+    # Counted from the events alone when nothing about their recordings is asked.
+    by_recording = bool(scope.sites or scope.date_from or scope.date_to or filters.device)
+    count = _events_query(scope, filters, [sa.func.count(Detection.id)], recordings=by_recording)
+    if by_recording:
+        count = scoped(count, session, scope, timed=False)
+    total = int(session.exec(count).one())
     ids = _events_query(scope, filters, [Detection.id]).order_by(
         Recording.recorded_at.desc(),  # type: ignore[union-attr]
         Detection.start_s,

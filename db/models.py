@@ -276,6 +276,7 @@ class Recording(SQLModel, table=True):
             "temperature_c",
         ),
         sa.Index("ix_recordings_status_ingested_at", "status", "ingested_at"),
+        sa.Index("ix_recordings_night", "night"),
     )
 
 

@@ -5,7 +5,8 @@
 ``utc_offset_min`` (NULL without a time or with a ``clock_issue``): PostgreSQL stores them,
 SQLite computes them on read. The dashboard groups by them instead of computing a time zone
 shift per row and query, and its sums per site, night and hour (and per device and night)
-read the new indexes alone. ``status, ingested_at`` lists the failed files newest first.
+read the new indexes alone. ``status, ingested_at`` lists the failed files newest first;
+``night`` alone gives the season's first and last night at once.
 
 ``sites.schedule`` and ``deployments.schedule`` hold the recording schedule the sites file
 declares (a JSON object), from which the dashboard expects a device's minutes per night.
@@ -52,6 +53,7 @@ INDEXES: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("device_id", "night", "duration_s", "battery_v", "temperature_c"),
     ),
     ("ix_recordings_status_ingested_at", ("status", "ingested_at")),
+    ("ix_recordings_night", ("night",)),
 )
 
 
