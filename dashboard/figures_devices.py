@@ -21,6 +21,9 @@ from dashboard.figures import (
     stacked_layout,
 )
 
+# Days since the last call at which a marker is fully red (or the oldest, if older).
+MAP_DAYS_SCALE = 14.0
+
 
 def site_map(
     points: pd.DataFrame, *, tile_url: str | None = None, attribution: str = ""
@@ -43,31 +46,53 @@ def site_map(
     size = 10 + 30 * np.sqrt(
         points["minutes_with_calls"] / max(points["minutes_with_calls"].max(), 1e-9)
     )
-    marker = {
-        "size": size,
-        "color": points["days_since_call"].fillna(-1),
-        "cmin": -1,
-        "colorscale": [[0, "#BBBBBB"], [0.001, "#009E73"], [0.3, "#E69F00"], [1, "#D55E00"]],
-        "showscale": True,
-        "colorbar": {"title": {"text": "Days since<br>last call"}},
-    }
-    custom = points[["name", "kind", "hours_recorded", "events", "last_call"]].to_numpy()
+    days = points["days_since_call"].astype(float)
     hover = (
         "<b>%{customdata[0]}</b> (%{customdata[1]})<br>%{customdata[2]:.1f} h recorded, "
         "%{customdata[3]} events<br>last call: %{customdata[4]}<extra></extra>"
     )
-    text = points["name"].where(points["kind"] == "site", "")
-    # The same markers, labels and hover on tiles or on the plain offline axes.
-    markers = {
-        "mode": "markers+text",
-        "text": text,
-        "textposition": "top right",
-        "marker": marker,
-        "customdata": custom,
-        "hovertemplate": hover,
-    }
+    kind = "scattermap" if tile_url else "scatter"
+    traces = []
+    # Places with a call, coloured by how long ago (green: in the newest night); places
+    # without one in grey, their own trace, so the colour scale holds days only.
+    for called, name in ((days.notna(), "last call"), (days.isna(), "no call")):
+        if not called.any():
+            continue
+        rows = points[called]
+        marker: dict = {"size": size[called].to_numpy(dtype=float)}
+        if name == "last call":
+            marker |= {
+                "color": days[called].to_numpy(dtype=float),
+                "cmin": 0.0,
+                "cmax": max(MAP_DAYS_SCALE, float(days.max())),
+                "colorscale": [[0, "#009E73"], [0.4, "#E69F00"], [1, "#D55E00"]],
+                "showscale": True,
+                "colorbar": {"title": {"text": "Days since<br>last call"}},
+            }
+        else:
+            marker |= {"color": "#BBBBBB"}
+        where = (
+            {"lat": rows["latitude"].to_numpy(float), "lon": rows["longitude"].to_numpy(float)}
+            if tile_url
+            else {"x": rows["longitude"].to_numpy(float), "y": rows["latitude"].to_numpy(float)}
+        )
+        traces.append(
+            {
+                "type": kind,
+                "name": name,
+                "mode": "markers+text",
+                "text": rows["name"].where(rows["kind"] == "site", "").to_numpy(dtype=str),
+                "textposition": "top right",
+                "marker": marker,
+                "customdata": rows[
+                    ["name", "kind", "hours_recorded", "events", "last_call"]
+                ].to_numpy(),
+                "hovertemplate": hover,
+                **where,
+            }
+        )
     if tile_url:
-        fig = go.Figure(go.Scattermap(lat=points["latitude"], lon=points["longitude"], **markers))
+        fig = go.Figure(data=traces)
         fig.update_layout(
             map={
                 "style": "white-bg",
@@ -86,7 +111,7 @@ def site_map(
         fig.update_layout(**LAYOUT)
         fig.update_layout(title_text=title)
         return fig
-    fig = go.Figure(go.Scatter(x=points["longitude"], y=points["latitude"], **markers))
+    fig = go.Figure(data=traces)
     lat = float(points["latitude"].mean())
     fig.update_layout(**LAYOUT)
     fig.update_layout(title_text=title)
@@ -275,8 +300,8 @@ def spectrogram(
             x=times_s,
             y=freqs_hz[keep],
             z=power_db[keep],
+            # Loud is dark on a light ground, as in Raven and on paper.
             colorscale="Greys",
-            reversescale=True,
             colorbar={"title": {"text": "dB"}},
             hovertemplate="%{x:.2f} s, %{y:.0f} Hz: %{z:.0f} dB<extra></extra>",
         )

@@ -163,7 +163,8 @@ def update(
     if missing.empty:
         side.append(html.P("Every site and device in range has coordinates."))
     else:
-        side.append(simple_table("map-missing-table", missing, page_size=20))
+        shown = missing.rename(columns={"name": "Name", "kind": "Kind", "note": "Why"})
+        side.append(simple_table("map-missing-table", shown, page_size=20))
     side.append(
         html.P(
             "Marker size: minutes with calls; colour: days since the last call "

@@ -244,7 +244,7 @@ def test_map_places_sites_with_coordinates_and_lists_the_rest(ctx) -> None:
     (trace,) = fig.data
     assert trace.type == "scatter" and list(trace.customdata[:, 0]) == [SITE]
     missing = side[1].data
-    assert {row["name"] for row in missing} == {
+    assert {row["Name"] for row in missing} == {
         OTHER_SITE,
         "AudioMoth 249BC30461CBB1E6",
         "24E144085F256A6D",

@@ -147,16 +147,27 @@ POINTS = pd.DataFrame(
 
 def test_map_works_offline_without_tiles() -> None:
     fig = figures_devices.site_map(POINTS)
-    (trace,) = fig.data
-    assert trace.type == "scatter"  # plain axes: no tiles, no topojson from a CDN
-    assert list(trace.x) == [-122.3, -122.31] and trace.marker.size[0] > trace.marker.size[1]
+    called, silent = fig.data
+    assert called.type == silent.type == "scatter"  # plain axes: no tiles, no CDN topojson
+    assert (list(called.x), list(silent.x)) == ([-122.3], [-122.31])
+    assert called.marker.size[0] > silent.marker.size[0]
     assert fig.layout.yaxis.scaleanchor == "x"
+
+
+def test_map_colours_days_since_the_last_call_and_greys_places_without_one() -> None:
+    fig = figures_devices.site_map(POINTS)
+    called, silent = fig.data
+    # The colour scale holds days only (0 = a call in the newest night), never a stand-in
+    # value for "no call": that is its own grey trace.
+    assert list(called.marker.color) == [1.0] and called.marker.cmin == 0
+    assert called.marker.cmax == figures_devices.MAP_DAYS_SCALE
+    assert silent.marker.color == "#BBBBBB" and silent.name == "no call"
 
 
 def test_map_uses_tiles_when_configured() -> None:
     url = "https://tiles.example.org/{z}/{x}/{y}.png"
     fig = figures_devices.site_map(POINTS, tile_url=url, attribution="(c) example")
-    assert fig.data[0].type == "scattermap"
+    assert {t.type for t in fig.data} == {"scattermap"}
     assert fig.layout.map.style == "white-bg"
     assert list(fig.layout.map.layers[0].source) == [url]
 
