@@ -18,6 +18,7 @@ a change (it is upgraded to the newest migration and analysed first).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -72,6 +73,18 @@ def _calls(size: SeasonSize) -> dict[str, Callable[[list, str | None, str | None
         "devices.list_devices": lambda s, a, b: devices.list_devices(s, a, b, None),
         "devices.show_device": device_detail,
     }
+
+
+def machine_note() -> str:
+    """How busy this machine is while timing: load average and a fixed Python loop (10
+    million additions; about 0.5 s on an idle modern core), to read the figures against."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    loop_s = time.perf_counter() - started
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return f"{os.cpu_count()} CPUs, load average {load}; 10M-addition loop {loop_s:.2f} s"
 
 
 def time_callbacks(url: str, size: SeasonSize, repeat: int) -> None:
@@ -158,8 +171,9 @@ def main() -> None:
         for label, url in targets:
             _fill(label, url, size)
     for label, url in targets:
-        print(f"{label} ({make_url(url).render_as_string()}):", flush=True)
+        print(f"{label} ({make_url(url).render_as_string()}); {machine_note()}:", flush=True)
         time_callbacks(url, size, args.repeat)
+        print(f"  after: {machine_note()}", flush=True)
 
 
 if __name__ == "__main__":

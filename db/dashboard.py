@@ -152,16 +152,9 @@ def season_nights(
 
 
 def site_table(*, session: Session) -> pd.DataFrame:
-    """Every site: ``site``, ``latitude``, ``longitude``, ``recordings``."""
-    counted = (
-        select(Recording.site_id, sa.func.count().label("n")).group_by(Recording.site_id).subquery()
-    )
-    query = (
-        select(Site.name, Site.latitude, Site.longitude, sa.func.coalesce(counted.c.n, 0))
-        .outerjoin(counted, counted.c.site_id == Site.id)
-        .order_by(Site.name)
-    )
-    return read_frame(session, query, ["site", "latitude", "longitude", "recordings"])
+    """Every site, by name: ``site``, ``latitude``, ``longitude``."""
+    query = select(Site.name, Site.latitude, Site.longitude).order_by(Site.name)
+    return read_frame(session, query, ["site", "latitude", "longitude"])
 
 
 def with_site_names(frame: pd.DataFrame, sites: pd.DataFrame) -> pd.DataFrame:

@@ -86,22 +86,31 @@ def _calls(session: Session, scope: Scope, keys: list[Any]) -> Any:
     ).group_by(*outer)
 
 
-def activity(*, session: Session, scope: Scope) -> pd.DataFrame:
+def activity(
+    *, session: Session, scope: Scope, by: tuple[str, ...] = ("site_id", "night", "hour")
+) -> pd.DataFrame:
     """Effort and calls per site, night and local hour: the dashboard's sums, done in SQL.
 
     Two grouped queries over the recordings in scope (effort; minutes with calls, events
     and those awaiting review), the first read from the night index (migration 0004).
 
+    Parameters
+    ----------
+    by
+        The groups: any of ``site_id``, ``night``, ``hour`` (e.g. ``("site_id",)`` for
+        one row per site).
+
     Returns
     -------
     pandas.DataFrame
-        ``site_id``, ``night`` (date), ``hour`` (local start hour, 0-23), then
+        The ``by`` columns (``night`` a date, ``hour`` the local start hour 0-23), then
         :data:`ACTIVITY_COLUMNS`: ``recordings``, ``minutes_recorded``, ``minutes_analysed``
         (audio the model finished), ``minutes_with_calls``, ``events`` (target labels) and
-        ``awaiting_review`` (those never reviewed). Only hours with audio have a row.
+        ``awaiting_review`` (those never reviewed). Only groups with audio have a row.
     """
-    keys = [Recording.site_id, NIGHT.label("night"), HOUR.label("hour")]
-    names = ["site_id", "night", "hour"]
+    columns = {"site_id": Recording.site_id, "night": NIGHT, "hour": HOUR}
+    keys = [columns[name].label(name) for name in by]
+    names = list(by)
     analysed = sa.case((DetectionRun.id.is_not(None), Recording.duration_s), else_=0.0)  # type: ignore[union-attr]
     effort = (
         select(
@@ -130,8 +139,10 @@ def activity(*, session: Session, scope: Scope) -> pd.DataFrame:
     if scope.model_version_id is not None and scope.target_labels and not frame.empty:
         calls = read_frame(session, _calls(session, scope, keys), list(calls.columns))
     out = frame.merge(calls, on=names, how="left")
-    out["night"] = out["night"].map(as_date)
-    out["hour"] = out["hour"].astype(int)
+    if "night" in out:
+        out["night"] = out["night"].map(as_date)
+    if "hour" in out:
+        out["hour"] = out["hour"].astype(int)
     out["recordings"] = out["recordings"].astype(int)
     for column in ("minutes_recorded", "minutes_analysed", "minutes_with_calls"):
         out[column] = out[column].astype(float).fillna(0.0)

@@ -17,7 +17,7 @@ from flask import current_app
 from dashboard import data, figures, figures_devices
 from dashboard.app import TILE_ATTRIBUTION_KEY, TILE_URL_KEY
 from dashboard.components import keep_view, refresh_input, scope_inputs, simple_table
-from db.dashboard import rollup, site_ids, site_table, with_site_names
+from db.dashboard import site_ids, site_table, with_site_names
 from db.dashboard_activity import activity
 from db.dashboard_devices import device_table
 from db.dashboard_events import last_calls
@@ -142,13 +142,14 @@ def update(
             if scope.sites:
                 site_rows = site_rows[site_rows["site"].isin(scope.sites)]
             devices = device_table(session=session, scope=scope)
-            hours = with_site_names(
-                activity(session=session, scope=scope), site_ids(session=session)
+            per_site = with_site_names(
+                activity(session=session, scope=scope, by=("site_id",)),
+                site_ids(session=session),
             )
             points, missing = map_points(
                 site_rows,
                 devices,
-                rollup(hours, ["site"]),
+                per_site,
                 last_calls(session=session, scope=scope),
                 newest_in_scope(devices),
             )
