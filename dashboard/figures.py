@@ -228,7 +228,7 @@ def calls_per_night(nightly: pd.DataFrame) -> go.Figure:
     first, last = min(nightly["night"]), max(nightly["night"])
     pad = timedelta(days=1)
     layout = stacked_layout(
-        ("Share of recorded minutes with calls", "Audio recorded (effort)"), (0.62, 0.38), 0.06
+        ("Share of recorded minutes with calls", "Audio recorded (effort)"), (0.62, 0.38), 0.1
     )
     for axis in ("xaxis", "xaxis2"):
         layout[axis]["range"] = [first - pad, last + pad]
@@ -292,6 +292,7 @@ def night_heatmap(hourly: pd.DataFrame) -> go.Figure:
         layout=LAYOUT
         | {
             "title": LAYOUT["title"] | {"text": title},
+            "margin": LAYOUT["margin"] | {"t": 60},
             "xaxis": {"title": {"text": NIGHT_AXIS_TITLE}, "type": "date"},
             "yaxis": {
                 "title": {"text": "Hour starting"},
@@ -416,7 +417,8 @@ def temperature_nights(nights: pd.DataFrame) -> go.Figure:
             hovertemplate="%{text}: %{x:.1f} °C, %{y:.0f}% of %{customdata:.0f} recordings "
             "with calls<extra></extra>",
         ),
-        layout=LAYOUT | {"title": LAYOUT["title"] | {"text": title}},
+        layout=LAYOUT
+        | {"title": LAYOUT["title"] | {"text": title}, "margin": LAYOUT["margin"] | {"t": 60}},
     )
     fig.update_xaxes(title_text="Mean recorder temperature that night (°C)")
     fig.update_yaxes(title_text="% of recordings with calls", rangemode="tozero")

@@ -53,24 +53,33 @@ def site_map(
     )
     kind = "scattermap" if tile_url else "scatter"
     traces = []
-    # Places with a call, coloured by how long ago (green: in the newest night); places
-    # without one in grey, their own trace, so the colour scale holds days only.
-    for called, name in ((days.notna(), "last call"), (days.isna(), "no call")):
-        if not called.any():
+    # Sites with a call, coloured by how long ago (green: in the newest night); sites
+    # without one in grey, their own trace, so the colour scale holds days only; recorders
+    # that carry their own position as small diamonds (their calls count at their site).
+    site = points["kind"] == "site"
+    groups = (
+        (site & days.notna(), "site, by last call"),
+        (site & days.isna(), "site without calls"),
+        (~site, "recorder (own position)"),
+    )
+    for chosen, name in groups:
+        if not chosen.any():
             continue
-        rows = points[called]
-        marker: dict = {"size": size[called].to_numpy(dtype=float)}
-        if name == "last call":
+        rows = points[chosen]
+        marker: dict = {"size": size[chosen].to_numpy(dtype=float)}
+        if name == "site, by last call":
             marker |= {
-                "color": days[called].to_numpy(dtype=float),
+                "color": days[chosen].to_numpy(dtype=float),
                 "cmin": 0.0,
                 "cmax": max(MAP_DAYS_SCALE, float(days.max())),
                 "colorscale": [[0, "#009E73"], [0.4, "#E69F00"], [1, "#D55E00"]],
                 "showscale": True,
                 "colorbar": {"title": {"text": "Days since<br>last call"}},
             }
-        else:
+        elif name == "site without calls":
             marker |= {"color": "#BBBBBB"}
+        else:
+            marker = {"size": 9, "color": "#444444", "symbol": "diamond"}
         where = (
             {"lat": rows["latitude"].to_numpy(float), "lon": rows["longitude"].to_numpy(float)}
             if tile_url
@@ -300,8 +309,11 @@ def spectrogram(
             x=times_s,
             y=freqs_hz[keep],
             z=power_db[keep],
-            # Loud is dark on a light ground, as in Raven and on paper.
+            # Loud is dark on a light ground, as in Raven and on paper; the noise floor
+            # (the median) is white, so calls stand out.
             colorscale="Greys",
+            zmin=float(np.median(power_db[keep])) if keep.any() else None,
+            zmax=float(np.max(power_db[keep])) if keep.any() else None,
             colorbar={"title": {"text": "dB"}},
             hovertemplate="%{x:.2f} s, %{y:.0f} Hz: %{z:.0f} dB<extra></extra>",
         )

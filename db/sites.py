@@ -122,14 +122,20 @@ class RecordingSchedule(BaseModel):
         return (starts - 1) * self.record_s + min(self.record_s, last)
 
     def describe(self) -> str:
-        """The schedule in words, e.g. ``30 s every 30 min for 4 h from sunset``."""
+        """The schedule in words, e.g. ``30 s every 30 min for 4 h from sunset`` (whole
+        minutes of recording in minutes: ``10 min every 30 min from 19:00 to 07:00``)."""
         if self.start == "sunset":
             period = f"for {self.hours:g} h from sunset"
         elif self.end is not None:
             period = f"from {self.start:%H:%M} to {self.end:%H:%M}"
         else:
             period = f"for {self.hours:g} h from {self.start:%H:%M}"
-        return f"{self.record_s:g} s every {self.every_min:g} min {period}"
+        length = (
+            f"{self.record_s / 60:g} min"
+            if self.record_s >= 60 and self.record_s % 60 == 0
+            else f"{self.record_s:g} s"
+        )
+        return f"{length} every {self.every_min:g} min {period}"
 
 
 def schedule_of(stored: dict | None) -> RecordingSchedule | None:

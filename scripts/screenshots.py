@@ -80,16 +80,25 @@ def wait_for_content(driver: webdriver.Chrome, timeout_s: float = 30.0) -> None:
         time.sleep(0.3)
 
 
+# The page's height: where its main part ends (hidden pop-ups make the document taller).
+PAGE_HEIGHT_JS = """
+const main = document.querySelector('main');
+if (main) { return Math.ceil(main.getBoundingClientRect().bottom + window.scrollY); }
+return document.documentElement.scrollHeight;
+"""
+
+
 def fit_page(driver: webdriver.Chrome, width: int = 1400) -> None:
-    """Make the window as tall as the page (900 to 2600 px), again until the height holds:
-    graphs lower down draw only once the window reaches them."""
+    """Make the viewport as tall as the page (900 to 2600 px), again until the height holds:
+    graphs lower down draw only once the window reaches them. The window is taller than the
+    viewport by the browser's own bars."""
     for _ in range(5):
-        height = min(
-            max(driver.execute_script("return document.body.scrollHeight") + 40, 900), 2600
-        )
-        if driver.get_window_size()["height"] == height:
+        page = min(max(driver.execute_script(PAGE_HEIGHT_JS) + 20, 900), 2600)
+        viewport = driver.execute_script("return window.innerHeight")
+        if viewport == page:
             break
-        driver.set_window_size(width, height)
+        bars = driver.get_window_size()["height"] - viewport
+        driver.set_window_size(width, page + bars)
         time.sleep(1.5)
         wait_for_content(driver, timeout_s=20.0)
 

@@ -66,8 +66,8 @@ def test_schedules_are_described_in_words() -> None:
     assert schedule("{record_s: 30, every_min: 30, start: sunset, hours: 4}").describe() == (
         "30 s every 30 min for 4 h from sunset"
     )
-    assert schedule("{record_s: 60, every_min: 10, start: '19:00', end: '07:00'}").describe() == (
-        "60 s every 10 min from 19:00 to 07:00"
+    assert schedule("{record_s: 600, every_min: 30, start: '19:00', end: '07:00'}").describe() == (
+        "10 min every 30 min from 19:00 to 07:00"
     )
 
 
@@ -199,7 +199,7 @@ def test_the_devices_page_draws_the_declared_schedule(tmp_path: Path) -> None:
     with app.server.test_request_context("/"):
         _table, options, chosen = devices.list_devices([SITE], None, None, None)
         fig, said, _failed = devices.show_device(chosen, [SITE], None, None)
-    assert "from the schedule in the sites file (60 s every 60 min for 2 h from 19:00" in said
+    assert "from the schedule in the sites file (1 min every 60 min for 2 h from 19:00" in said
     (line,) = [t for t in fig.data if t.name == "Expected (schedule)"]
     assert set(line.y) == {2.0}  # two 60-s recordings a night, every night of the range
     (gaps,) = [t for t in fig.data if (t.name or "").startswith("Gap")]

@@ -147,21 +147,22 @@ POINTS = pd.DataFrame(
 
 def test_map_works_offline_without_tiles() -> None:
     fig = figures_devices.site_map(POINTS)
-    called, silent = fig.data
-    assert called.type == silent.type == "scatter"  # plain axes: no tiles, no CDN topojson
-    assert (list(called.x), list(silent.x)) == ([-122.3], [-122.31])
-    assert called.marker.size[0] > silent.marker.size[0]
+    site, device = fig.data
+    assert site.type == device.type == "scatter"  # plain axes: no tiles, no CDN topojson
+    assert (list(site.x), list(device.x)) == ([-122.3], [-122.31])
     assert fig.layout.yaxis.scaleanchor == "x"
 
 
-def test_map_colours_days_since_the_last_call_and_greys_places_without_one() -> None:
-    fig = figures_devices.site_map(POINTS)
-    called, silent = fig.data
+def test_map_colours_days_since_the_last_call_and_greys_sites_without_one() -> None:
+    quiet = pd.DataFrame([POINTS.iloc[0].to_dict() | {"name": "Dry Pond", "days_since_call": None}])
+    fig = figures_devices.site_map(pd.concat([POINTS, quiet], ignore_index=True))
+    called, silent, device = fig.data
     # The colour scale holds days only (0 = a call in the newest night), never a stand-in
-    # value for "no call": that is its own grey trace.
+    # value for "no call": that is its own grey trace; recorders are their own, too.
     assert list(called.marker.color) == [1.0] and called.marker.cmin == 0
     assert called.marker.cmax == figures_devices.MAP_DAYS_SCALE
-    assert silent.marker.color == "#BBBBBB" and silent.name == "no call"
+    assert silent.marker.color == "#BBBBBB" and list(silent.text) == ["Dry Pond"]
+    assert device.name == "recorder (own position)" and device.marker.symbol == "diamond"
 
 
 def test_map_uses_tiles_when_configured() -> None:
