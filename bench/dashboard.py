@@ -7,8 +7,9 @@
 
 The season (bench/season.py) defaults to the issue's: 50 devices (25 sites x 2), 120 nights,
 10-minute files every 30 minutes from 19:00 to 07:00 (144 000 slots; 132 000 recordings, as
-each device misses a twelfth of its nights), events at a realistic rate. Window scores are not written: no dashboard query reads them. Each callback
-runs ``--repeat`` times over three scopes (all sites and nights; one site; 30 nights) and the
+each device misses a twelfth of its nights), events at a realistic rate. Window scores are
+not written: no dashboard query reads them. Each callback runs ``--repeat`` times over three
+scopes (all sites and nights; one site; 30 nights) after one warm-up call, and the
 p50 / p95 wall times are printed. Figures only: nothing here asserts a time.
 
 Each filled database is kept and its URL printed, so ``--reuse URL`` can time it again after
