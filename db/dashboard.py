@@ -168,9 +168,48 @@ def site_ids(*, session: Session) -> pd.DataFrame:
     return read_frame(session, select(Site.id, Site.name), ["site_id", "site"])
 
 
-def rollup(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """:func:`activity` summed over ``keys`` (e.g. ``["site", "night"]``), sorted by them."""
-    columns = [c for c in ACTIVITY_COLUMNS if c in frame.columns]
+def rolled_up(
+    session: Session,
+    query: Any,
+    keys: list[str],
+    values: list[str],
+    sets: list[tuple[str, ...]],
+) -> list[pd.DataFrame]:
+    """The rows of ``query`` (grouped by ``keys``, then additive ``values``) summed over each
+    of ``sets`` (tuples of keys), one frame per set.
+
+    PostgreSQL sums them in the query (``GROUPING SETS``), so only the sums travel; other
+    databases send the rows of ``query`` and pandas sums them (:func:`rollup`).
+    """
+    if [tuple(keys)] == [tuple(chosen) for chosen in sets]:
+        return [read_frame(session, query, [*keys, *values])]
+    if dialect_of(session) != "postgresql":
+        frame = read_frame(session, query, [*keys, *values])
+        return [rollup(frame, list(chosen), values) for chosen in sets]
+    inner = query.subquery("fine")
+    columns = [inner.c[i] for i in range(len(keys))]
+    # grouping(k1, k2, ...) has a bit set for each key summed away, the first key highest.
+    grouping = sa.func.grouping(*columns).label("grouping_id")
+    # As floats: PostgreSQL sums integers to numeric (Decimal in Python).
+    sums = [sa.cast(sa.func.sum(inner.c[len(keys) + i]), sa.Float) for i in range(len(values))]
+    outer = select(grouping, *columns, *sums).group_by(
+        sa.func.grouping_sets(
+            *(sa.tuple_(*(columns[keys.index(k)] for k in chosen)) for chosen in sets)
+        )
+    )
+    frame = read_frame(session, outer, ["grouping_id", *keys, *values])
+    frames = []
+    for chosen in sets:
+        mask = sum(1 << (len(keys) - 1 - i) for i, key in enumerate(keys) if key not in chosen)
+        rows = frame[frame["grouping_id"] == mask].sort_values(list(chosen), kind="stable")
+        frames.append(rows[[*chosen, *values]].reset_index(drop=True))
+    return frames
+
+
+def rollup(frame: pd.DataFrame, keys: list[str], values: list[str] | None = None) -> pd.DataFrame:
+    """``frame`` summed over ``keys`` (e.g. ``["site", "night"]``), sorted by them: its
+    ``values`` columns, by default those of :data:`ACTIVITY_COLUMNS` it has."""
+    columns = values or [c for c in ACTIVITY_COLUMNS if c in frame.columns]
     if frame.empty:
         return pd.DataFrame(columns=[*keys, *columns])
     out = frame.groupby(keys, sort=True, dropna=False)[columns].sum().reset_index()

@@ -21,7 +21,7 @@ from db.dashboard import (
     as_date,
     dialect_of,
     floor_of,
-    read_frame,
+    rolled_up,
     rollup,
     scoped,
     site_ids,
@@ -86,31 +86,37 @@ def _calls(session: Session, scope: Scope, keys: list[Any]) -> Any:
     ).group_by(*outer)
 
 
-def activity(
-    *, session: Session, scope: Scope, by: tuple[str, ...] = ("site_id", "night", "hour")
-) -> pd.DataFrame:
-    """Effort and calls per site, night and local hour: the dashboard's sums, done in SQL.
+KEYS = ("site_id", "night", "hour")
+EFFORT = ["recordings", "minutes_recorded", "minutes_analysed"]
+CALLS = ["minutes_with_calls", "events", "awaiting_review"]
+
+
+def activity_sets(
+    *, session: Session, scope: Scope, sets: list[tuple[str, ...]]
+) -> list[pd.DataFrame]:
+    """Effort and calls in scope summed over each of ``sets``: the dashboard's sums, in SQL.
 
     Two grouped queries over the recordings in scope (effort; minutes with calls, events
-    and those awaiting review), the first read from the night index (migration 0004).
+    and those awaiting review), the first read from the night index (migration 0004); on
+    PostgreSQL every set is summed in the same query (see :func:`db.dashboard.rolled_up`).
 
     Parameters
     ----------
-    by
-        The groups: any of ``site_id``, ``night``, ``hour`` (e.g. ``("site_id",)`` for
-        one row per site).
+    sets
+        Each a tuple of ``site_id``, ``night``, ``hour`` (e.g. ``("site_id", "night")`` for
+        one row per site and night, ``("site_id",)`` for one per site).
 
     Returns
     -------
-    pandas.DataFrame
-        The ``by`` columns (``night`` a date, ``hour`` the local start hour 0-23), then
+    list of pandas.DataFrame
+        One per set: its columns (``night`` a date, ``hour`` the local start hour 0-23), then
         :data:`ACTIVITY_COLUMNS`: ``recordings``, ``minutes_recorded``, ``minutes_analysed``
         (audio the model finished), ``minutes_with_calls``, ``events`` (target labels) and
         ``awaiting_review`` (those never reviewed). Only groups with audio have a row.
     """
+    names = [key for key in KEYS if any(key in chosen for chosen in sets)]
     columns = {"site_id": Recording.site_id, "night": NIGHT, "hour": HOUR}
-    keys = [columns[name].label(name) for name in by]
-    names = list(by)
+    keys = [columns[name].label(name) for name in names]
     analysed = sa.case((DetectionRun.id.is_not(None), Recording.duration_s), else_=0.0)  # type: ignore[union-attr]
     effort = (
         select(
@@ -130,15 +136,23 @@ def activity(
         )
         .group_by(*keys)
     )
-    frame = read_frame(
-        session,
-        scoped(effort, session, scope),
-        [*names, "recordings", "minutes_recorded", "minutes_analysed"],
-    )
-    calls = pd.DataFrame(columns=[*names, "minutes_with_calls", "events", "awaiting_review"])
-    if scope.model_version_id is not None and scope.target_labels and not frame.empty:
-        calls = read_frame(session, _calls(session, scope, keys), list(calls.columns))
-    out = frame.merge(calls, on=names, how="left")
+    efforts = rolled_up(session, scoped(effort, session, scope), names, EFFORT, sets)
+    if scope.model_version_id is not None and scope.target_labels:
+        calls = rolled_up(session, _calls(session, scope, keys), names, CALLS, sets)
+    else:
+        calls = [pd.DataFrame(columns=[*chosen, *CALLS]) for chosen in sets]
+    return [
+        _typed(frame.merge(called, on=list(chosen), how="left"))
+        for frame, called, chosen in zip(efforts, calls, sets, strict=True)
+    ]
+
+
+def activity(*, session: Session, scope: Scope, by: tuple[str, ...] = KEYS) -> pd.DataFrame:
+    """:func:`activity_sets` of one set, ``by`` (default: per site, night and hour)."""
+    return activity_sets(session=session, scope=scope, sets=[by])[0]
+
+
+def _typed(out: pd.DataFrame) -> pd.DataFrame:
     if "night" in out:
         out["night"] = out["night"].map(as_date)
     if "hour" in out:
@@ -160,8 +174,8 @@ def nightly_activity(*, session: Session, scope: Scope) -> pd.DataFrame:
         ``site``, ``night`` (date), then :data:`ACTIVITY_COLUMNS`; sorted by site and night.
         Nights without audio have no row (the figure shows them as gaps in the effort).
     """
-    frame = with_site_names(activity(session=session, scope=scope), site_ids(session=session))
-    return rollup(frame, ["site", "night"])
+    frame = activity(session=session, scope=scope, by=("site_id", "night"))
+    return rollup(with_site_names(frame, site_ids(session=session)), ["site", "night"])
 
 
 def hourly_activity(*, session: Session, scope: Scope) -> pd.DataFrame:
@@ -169,7 +183,7 @@ def hourly_activity(*, session: Session, scope: Scope) -> pd.DataFrame:
 
     Columns ``night``, ``hour`` (0-23, local start hour), then :data:`ACTIVITY_COLUMNS`.
     """
-    return rollup(activity(session=session, scope=scope), ["night", "hour"])
+    return activity(session=session, scope=scope, by=("night", "hour"))
 
 
 def totals(
@@ -178,10 +192,10 @@ def totals(
     """Headline numbers: ``sites``, ``devices``, ``hours_recorded``, ``hours_with_calls``,
     ``events``, ``awaiting_review`` (events of target labels without a review).
 
-    ``frame``: the scope's :func:`activity`, when the caller has it already.
+    ``frame``: the scope's :func:`activity` (with ``site_id``), when the caller has it.
     """
     if frame is None:
-        frame = activity(session=session, scope=scope)
+        frame = activity(session=session, scope=scope, by=("site_id",))
     # Each device in the scope, found through the device index (a lookup per device).
     has_audio = scoped(
         select(Recording.id).where(Recording.device_id == Device.id).limit(1), session, scope
@@ -244,19 +258,18 @@ def temperature_calling(*, session: Session, scope: Scope) -> tuple[pd.DataFrame
         .where(Recording.temperature_c.is_not(None))  # type: ignore[union-attr]
         .group_by(*keys)
     )
-    rows = read_frame(
+    values = ["recordings", "with_calls", "sum_c"]
+    per_degree, per_site_night = rolled_up(
         session,
         scoped(query, session, scope),
-        ["site_id", "night", "degree", "recordings", "with_calls", "sum_c"],
+        ["site_id", "night", "degree"],
+        values,
+        [("degree",), ("site_id", "night")],
     )
-    rows["night"] = rows["night"].map(as_date)
-    per_degree = rows.groupby("degree", sort=True)[["recordings", "with_calls"]].sum().reset_index()
     per_degree["degree"] = per_degree["degree"].astype(float)
-    named = with_site_names(rows, site_ids(session=session))
-    per_night = named.groupby(["site", "night"], sort=True)[
-        ["recordings", "with_calls", "sum_c"]
-    ].sum()
-    per_night = per_night.reset_index()
+    per_site_night["night"] = per_site_night["night"].map(as_date)
+    named = with_site_names(per_site_night, site_ids(session=session))
+    per_night = rollup(named, ["site", "night"], values)
     per_night["temperature_c"] = per_night["sum_c"].astype(float) / per_night["recordings"]
     for frame in (per_degree, per_night):
         frame["recordings"] = frame["recordings"].astype(int)

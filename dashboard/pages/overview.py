@@ -10,8 +10,8 @@ from dash import Output, callback, dcc, html
 
 from dashboard import data, figures
 from dashboard.components import cards, keep_view, refresh_input, scope_inputs
-from db.dashboard import rollup, site_ids, with_site_names
-from db.dashboard_activity import activity, totals
+from db.dashboard import site_ids, with_site_names
+from db.dashboard_activity import activity_sets, totals
 
 logger = logging.getLogger(__name__)
 
@@ -54,13 +54,14 @@ def update(
     try:
         with data.reading() as session:
             scope, model = data.build_scope(session, sites, start, end)
-            hours = activity(session=session, scope=scope)
-            numbers = totals(session=session, scope=scope, frame=hours)
-            hours = with_site_names(hours, site_ids(session=session))
+            nightly, hourly = activity_sets(
+                session=session, scope=scope, sets=[("site_id", "night"), ("night", "hour")]
+            )
+            numbers = totals(session=session, scope=scope, frame=nightly)
+            nightly = with_site_names(nightly, site_ids(session=session))
     except data.Unavailable as exc:
         empty = figures.empty_figure(str(exc))
         return None, empty, empty, str(exc)
-    nightly, hourly = rollup(hours, ["site", "night"]), rollup(hours, ["night", "hour"])
     row = cards(
         [
             ("Sites", f"{numbers['sites']}"),

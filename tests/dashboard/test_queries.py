@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -242,3 +243,19 @@ def test_a_clock_never_set_does_not_stretch_the_season(seeded) -> None:
         assert dashboard.season_nights(session=session) == (date(2024, 3, 1), date(2024, 3, 4))
         nights = dashboard_activity.nightly_activity(session=session, scope=scope_for(session))
     assert nights["night"].min() == date(2024, 3, 1)
+
+
+def test_sums_over_several_groupings_equal_those_of_the_finest(seeded) -> None:
+    # PostgreSQL sums each grouping in the query (GROUPING SETS), SQLite in pandas: both
+    # must give what summing the per-site, night and hour rows gives.
+    engine, ids = seeded
+    sets = [("site_id", "night"), ("night", "hour"), ("site_id",)]
+    with Session(engine) as session:
+        scope = dashboard.Scope(model_version_id=ids["v1"], target_labels=(FROG,))
+        fine = dashboard_activity.activity(session=session, scope=scope)
+        several = dashboard_activity.activity_sets(session=session, scope=scope, sets=sets)
+    assert fine["events"].sum() == 3 and fine["minutes_with_calls"].sum() == 2.0
+    for chosen, frame in zip(sets, several, strict=True):
+        expected = dashboard.rollup(fine, list(chosen)).reset_index(drop=True)
+        got = frame[expected.columns].reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False)
