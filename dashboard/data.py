@@ -10,6 +10,7 @@ The queries themselves live in :mod:`db.dashboard` and :mod:`db.dashboard_events
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -78,12 +79,23 @@ def database_problem(url: str) -> str | None:
     return None
 
 
+# A database found ready is not asked again for this long (seconds): reading the migration
+# scripts to know the newest revision costs more than most of a page's queries. A database
+# that stops answering meanwhile still fails its queries (Unavailable).
+READY_FOR_S = 30.0
+_ready_at: dict[str, float] = {}
+
+
 def _usable_url() -> str:
     """The app's database URL, or :class:`Unavailable` saying what is wrong with it."""
     url = app_url()
+    if time.monotonic() - _ready_at.get(url, -READY_FOR_S) < READY_FOR_S:
+        return url
     problem = database_problem(url)
     if problem:
+        _ready_at.pop(url, None)
         raise Unavailable(problem)
+    _ready_at[url] = time.monotonic()
     return url
 
 
