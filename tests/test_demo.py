@@ -194,13 +194,15 @@ def test_demo_recovers_the_planted_calls_reports_and_serves_them(
         site = sorted(sites)[0]
         value = [site] if chooser.get("multi") else site
         key = f"{chooser['id']}.value"
-        # The views that take the site (and the shared date range) alone.
+        # The views that take the site (and the shared date range, and the auto-refresh
+        # timer's ticks) alone.
         views = [
             c
             for c in callbacks
             if any(f"{i['id']}.{i['property']}" == key for i in c["inputs"])
             and all(
-                f"{i['id']}.{i['property']}" == key or i["property"] in {"start_date", "end_date"}
+                f"{i['id']}.{i['property']}" == key
+                or i["property"] in {"start_date", "end_date", "n_intervals"}
                 for i in c["inputs"]
             )
         ]
