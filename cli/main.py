@@ -32,6 +32,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "cli.dashboard",
     "cli.dataset",
     "cli.train",
+    "cli.evaluate",
     "cli.demo",
 )
 

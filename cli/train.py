@@ -2,9 +2,10 @@
 
 ``run`` trains with a progress bar (loss per step; loss and validation metrics per epoch),
 resumes an interrupted run in the same output folder, evaluates the chosen model on the
-test split and registers it as a model version; ``evaluate`` scores any labelled datafile;
-``config`` prints the default settings (the original recipe) as YAML. Exit status 1 when
-the data set, config, checkpoint or device cannot be used.
+test split (the full report of ``ranawatch evaluate``, written into the run folder) and
+registers it as a model version; ``config`` prints the default settings (the original
+recipe) as YAML. ``ranawatch evaluate`` evaluates and compares models on any labelled set.
+Exit status 1 when the data set, config, checkpoint or device cannot be used.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import typer
 from core.errors import RanaWatchError
 from core.settings import get_settings
 
-train_app = typer.Typer(help="Fine-tune, evaluate and register AST models.")
+train_app = typer.Typer(help="Fine-tune AST models, report on the test split, register them.")
 
 
 def register(app: typer.Typer) -> None:
@@ -46,8 +47,10 @@ def run_command(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from cli.evaluate import summary_lines
     from core.training.config import TrainConfig, load_config
     from core.training.evaluate import evaluate_checkpoint
+    from core.training.report import TEST_METRICS_JSON, write_evaluation
     from core.training.trainer import TrainProgress, train
 
     console = Console()
@@ -81,27 +84,37 @@ def run_command(
             result = train(
                 cfg, dataset / "train.json", dataset / "validation.json", out, progress=show
             )
-        test = evaluate_checkpoint(
-            result.card, result.checkpoint, dataset / "test.json", device=cfg.device
-        )
-        (out / "test_metrics.json").write_text(json.dumps(test, indent=1), encoding="utf-8")
-        clips = test["clips"]
+        with Progress(transient=True, console=console, disable=not console.is_terminal) as progress:
+            bar = progress.add_task("scoring the test split", total=None)
+            test = evaluate_checkpoint(
+                result.card,
+                result.checkpoint,
+                dataset / "test.json",
+                config=cfg.evaluation,
+                device=cfg.device,
+                batch_size=cfg.batch_size,
+                progress=lambda done, total: progress.update(bar, completed=done, total=total),
+            )
+        files = write_evaluation(test, out, json_name=TEST_METRICS_JSON)
         console.print(
-            f"chose {result.chosen}; test ({clips['clips']} clips): AP "
-            f"{_fmt(clips['average_precision'])}, ROC AUC {_fmt(clips['roc_auc'])}, precision "
-            f"{_fmt(clips['precision'])}, recall {_fmt(clips['recall'])} at threshold "
-            f"{clips['threshold']:g}"
+            f"chose {result.chosen}; on the test split ({test['counts']['clips']} clips):"
         )
+        for line in summary_lines(test):
+            console.print(line, highlight=False)
         for site, metrics in test["per_site"].items():
             console.print(
                 f"  site {site}: AP {_fmt(metrics['average_precision'])} ({metrics['clips']} clips)"
             )
         console.print(f"model: {result.checkpoint} with card {result.card_path}")
+        console.print(f"test report: {files.markdown}")
         if register_version:
             version_id = _register(result, dataset, test, hop_s)
             console.print(f"registered as model version {version_id}")
     except RanaWatchError as exc:
         typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except OSError as exc:
+        typer.echo(f"error: cannot write into {out}: {exc}", err=True)
         raise typer.Exit(1) from exc
 
 
@@ -126,33 +139,6 @@ def _register(result, dataset: Path, test: dict, hop_s: float | None) -> int:
             settings=stored,
         )
         return int(version.id)
-
-
-@train_app.command("evaluate")
-def evaluate_command(
-    card: Path = typer.Argument(..., help="Model card YAML (model.yaml of a run)."),
-    checkpoint: Path = typer.Argument(..., help="Checkpoint (.pth)."),
-    datafile: Path = typer.Argument(..., help="Labelled datafile (e.g. test.json)."),
-    out: Path | None = typer.Option(None, "--out", help="Write the full report as JSON."),
-    device: str = typer.Option("cpu", "--device", help="auto, cpu or cuda."),
-) -> None:
-    """AP, ROC AUC, precision and recall of a model on a labelled datafile."""
-    from core.model.card import load_model_card
-    from core.training.evaluate import evaluate_checkpoint
-
-    try:
-        report = evaluate_checkpoint(load_model_card(card), checkpoint, datafile, device=device)
-    except RanaWatchError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    if out is not None:
-        out.write_text(json.dumps(report, indent=1), encoding="utf-8")
-    for label, m in report["clips"]["per_label"].items():
-        typer.echo(
-            f"{label}: AP {_fmt(m['average_precision'])}, ROC AUC {_fmt(m['roc_auc'])}, "
-            f"precision {_fmt(m['precision'])}, recall {_fmt(m['recall'])} "
-            f"({m['positives']} of {m['clips']} clips)"
-        )
 
 
 @train_app.command("config")

@@ -3,9 +3,11 @@
 Runs on the ``gpu`` pool (CPU works, slower). Trains with :func:`core.training.trainer.train`
 into ``out_dir`` (resumable: a crashed run started again with the same ``out_dir`` continues
 after its last finished epoch), evaluates the chosen model once on the test split, writes
-``test_metrics.json``, and registers the result as a model version (name, version, labels,
-settings, checkpoint SHA-256, training data summary, metrics), so detect can run it with
-``model.yaml`` and ``model.pth`` and reports name it.
+the evaluation report into ``out_dir`` (``test_metrics.json``, ``report.md``,
+``pr_curve.png``, ``score_histogram.png``), and registers the result as a model version
+(name, version, labels, settings, checkpoint SHA-256, training data summary, metrics, the
+run folder), so detect can run it with ``model.yaml`` and ``model.pth``, reports name it and
+``ranawatch evaluate --model NAME:VERSION`` finds it.
 
 Run directly: ``python -m flows.train DATASET_DIR OUT_DIR [--config train.yaml]``.
 """
@@ -25,6 +27,7 @@ from core.errors import ConfigError
 from core.settings import get_settings
 from core.training.config import TrainConfig, load_config
 from core.training.evaluate import evaluate_checkpoint
+from core.training.report import REPORT_MD, TEST_METRICS_JSON, write_evaluation
 from core.training.trainer import TrainProgress, TrainResult, train
 from db import crud
 from db.session import get_engine, session_scope
@@ -32,6 +35,9 @@ from flows.detect import model_settings
 from flows.tasks import db_task
 
 FLOW_NAME = "train-model"
+# where training_settings keeps the run folder (model.yaml, model.pth), so that
+# `ranawatch evaluate --model NAME:VERSION` finds the checkpoint
+RUN_DIR_KEY = "run_dir"
 _HEADLINE = ("average_precision", "roc_auc", "precision", "recall", "f1", "accuracy")
 
 
@@ -58,14 +64,17 @@ def fit(config: TrainConfig, dataset_dir: str, out_dir: str) -> TrainResult:
 
 
 @task(name="evaluate-test", cache_policy=NONE)
-def evaluate_test(result: TrainResult, dataset_dir: str, device: str) -> dict:
-    """Metrics of the chosen model on the held-out test split (written to test_metrics.json)."""
+def evaluate_test(result: TrainResult, dataset_dir: str, config: TrainConfig) -> dict:
+    """The chosen model's report on the held-out test split, written into the run folder."""
     report = evaluate_checkpoint(
-        result.card, result.checkpoint, Path(dataset_dir) / "test.json", device=device
+        result.card,
+        result.checkpoint,
+        Path(dataset_dir) / "test.json",
+        config=config.evaluation,
+        device=config.device,
+        batch_size=config.batch_size,
     )
-    (result.out_dir / "test_metrics.json").write_text(
-        json.dumps(report, indent=1), encoding="utf-8"
-    )
+    write_evaluation(report, result.out_dir, json_name=TEST_METRICS_JSON)
     return report
 
 
@@ -76,6 +85,7 @@ def training_settings(
     headline = {k: result.validation.get(k) for k in _HEADLINE}
     return model_settings(result.card, hop_s) | {
         "training": {
+            RUN_DIR_KEY: str(Path(result.out_dir).resolve()),
             "chosen": result.chosen,
             "data": {k: summary.get(k) for k in ("labels", "clips", "recordings", "sites")},
             "validation": headline,
@@ -148,7 +158,7 @@ def train_model(
         raise ConfigError(f"{dataset_dir}: no summary.json; build it with ranawatch dataset build")
     summary = json.loads(summary_file.read_text(encoding="utf-8"))
     result = fit(cfg, dataset_dir, out_dir)
-    test = evaluate_test(result, dataset_dir, cfg.device)
+    test = evaluate_test(result, dataset_dir, cfg)
     version_id = None
     if register_version:
         settings = get_settings()
@@ -160,7 +170,8 @@ def train_model(
     create_markdown_artifact(
         f"# {result.card.name} {result.card.version}\n\nchosen: {result.chosen}; validation AP "
         f"{result.validation.get('average_precision')}; test AP {test_ap}\n\n"
-        f"checkpoint `{result.checkpoint}` (sha256 `{result.sha256[:12]}`)",
+        f"checkpoint `{result.checkpoint}` (sha256 `{result.sha256[:12]}`); test report "
+        f"`{result.out_dir / REPORT_MD}`",
         key="trained-model",
         description="Trained model",
     )

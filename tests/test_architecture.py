@@ -39,13 +39,17 @@ def _imported_roots(path: Path) -> set[str]:
 
 # For each core subpackage: the other core subpackages it may import, and the heavy
 # third-party packages it must not. core.errors and core.settings are open to all.
+# matplotlib draws the evaluation report's figures, in core.training and nowhere else.
 LAYERS: dict[str, tuple[set[str], set[str]]] = {
-    "audio": (set(), {"torch", "torchaudio", "timm", "pandas", "openpyxl"}),
-    "metadata": ({"audio"}, {"torch", "torchaudio", "timm", "pandas", "openpyxl"}),
-    "model": ({"audio", "metadata", "report"}, {"pandas", "openpyxl"}),
-    "report": ({"metadata"}, {"torch", "torchaudio", "timm"}),
+    "audio": (set(), {"torch", "torchaudio", "timm", "pandas", "openpyxl", "matplotlib"}),
+    "metadata": (
+        {"audio"},
+        {"torch", "torchaudio", "timm", "pandas", "openpyxl", "matplotlib"},
+    ),
+    "model": ({"audio", "metadata", "report"}, {"pandas", "openpyxl", "matplotlib"}),
+    "report": ({"metadata"}, {"torch", "torchaudio", "timm", "matplotlib"}),
     "training": ({"audio", "metadata", "model"}, {"pandas", "openpyxl"}),
-    "demo": ({"audio", "metadata", "model", "training"}, {"pandas", "openpyxl"}),
+    "demo": ({"audio", "metadata", "model", "training"}, {"pandas", "openpyxl", "matplotlib"}),
 }
 
 
@@ -114,13 +118,32 @@ def test_importing_core_loads_no_framework() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_training_loads_matplotlib_only_to_draw() -> None:
+    # the figures import matplotlib inside their functions: training, detection and the
+    # dashboard never pay for it
+    modules = [
+        ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for path in sorted((ROOT / "core").rglob("*.py"))
+        if path.name != "__init__.py"
+    ]
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        "print('matplotlib' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
+
+
 def test_the_command_line_starts_without_the_heavy_stack() -> None:
     # `ranawatch inspect` on a card must not wait for torch, prefect or dash to load:
     # each command imports those inside its own function.
     code = (
         "import sys, cli.main\n"
-        "print(sorted(m for m in ('torch', 'timm', 'torchaudio', 'prefect', 'dash') "
-        "if m in sys.modules))\n"
+        "print(sorted(m for m in ('torch', 'timm', 'torchaudio', 'prefect', 'dash', "
+        "'matplotlib') if m in sys.modules))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True

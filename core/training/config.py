@@ -121,6 +121,29 @@ class AugmentConfig(_Strict):
     mixup_alpha: float = Field(default=10.0, gt=0)
 
 
+class EvaluationConfig(_Strict):
+    """How an evaluation report chooses operating points and prices detections in review time.
+
+    ``target_precision`` sets the high-precision operating point (the highest recall whose
+    precision reaches it). ``review_s_per_detection`` is the assumed time a person spends on
+    one detection (listening, looking at the spectrogram, deciding): detections and false
+    positives per night times it give review minutes per night. ``report_thresholds`` are the
+    rows of the threshold table in ``report.md`` (the JSON holds every distinct score).
+    """
+
+    target_precision: float = Field(default=0.9, gt=0, le=1)
+    review_s_per_detection: float = Field(default=10.0, ge=0)
+    report_thresholds: list[float] = Field(
+        default_factory=lambda: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]
+    )
+
+    @model_validator(mode="after")
+    def _thresholds_are_scores(self) -> EvaluationConfig:
+        if any(not 0 <= t <= 1 for t in self.report_thresholds):
+            raise ValueError(f"report_thresholds must lie in [0, 1]: {self.report_thresholds}")
+        return self
+
+
 class TrainConfig(_Strict):
     """One fine-tuning run: the model version it makes and how it is trained.
 
@@ -131,7 +154,8 @@ class TrainConfig(_Strict):
     ``average_last_epochs`` > 1 also averages the weights of that many last epochs; the
     averaged model is kept when it scores better on validation. ``select_metric`` picks
     the best epoch on validation. ``device`` is ``auto``, ``cpu`` or ``cuda``; ``bf16``
-    turns on bf16 autocast on CUDA.
+    turns on bf16 autocast on CUDA. ``evaluation`` sets the report written on the test split
+    (it does not change what is trained).
     """
 
     name: str = Field(default="AST_Frog_Model", min_length=1)
@@ -155,6 +179,7 @@ class TrainConfig(_Strict):
     bf16: bool = False
     num_workers: int = Field(default=0, ge=0)
     seed: int = 0
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
 
     @model_validator(mode="after")
     def _input_covers_window(self) -> TrainConfig:
@@ -173,9 +198,10 @@ class TrainConfig(_Strict):
         return self
 
 
-def to_yaml(config: BaseModel) -> str:
-    """A config as YAML text (every field written out)."""
-    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+def to_yaml(config: BaseModel, *, exclude: set[str] | None = None) -> str:
+    """A config as YAML text (every field written out, but the top-level ``exclude``)."""
+    data = config.model_dump(mode="json", exclude=exclude)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
 def save_config(config: BaseModel, path: str | Path) -> Path:

@@ -10,42 +10,49 @@ label, CSV or Raven tables, stored reviews) and writes under ``out_dir``::
     summary.json                                       clips per label per split, recordings, sites
     dataset.yaml                                       the DatasetConfig used
 
-The datafiles are the original AST format (absolute ``wav`` paths, ``labels`` a
-comma-separated list of ``mid`` of ``labels.csv``), so the original recipe consumes them too;
-each entry also carries ``recording``, ``site``, ``night``, ``start_s`` and ``source``.
-A clip is band-passed (optional, zero-phase, at the recording's rate), resampled with the
-front end's resampler and written; a last piece shorter than ``clip_s`` is kept as is (the
-front end pads its fbank as it does at inference).
+The datafiles are the original AST format (:mod:`core.training.datafile`, which also reads
+them); clips are cut by :mod:`core.training.clips`.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import logging
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-import soundfile
-import torch
 
-from core.audio.io import load_audio, read_info
 from core.errors import DatasetError, RanaWatchError
-from core.model.resampler import resample
-from core.training.bandpass import bandpass
+from core.training.clips import clip_starts, cut_example
 from core.training.config import DatasetConfig, save_config
+from core.training.datafile import (
+    label_mid,
+    read_datafile,
+    read_labels_csv,
+    write_datafile,
+    write_labels_csv,
+)
 from core.training.examples import Example
 from core.training.splits import SPLITS, Clip, check_no_leak, split_clips
 
-logger = logging.getLogger(__name__)
+# read_datafile, read_labels_csv, label_mid and clip_starts were defined here first; callers
+# may still import them from this module.
+__all__ = [
+    "PreparedDataset",
+    "clip_starts",
+    "label_mid",
+    "order_labels",
+    "prepare_dataset",
+    "read_datafile",
+    "read_labels_csv",
+    "summarise",
+]
 
-_FILTER_MARGIN_S = 0.5  # extra audio each side, so the band-pass settles outside the clip
-_SLUG = re.compile(r"[^a-z0-9]+")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,12 +66,6 @@ class PreparedDataset:
     summary: dict
     skipped: list[tuple[str, str]] = field(default_factory=list)
     config: DatasetConfig = field(default_factory=DatasetConfig)
-
-
-def label_mid(label: str) -> str:
-    """The ``mid`` of a label in ``labels.csv`` and the datafiles (``Rana draytonii`` ->
-    ``rana_draytonii``): no commas, so the original code can split a list of them."""
-    return _SLUG.sub("_", label.lower()).strip("_") or "label"
 
 
 def order_labels(found: Iterable[str], cfg: DatasetConfig) -> list[str]:
@@ -90,93 +91,6 @@ def order_labels(found: Iterable[str], cfg: DatasetConfig) -> list[str]:
     if clash:
         raise DatasetError(f"labels {clash} have the same mid {label_mid(clash[0])!r}: rename one")
     return labels
-
-
-def clip_starts(
-    example: Example, duration_s: float, cfg: DatasetConfig, rng: np.random.Generator
-) -> list[float]:
-    """Where the clips of one example start, in seconds of its recording.
-
-    A whole file: every ``clip_s`` while at least ``min_clip_s`` remains (at most
-    ``max_clips_per_file``). An event: centred on it, moved by ``offset_s`` and a uniform
-    jitter of up to ``jitter_s``, kept inside the recording.
-    """
-    if example.start_s is None:
-        starts, start = [], 0.0
-        while start + max(cfg.min_clip_s, 1e-9) <= duration_s + 1e-9:
-            starts.append(start)
-            start += cfg.clip_s
-        return starts[: cfg.max_clips_per_file]
-    centre = (example.start_s + example.end_s) / 2
-    jitter = float(rng.uniform(-cfg.jitter_s, cfg.jitter_s)) if cfg.jitter_s else 0.0
-    start = centre - cfg.clip_s / 2 + cfg.offset_s + jitter
-    return [float(min(max(0.0, start), max(0.0, duration_s - cfg.clip_s)))]
-
-
-def read_clip(path: Path, start_s: float, cfg: DatasetConfig) -> np.ndarray:
-    """``clip_s`` seconds from ``start_s``: mono, band-passed (optional), at ``cfg`` rate.
-
-    Raises
-    ------
-    AudioError
-        The file cannot be read.
-    ConfigError
-        The band-pass does not fit the file's sample rate.
-    """
-    info = read_info(path)
-    margin = _FILTER_MARGIN_S if cfg.bandpass else 0.0
-    first = max(0.0, start_s - margin)
-    samples = load_audio(path, first, cfg.clip_s + (start_s - first) + margin, mono=True)
-    if cfg.bandpass:
-        samples = bandpass(samples, info.samplerate_hz, cfg.bandpass)
-    out = resample(
-        torch.from_numpy(np.ascontiguousarray(samples)), info.samplerate_hz, cfg.samplerate_hz
-    )
-    lead = round((start_s - first) * cfg.samplerate_hz)
-    return out[lead : lead + round(cfg.clip_s * cfg.samplerate_hz)].numpy()
-
-
-def cut_example(
-    example: Example, cfg: DatasetConfig, clips_dir: Path, rng: np.random.Generator
-) -> list[Clip]:
-    """Cut and write the clips of one example.
-
-    Raises
-    ------
-    AudioError
-        The recording cannot be read.
-    ValueError
-        The event lies past the end of the recording.
-    """
-    info = read_info(example.path)
-    if example.start_s is not None and example.start_s > info.duration_s:
-        raise ValueError(
-            f"{example.path}: event at {example.start_s:g} s is past the end "
-            f"({info.duration_s:.1f} s)"
-        )
-    folder = clips_dir / label_mid(example.label)
-    folder.mkdir(parents=True, exist_ok=True)
-    tag = hashlib.sha1(example.recording.encode()).hexdigest()[:8]
-    clips = []
-    for start_s in clip_starts(example, info.duration_s, cfg, rng):
-        samples = np.clip(read_clip(example.path, start_s, cfg), -1.0, 1.0)
-        wav = folder / f"{Path(example.path).stem}_{tag}_{round(start_s * 1000):08d}.wav"
-        soundfile.write(wav, samples, cfg.samplerate_hz, subtype="PCM_16")
-        night = example.night(start_s)
-        clips.append(
-            Clip(
-                wav=str(wav.resolve()),
-                label=example.label,
-                recording=example.recording,
-                site=example.site,
-                night=night.isoformat() if night else None,
-                start_s=round(start_s, 3),
-                duration_s=round(len(samples) / cfg.samplerate_hz, 3),
-                source=example.source,
-                source_path=str(example.path),
-            )
-        )
-    return clips
 
 
 def prepare_dataset(
@@ -240,75 +154,6 @@ def prepare_dataset(
     save_config(cfg, out / "dataset.yaml")
     logger.info("data set in %s: %s", out, summary["clips"])
     return PreparedDataset(out, labels, labels_csv, datafiles, summary, skipped, cfg)
-
-
-def write_labels_csv(path: Path, labels: Sequence[str]) -> Path:
-    """``labels.csv`` as AudioSet's ``class_labels_indices.csv``: ``index,mid,display_name``."""
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["index", "mid", "display_name"])
-        writer.writerows((i, label_mid(label), label) for i, label in enumerate(labels))
-    return path
-
-
-def read_labels_csv(path: str | Path) -> list[tuple[str, str]]:
-    """``(mid, display_name)`` of each label of a ``labels.csv``, by index.
-
-    Raises
-    ------
-    DatasetError
-        The file is missing or lacks the ``index,mid,display_name`` columns.
-    """
-    try:
-        with Path(path).open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-    except OSError as exc:
-        raise DatasetError(f"{path}: cannot read labels.csv: {exc.strerror or exc}") from exc
-    if not rows or not {"index", "mid", "display_name"} <= set(rows[0]):
-        raise DatasetError(f"{path}: labels.csv needs the columns index,mid,display_name")
-    rows.sort(key=lambda row: int(row["index"]))
-    return [(row["mid"], row["display_name"]) for row in rows]
-
-
-def write_datafile(path: Path, clips: Iterable[Clip]) -> Path:
-    """A datafile of the original AST format, with the clip's groups beside ``wav``/``labels``."""
-    data = [
-        {
-            "wav": clip.wav,
-            "labels": label_mid(clip.label),
-            "recording": clip.recording,
-            "site": clip.site,
-            "night": clip.night,
-            "start_s": clip.start_s,
-            "source": clip.source,
-        }
-        for clip in clips
-    ]
-    path.write_text(json.dumps({"data": data}, indent=1), encoding="utf-8")
-    return path
-
-
-def read_datafile(path: str | Path) -> list[dict]:
-    """The entries of a datafile (``wav`` made absolute against the datafile's folder).
-
-    Raises
-    ------
-    DatasetError
-        The file cannot be read or is not ``{"data": [{"wav": ..., "labels": ...}]}``.
-    """
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))["data"]
-        entries = [dict(e) for e in data]
-        for entry in entries:
-            entry["wav"] = str((path.parent / entry["wav"]).resolve())
-            str(entry["labels"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise DatasetError(
-            f"{path}: not a datafile of the form "
-            f'{{"data": [{{"wav": ..., "labels": ...}}]}} ({exc})'
-        ) from exc
-    return entries
 
 
 def summarise(splits: dict[str, list[Clip]], labels: Sequence[str]) -> dict:

@@ -1,4 +1,5 @@
-"""Clip-level metrics on every point: average precision, ROC AUC, precision/recall at a threshold.
+"""Clip-level metrics on every point: average precision, ROC AUC, precision/recall at a threshold,
+and the confusion matrix of the highest-scoring label.
 
 The original recipe kept only every 1000th point of its precision-recall curve, so a small
 validation set (a few hundred clips) was summarised by one or two points and printed
@@ -8,7 +9,7 @@ validation set (a few hundred clips) was summarised by one or two points and pri
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
@@ -41,6 +42,9 @@ def label_metrics(
     Returns
     -------
     dict
+        Counts of clips (``positives``, ``clips``, and at the threshold ``true_positives``,
+        ``false_positives``, ``false_negatives``, ``true_negatives``), ``precision``,
+        ``recall``, ``f1`` (``None`` when undefined), ``average_precision`` and ``roc_auc``:
         ``average_precision`` and ``roc_auc`` are ``None`` when the label has no positive
         (or, for AUC, no negative) clip: undefined, never a made-up 0.5.
     """
@@ -50,6 +54,7 @@ def label_metrics(
     tp = int((called & (y == 1)).sum())
     fp = int((called & (y == 0)).sum())
     fn = int((~called & (y == 1)).sum())
+    tn = int((~called & (y == 0)).sum())
     precision = tp / (tp + fp) if tp + fp else None
     recall = tp / (tp + fn) if tp + fn else None
     f1 = (
@@ -69,6 +74,7 @@ def label_metrics(
         "true_positives": tp,
         "false_positives": fp,
         "false_negatives": fn,
+        "true_negatives": tn,
     }
 
 
@@ -78,7 +84,7 @@ def clip_metrics(
     labels: Sequence[str],
     *,
     positive_labels: Sequence[str] | None = None,
-    threshold: float = 0.5,
+    threshold: float | Mapping[str, float] = 0.5,
 ) -> dict:
     """Per-label metrics and their means over the positive labels, plus argmax accuracy.
 
@@ -93,11 +99,16 @@ def clip_metrics(
     positive_labels
         Labels the means are taken over (default: all).
     threshold
-        Decision threshold of :func:`label_metrics`.
+        Decision threshold of :func:`label_metrics`: one for all labels, or one per label
+        (labels it lacks use 0.5).
     """
     targets, scores = np.asarray(targets, dtype=float), np.asarray(scores, dtype=float)
+
+    def threshold_of(label: str) -> float:
+        return threshold.get(label, 0.5) if isinstance(threshold, Mapping) else threshold
+
     per_label = {
-        label: label_metrics(targets[:, i], scores[:, i], threshold)
+        label: label_metrics(targets[:, i], scores[:, i], threshold_of(label))
         for i, label in enumerate(labels)
     }
     chosen = list(positive_labels or labels)
@@ -115,7 +126,7 @@ def clip_metrics(
         "recall": mean("recall"),
         "f1": mean("f1"),
         "accuracy": accuracy,
-        "threshold": threshold,
+        "threshold": dict(threshold) if isinstance(threshold, Mapping) else threshold,
         "per_label": per_label,
     }
 
@@ -127,7 +138,7 @@ def grouped_metrics(
     labels: Sequence[str],
     *,
     positive_labels: Sequence[str] | None = None,
-    threshold: float = 0.5,
+    threshold: float | Mapping[str, float] = 0.5,
 ) -> dict[str, dict]:
     """:func:`clip_metrics` per group (e.g. per site); clips without a group go to ``"-"``."""
     names = np.array([g or "-" for g in groups])
@@ -141,3 +152,30 @@ def grouped_metrics(
         )
         for name in sorted(set(names))
     }
+
+
+def confusion(targets: np.ndarray, scores: np.ndarray, labels: Sequence[str]) -> dict:
+    """Confusion matrix of the highest-scoring label against the true label.
+
+    Parameters
+    ----------
+    targets
+        ``(clips, labels)`` 0/1 targets; a clip's true label is its highest target (the first
+        of several, in label order).
+    scores
+        ``(clips, labels)`` scores; the predicted label is the highest score (the original
+        argmax rule).
+    labels
+        Label names, in column order.
+
+    Returns
+    -------
+    dict
+        ``labels`` and ``matrix``: ``matrix[i][j]`` clips of true label ``i`` predicted as
+        ``j`` (rows true, columns predicted, as ``sklearn.metrics.confusion_matrix``).
+    """
+    n = len(labels)
+    matrix = np.zeros((n, n), dtype=int)
+    if len(targets):
+        np.add.at(matrix, (np.asarray(targets).argmax(1), np.asarray(scores).argmax(1)), 1)
+    return {"labels": list(labels), "matrix": matrix.tolist()}

@@ -17,7 +17,6 @@ finished epoch; a finished run only writes its results again.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import shutil
@@ -31,21 +30,36 @@ from torch.utils.data import DataLoader
 
 from core.audio.files import sha256_of
 from core.errors import TrainingError
-from core.model.ast import ASTModel
-from core.model.card import ASTConfig, DecisionConfig, ModelCard
-from core.model.checkpoint import read_checkpoint
+from core.model.card import ModelCard
 from core.model.detector import resolve_device
 from core.training.config import TrainConfig, save_config, to_yaml
 from core.training.data import ClipDataset, targets_of
-from core.training.dataset import read_datafile, read_labels_csv
-from core.training.metrics import clip_metrics
+from core.training.datafile import labels_csv_for, read_datafile, read_labels_csv
+from core.training.model import build_training_model, make_card, positive_labels
+from core.training.resume import EpochRecord, ResumeState
 from core.training.schedule import lr_factor
-from core.training.weights import (
-    WeightAverage,
-    load_initial_weights,
-    original_state_dict,
-    save_atomic,
+from core.training.scoring import (
+    autocast,
+    predict,
+    selection_score,
+    training_loss,
+    validation_metrics,
 )
+from core.training.weights import original_state_dict, save_atomic
+
+# Defined in their own modules since; importable from here as before.
+__all__ = [
+    "EpochRecord",
+    "TrainProgress",
+    "TrainResult",
+    "build_training_model",
+    "labels_csv_for",
+    "make_card",
+    "positive_labels",
+    "predict",
+    "selection_score",
+    "train",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -61,16 +75,6 @@ class TrainProgress:
     loss: float
     lr: float
     validation: dict | None = None  # set at the end of an epoch
-
-
-@dataclass(frozen=True)
-class EpochRecord:
-    """One finished epoch: mean training loss, last learning rate, validation metrics."""
-
-    epoch: int
-    train_loss: float
-    lr: float
-    validation: dict
 
 
 @dataclass(frozen=True)
@@ -90,118 +94,6 @@ class TrainResult:
     def sha256(self) -> str:
         """SHA-256 of the chosen checkpoint."""
         return self.card.checkpoint_sha256 or ""
-
-
-def labels_csv_for(datafile: Path) -> Path:
-    """The ``labels.csv`` beside a datafile (as :func:`prepare_dataset` writes it)."""
-    return Path(datafile).parent / "labels.csv"
-
-
-def positive_labels(config: TrainConfig, labels: list[str]) -> list[str]:
-    """The configured positive labels, or every label but the negative one."""
-    if config.positive_labels:
-        unknown = sorted(set(config.positive_labels) - set(labels))
-        if unknown:
-            raise TrainingError(f"positive_labels {unknown} are not among the labels {labels}")
-        return list(config.positive_labels)
-    return [label for label in labels if label != config.negative_label] or list(labels)
-
-
-def build_training_model(config: TrainConfig, labels: list[str]) -> ASTModel:
-    """The model to train: random (seeded) or from ``init_checkpoint``, one output per label."""
-    cfg = ASTConfig.model_validate(
-        config.model.model_dump()
-        | {"label_dim": len(labels), "input_fdim": config.frontend.num_mel_bins}
-    )
-    torch.manual_seed(config.seed)
-    model = ASTModel(cfg)
-    if config.init_checkpoint is not None:
-        load_initial_weights(model, read_checkpoint(config.init_checkpoint))
-    return model
-
-
-def make_card(
-    config: TrainConfig, model: ASTModel, labels: list[str], sha256: str | None
-) -> ModelCard:
-    """The model card of a trained model: its labels, architecture, front end and threshold."""
-    return ModelCard(
-        name=config.name,
-        version=config.version,
-        description=config.description,
-        labels=labels,
-        positive_labels=positive_labels(config, labels),
-        negative_label=config.negative_label,
-        model=model.cfg,
-        frontend=config.frontend,
-        decision=DecisionConfig(rule="threshold", default_threshold=config.threshold),
-        checkpoint_sha256=sha256,
-    )
-
-
-def _autocast(device: torch.device, bf16: bool):
-    if bf16 and device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
-def _loss(config: TrainConfig, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    if config.loss == "ce":
-        return torch.nn.functional.cross_entropy(logits, target / target.sum(1, keepdim=True))
-    return torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
-
-
-def predict(
-    model: ASTModel,
-    dataset: ClipDataset,
-    *,
-    batch_size: int,
-    device: torch.device,
-    bf16: bool = False,
-) -> np.ndarray:
-    """Sigmoid scores ``(clips, labels)`` of a dataset (eval mode, no gradients)."""
-    model.eval()
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)
-    out = []
-    with torch.inference_mode(), _autocast(device, bf16):
-        for x, _ in loader:
-            out.append(torch.sigmoid(model(x.to(device)).float()).cpu())
-    return torch.cat(out).numpy() if out else np.zeros((0, dataset.targets.shape[1]))
-
-
-def evaluate_model(
-    model: ASTModel,
-    dataset: ClipDataset,
-    config: TrainConfig,
-    labels: list[str],
-    device: torch.device,
-) -> dict:
-    """Validation metrics of ``model`` on ``dataset`` (:func:`clip_metrics` plus ``loss``)."""
-    scores = predict(model, dataset, batch_size=config.batch_size, device=device, bf16=config.bf16)
-    targets = dataset.targets.numpy()
-    metrics = clip_metrics(
-        targets,
-        scores,
-        labels,
-        positive_labels=positive_labels(config, labels),
-        threshold=config.threshold,
-    )
-    if len(scores):
-        logits = torch.logit(torch.from_numpy(scores).double().clamp(1e-7, 1 - 1e-7)).float()
-        metrics["loss"] = float(_loss(config, logits, dataset.targets))
-    else:
-        metrics["loss"] = None
-    return metrics
-
-
-def selection_score(metrics: dict, metric: str) -> tuple[float, float]:
-    """Higher is better: ``(chosen metric, -loss)``; ties (AP 1.0 twice) go to the lower loss.
-
-    An undefined metric (no positive clip in validation) ranks by the loss alone.
-    """
-    loss = metrics.get("loss")
-    minus_loss = -float(loss) if loss is not None else float("-inf")
-    value = metrics.get(metric) if metric != "loss" else None
-    return (float(value) if value is not None else minus_loss, minus_loss)
 
 
 def train(
@@ -268,9 +160,12 @@ def train(
         optimizer, lambda step: lr_factor(step, steps, config.epochs, config.schedule)
     )
     avg_from = config.epochs - config.average_last_epochs + 1
-    # where it runs does not change what is trained: a run may resume on another device
-    recipe = to_yaml(config.model_copy(update={"device": "auto", "num_workers": 0}))
-    state = _State(out / "state.pt", recipe, labels)
+    # where it runs, and how it is evaluated afterwards, do not change what is trained: a run
+    # may resume on another device or with other report settings
+    recipe = to_yaml(
+        config.model_copy(update={"device": "auto", "num_workers": 0}), exclude={"evaluation"}
+    )
+    state = ResumeState(out / "state.pt", recipe, labels)
     start = state.load(model, optimizer, scheduler) if resume else 1
     save_config(config, out / "train.yaml")
     for epoch in range(start, config.epochs + 1):
@@ -286,8 +181,8 @@ def train(
         )
         losses = []
         for step, (x, y) in enumerate(loader, start=1):
-            with _autocast(device, config.bf16):
-                loss = _loss(config, model(x.to(device)).float(), y.to(device))
+            with autocast(device, config.bf16):
+                loss = training_loss(config, model(x.to(device)).float(), y.to(device))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -304,7 +199,7 @@ def train(
                         scheduler.get_last_lr()[0],
                     )
                 )
-        metrics = evaluate_model(model, val_set, config, labels, device)
+        metrics = validation_metrics(model, val_set, config, labels, device)
         record = EpochRecord(epoch, float(np.mean(losses)), scheduler.get_last_lr()[0], metrics)
         state.history.append(record)
         score = selection_score(metrics, config.select_metric)
@@ -336,7 +231,7 @@ def _finish(config, out, model, val_set, labels, device, state, avg_from) -> Tra
     shutil.copyfile(out / "best.pth", out / "model.pth")
     if state.average.count > 1:
         model.load_state_dict({k: v.to(device) for k, v in state.average.mean().items()})
-        averaged = evaluate_model(model, val_set, config, labels, device)
+        averaged = validation_metrics(model, val_set, config, labels, device)
         if selection_score(averaged, config.select_metric) > selection_score(
             validation, config.select_metric
         ):
@@ -359,50 +254,3 @@ def _finish(config, out, model, val_set, labels, device, state, avg_from) -> Tra
 def _brief(metrics: dict) -> str:
     keys = ("average_precision", "roc_auc", "loss")
     return ", ".join(f"{k} {metrics[k]:.3f}" for k in keys if metrics.get(k) is not None)
-
-
-class _State:
-    """The resume state: what finished epochs leave behind."""
-
-    def __init__(self, path: Path, config_yaml: str, labels: list[str]) -> None:
-        self.path, self.config_yaml, self.labels = path, config_yaml, labels
-        self.history: list[EpochRecord] = []
-        self.best_epoch: int | None = None
-        self.best_score: tuple[float, float] = (float("-inf"), float("-inf"))
-        self.average = WeightAverage()
-
-    def load(self, model, optimizer, scheduler) -> int:
-        if not self.path.is_file():
-            return 1
-        saved = torch.load(self.path, map_location="cpu", weights_only=True)
-        if saved["config"] != self.config_yaml or saved["labels"] != self.labels:
-            raise TrainingError(
-                f"{self.path}: saved by a run with another config or labels; use a new output "
-                "folder, or delete state.pt to start over"
-            )
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        scheduler.load_state_dict(saved["scheduler"])
-        self.history = [EpochRecord(**r) for r in json.loads(saved["history"])]
-        self.best_epoch, self.best_score = saved["best_epoch"], tuple(saved["best_score"])
-        self.average = WeightAverage(saved["average"], saved["average_count"])
-        logger.info("resuming %s after epoch %d", self.path.parent, saved["epoch"])
-        return int(saved["epoch"]) + 1
-
-    def save(self, epoch: int, model, optimizer, scheduler) -> None:
-        save_atomic(
-            {
-                "epoch": epoch,
-                "config": self.config_yaml,
-                "labels": self.labels,
-                "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict(),
-                "history": json.dumps([asdict(r) for r in self.history]),
-                "best_epoch": self.best_epoch,
-                "best_score": list(self.best_score),
-                "average": self.average.sum,
-                "average_count": self.average.count,
-            },
-            self.path,
-        )

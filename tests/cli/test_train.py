@@ -1,4 +1,5 @@
-"""``ranawatch dataset build`` and ``ranawatch train run/evaluate/config``."""
+"""``ranawatch dataset build``, ``ranawatch train run/config``, and evaluating a registered
+version by ``NAME:VERSION``."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ import yaml
 from typer.testing import CliRunner
 
 from cli.main import app
+from core.model.card import load_model_card
 from core.settings import get_settings
 from core.training.config import DatasetConfig, TrainConfig, save_config
 from tests.core.training.synthetic import dataset_config, tiny_train_config, write_label_folders
+from tests.core.training.test_report import assert_png
 
 runner = CliRunner()
 
@@ -53,22 +56,39 @@ def test_build_train_register_evaluate(tmp_path: Path) -> None:
     assert "registered as model version 1" in trained.output
     assert json.loads((tmp_path / "run" / "test_metrics.json").read_text())["clips"]["clips"] > 0
 
-    report = tmp_path / "eval.json"
+    run = tmp_path / "run"
+    assert "test report:" in trained.output and "best F1" in trained.output
+    assert (run / "report.md").read_text().startswith("# Evaluation: Tiny_Trained 0.0-test")
+    assert_png(run / "pr_curve.png")
+    assert_png(run / "score_histogram.png")
+
+    # the registered version is found by NAME:VERSION through the run folder it records
     evaluated = runner.invoke(
         app,
         [
-            "train",
             "evaluate",
-            str(tmp_path / "run" / "model.yaml"),
-            str(tmp_path / "run" / "model.pth"),
+            "report",
             str(tmp_path / "ds" / "test.json"),
+            "--model",
+            "Tiny_Trained:0.0-test",
             "--out",
-            str(report),
+            str(tmp_path / "eval"),
         ],
     )
     assert evaluated.exit_code == 0, evaluated.output
     assert evaluated.output.startswith("Frog: AP")
-    assert json.loads(report.read_text())["model"]["name"] == "Tiny_Trained"
+    again = json.loads((tmp_path / "eval" / "evaluation.json").read_text())
+    assert again["scores"] == json.loads((run / "test_metrics.json").read_text())["scores"]
+
+    # a run folder that now holds another model is refused, not evaluated
+    card = load_model_card(run / "model.yaml")
+    card.model_copy(update={"checkpoint_sha256": "0" * 64}).save(run / "model.yaml")
+    evaluated = runner.invoke(
+        app,
+        ["evaluate", "report", str(tmp_path / "ds" / "test.json")]
+        + ["--model", "Tiny_Trained:0.0-test", "--out", str(tmp_path / "eval2")],
+    )
+    assert evaluated.exit_code == 1 and "now holds another model" in evaluated.output
 
 
 def test_default_configs_print_as_loadable_yaml() -> None:

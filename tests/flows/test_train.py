@@ -45,11 +45,14 @@ def test_reviews_teach_the_next_model(tmp_path: Path, database_url: str) -> None
     )
     assert Path(trained["checkpoint"]).is_file()
     assert json.loads((tmp_path / "run1" / "test_metrics.json").read_text())["clips"]["clips"] > 0
+    written = {p.name for p in (tmp_path / "run1").iterdir()}
+    assert {"report.md", "pr_curve.png", "score_histogram.png"} <= written
     with session_scope(get_engine(database_url)) as session:
         (version,) = session.exec(select(ModelVersion)).all()
         assert version.checkpoint_sha256 == trained["sha256"]
         assert version.settings["training"]["data"]["labels"] == ["Frog", "Negative"]
         assert version.settings["training"]["test"]["average_precision"] is not None
+        assert version.settings["training"]["run_dir"] == str((tmp_path / "run1").resolve())
 
     # the field: tone recordings (calls) and noise; detect with the trained model
     write_recording(

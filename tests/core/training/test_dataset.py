@@ -11,8 +11,10 @@ import soundfile
 
 from core.audio.io import read_info
 from core.errors import DatasetError
+from core.training.clips import clip_starts
 from core.training.config import BandpassConfig, DatasetConfig, load_config, save_config
-from core.training.dataset import clip_starts, prepare_dataset, read_datafile, read_labels_csv
+from core.training.datafile import read_datafile, read_labels_csv
+from core.training.dataset import prepare_dataset
 from core.training.examples import Example, examples_from_folders, examples_from_table
 from core.training.splits import SPLITS, find_leaks
 
