@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from core.errors import RanaWatchError
+from cli import common
 from core.model.card import ASTConfig, FrontendConfig, ModelCard, load_model_card
 
 
@@ -35,24 +35,22 @@ def checkpoint(
     complete model card (architecture, labels, front end, decision rule, SHA-256).
     """
     try:
-        # torch loads here, not when any other `ranawatch` command starts
-        from core.model.architecture import card_model_section, describe_config, infer_shape
-        from core.model.checkpoint import read_checkpoint
-        from core.model.detector import inferred_config
+        with common.user_errors():
+            # torch loads here, not when any other `ranawatch` command starts
+            from core.model.architecture import card_model_section, describe_config, infer_shape
+            from core.model.checkpoint import read_checkpoint
+            from core.model.detector import inferred_config
 
-        ckpt = read_checkpoint(file)
-        shape = infer_shape(ckpt)
-        base = ModelCard(
-            name=name or file.stem,
-            version=version,
-            labels=_labels(labels, shape.label_dim, load_model_card()),
-            frontend=FrontendConfig(num_mel_bins=mel_bins),
-        )
-        strides = base.model.model_copy(update={"fstride": fstride, "tstride": tstride})
-        cfg = inferred_config(ckpt, base.model_copy(update={"model": strides}))
-    except RanaWatchError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+            ckpt = read_checkpoint(file)
+            shape = infer_shape(ckpt)
+            base = ModelCard(
+                name=name or file.stem,
+                version=version,
+                labels=_labels(labels, shape.label_dim, load_model_card()),
+                frontend=FrontendConfig(num_mel_bins=mel_bins),
+            )
+            strides = base.model.model_copy(update={"fstride": fstride, "tstride": tstride})
+            cfg = inferred_config(ckpt, base.model_copy(update={"model": strides}))
     except ValueError as exc:  # a card the labels given cannot make
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

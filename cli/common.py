@@ -9,8 +9,9 @@ one line saying what to do instead of a traceback. Read-only commands (``list``,
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 
@@ -60,11 +61,51 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(1) from exc
 
 
-def check_model(checkpoint: str | None, model_card: str | None, device: str) -> str:
+def positive(option: str) -> Callable[[float | None], float | None]:
+    """A typer callback that refuses a value of ``option`` that is not greater than 0."""
+
+    def check(value: float | None) -> float | None:
+        if value is not None and value <= 0:
+            raise typer.BadParameter(f"{option} must be greater than 0, got {value}")
+        return value
+
+    return check
+
+
+def model_files(
+    checkpoint: Path | str | None, model_card: str | None
+) -> tuple[str | None, str | None]:
+    """The checkpoint and model card a command runs: its options, else the settings.
+
+    Returns ``(checkpoint, model_card)`` as text, ``None`` where neither gives one (no
+    checkpoint: :func:`check_model` says what to do; no card: the frog model).
+    """
+    settings = get_settings()
+    ckpt = checkpoint or settings.checkpoint
+    card = model_card or settings.model_card
+    return (str(ckpt) if ckpt else None, str(card) if card else None)
+
+
+def check_model(
+    checkpoint: str | None,
+    model_card: str | None,
+    device: str,
+    *,
+    how: str = "pass --checkpoint PATH or set RANAWATCH_CHECKPOINT",
+) -> str:
     """Load the model card and the checkpoint on the device, as detection will.
 
     Run before any file is touched, so that a wrong checkpoint is said at once and not
     after an hour of ingest. Returns ``"NAME VERSION"`` of the model.
+
+    Parameters
+    ----------
+    checkpoint, model_card
+        As :func:`model_files` gives them.
+    device
+        ``auto``, ``cpu`` or ``cuda``.
+    how
+        What the command's user does to give a checkpoint (ends the error when none is).
 
     Raises
     ------
@@ -78,12 +119,19 @@ def check_model(checkpoint: str | None, model_card: str | None, device: str) -> 
 
     card = load_model_card(model_card)
     if checkpoint is None:
-        raise CheckpointError(
-            "no checkpoint given: pass --checkpoint PATH or set RANAWATCH_CHECKPOINT "
-            "(or --no-detect to only store the recordings)"
-        )
+        raise CheckpointError(f"no checkpoint given: {how}")
     build_detector(card, checkpoint, device=device)
     return f"{card.name} {card.version}"
+
+
+def quiet_library_logs() -> None:
+    """Keep the terminal to the flows' own progress lines (``--verbose`` shows everything)."""
+    # One "Finished in state Completed()" line per task and file, and one line per HTTP
+    # request to the temporary Prefect server, drown the flows' own progress lines;
+    # --verbose (DEBUG on the root logger) keeps them.
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        for name in ("prefect.task_runs", "httpx", "alembic.runtime.migration"):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 @contextmanager

@@ -8,11 +8,15 @@ config file from. Exit status 1 when the sources or config cannot be used.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from core.errors import RanaWatchError
-from core.settings import get_settings
+from cli import common
+
+if TYPE_CHECKING:
+    from core.training.config import DatasetConfig
+    from core.training.examples import Example
 
 dataset_app = typer.Typer(help="Build training data sets (clips, labels, split datafiles).")
 
@@ -49,7 +53,7 @@ def build_command(
     from core.training.examples import examples_from_folders, examples_from_table
 
     console = Console()
-    try:
+    with common.user_errors():
         cfg = load_config(DatasetConfig, config)
         examples = [e for folder in folders for e in examples_from_folders(folder)]
         examples += [e for table in tables for e in examples_from_table(table)]
@@ -63,9 +67,6 @@ def build_command(
                 cfg,
                 progress=lambda done, total: progress.update(bar, completed=done),
             )
-    except RanaWatchError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
     summary = prepared.summary
     table = Table(title=f"data set {out}")
     for column in ["split", *summary["labels"], "recordings", "sites"]:
@@ -82,13 +83,11 @@ def build_command(
         typer.echo(f"skipped {path}: {reason}", err=True)
 
 
-def _review_examples(model: str | None, cfg):
-    from db.migrate import prepare_database
+def _review_examples(model: str | None, cfg: DatasetConfig) -> list[Example]:
     from flows.dataset import examples_from_reviews
 
-    url = get_settings().resolved_database_url
-    prepare_database(url)
-    return examples_from_reviews(url, model, cfg)
+    # Reading reviews never creates a database: it must exist at the current schema.
+    return examples_from_reviews(common.database_url(), model, cfg)
 
 
 @dataset_app.command("config")

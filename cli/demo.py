@@ -21,18 +21,16 @@ import hashlib
 import json
 import logging
 import shutil
-import socket
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import typer
 
+from cli import common
+from cli.demo_progress import log_to_file, progress_bars, quiet_console, watch
 from core.demo.generate import GROUND_TRUTH, SITES_FILE, generate_season, read_ground_truth
 from core.demo.season import SeasonConfig
-from core.errors import RanaWatchError
 from core.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -110,11 +108,8 @@ def demo_command(
         return
     config = SeasonConfig(nights=nights, seed=seed, hours_after_sunset=hours)
     paths = DemoPaths(get_settings().data_dir / "demo")
-    try:
+    with common.user_errors():
         summary = run_demo(paths, config)
-    except RanaWatchError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
     typer.echo(summary)
     if serve:
         serve_dashboard(paths, host, port)
@@ -131,7 +126,7 @@ def generate_command(
 ) -> None:
     """Write a synthetic AudioMoth season (files, ground truth, sites file) into OUT."""
     config = SeasonConfig(nights=nights, seed=seed, hours_after_sunset=hours)
-    with _progress() as bar:
+    with progress_bars() as bar:
         season = generate_season(out, config, bar("generating recordings"))
     typer.echo(
         f"{len(season.files)} synthetic recordings with {season.calls} planted calls in {out}\n"
@@ -152,10 +147,10 @@ def run_demo(paths: DemoPaths, config: SeasonConfig) -> str:
             shutil.rmtree(stale, ignore_errors=True)
         paths.database.unlink(missing_ok=True)
         state = {}
-    log = _log_to_file(paths.root / "demo.log")
-    _quiet_console()
+    log = log_to_file(paths.root / "demo.log")
+    quiet_console()
     try:
-        with _progress() as bar:
+        with progress_bars() as bar:
             if not (paths.audio / GROUND_TRUTH).is_file():
                 generate_season(paths.audio, config, bar("generating the synthetic season"))
             training = bar("training the demo model (cached after)")
@@ -178,29 +173,29 @@ def _run_flows(paths: DemoPaths, checkpoint: Path, card: Path, bar: Callable) ->
         temporary_settings,
     )
 
-    from cli.prefect_server import local_prefect_server
+    from cli.prefect_server import free_port, local_prefect_server
     from db.migrate import prepare_database
     from flows.detect import detect_calls
     from flows.ingest import ingest_recordings
     from flows.report import write_site_reports
 
     files = sorted(p for p in paths.audio.rglob("*.WAV"))
-    _quiet_console()
+    quiet_console()
     prepare_database(paths.url)
     # The server is stopped when the demo ends: logs go to demo.log, not to its API.
     quiet = {PREFECT_API_URL: None, PREFECT_LOGGING_TO_API_ENABLED: False}
-    server = local_prefect_server(_free_port(), paths.root / "prefect-server.log")
+    server = local_prefect_server(free_port(), paths.root / "prefect-server.log")
     starting = bar("starting a local Prefect server")
     with server as api_url, temporary_settings(quiet | {PREFECT_API_URL: api_url}):
         starting(1, 1)
-        with _watch(paths.url, "stored", len(files), bar("ingesting (ingest-recordings flow)")):
+        with watch(paths.url, "stored", len(files), bar("ingesting (ingest-recordings flow)")):
             ingest_recordings(
                 roots=[str(paths.audio)],
                 sites_file=str(paths.audio / SITES_FILE),
                 database_url=paths.url,
                 settle_s=0.0,
             )
-        with _watch(paths.url, "scored", len(files), bar("detecting (detect-calls flow)")):
+        with watch(paths.url, "scored", len(files), bar("detecting (detect-calls flow)")):
             detect_calls(
                 checkpoint=str(checkpoint),
                 model_card=str(card),
@@ -267,110 +262,8 @@ def serve_dashboard(paths: DemoPaths, host: str, port: int) -> None:
         raise typer.Exit(1) from exc
 
 
-# ----------------------------------------------------------------------------- helpers
-
-
 def _read_state(paths: DemoPaths) -> dict:
     try:
         return json.loads(paths.state.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class _FileLog:
-    def __init__(self, handler: logging.Handler) -> None:
-        self.handler = handler
-
-    def close(self) -> None:
-        logging.getLogger().removeHandler(self.handler)
-        self.handler.close()
-
-
-def _log_to_file(path: Path) -> _FileLog:
-    handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.getLogger().addHandler(handler)
-    logging.captureWarnings(True)
-    return _FileLog(handler)
-
-
-def _quiet_console() -> None:
-    # The flows log every step; the demo shows progress bars instead, and the whole log
-    # is in demo.log. Errors still reach the terminal.
-    import prefect.logging  # noqa: F401 - sets up Prefect's handlers before they are changed
-
-    file_handlers = [h for h in logging.getLogger().handlers if isinstance(h, logging.FileHandler)]
-    for name in ("", "prefect", "py.warnings"):
-        target = logging.getLogger(name)
-        for handler in target.handlers:
-            if not isinstance(handler, logging.FileHandler):
-                handler.setLevel(logging.ERROR)
-        if name:
-            for handler in file_handlers:
-                if handler not in target.handlers and not target.propagate:
-                    target.addHandler(handler)
-    for name in ("prefect.flow_runs", "prefect.task_runs"):
-        logging.getLogger(name).setLevel(logging.INFO)
-
-
-@contextmanager
-def _progress() -> Iterator[Callable[..., Callable[[int, int], None]]]:
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("{task.description:<48}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-    ) as progress:
-
-        def bar(description: str) -> Callable[[int, int], None]:
-            task = progress.add_task(description, total=None)
-
-            def update(done: int, total: int) -> None:
-                progress.update(task, total=total, completed=done)
-
-            return update
-
-        yield bar
-
-
-@contextmanager
-def _watch(url: str, what: str, total: int, update: Callable[[int, int], None]) -> Iterator[None]:
-    """Poll the database while a flow runs, to move a progress bar."""
-    from sqlmodel import func, select
-
-    from db.models import Recording, RecordingStatus
-    from db.session import get_engine, session_scope
-
-    stop = threading.Event()
-
-    def count() -> int:
-        with session_scope(get_engine(url)) as session:
-            query = select(func.count()).select_from(Recording)
-            if what == "scored":
-                done = (RecordingStatus.DONE, RecordingStatus.FAILED)
-                query = query.where(Recording.status.in_(done))  # type: ignore[attr-defined]
-            return int(session.exec(query).one())
-
-    def poll() -> None:
-        while not stop.wait(1.0):
-            try:
-                update(count(), total)
-            except Exception:  # noqa: BLE001 - a busy database only delays the bar
-                continue
-
-    thread = threading.Thread(target=poll, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
-        update(total, total)

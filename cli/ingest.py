@@ -24,6 +24,7 @@ from pathlib import Path
 import typer
 
 from cli import common
+from cli.detect import summary_line
 from core.settings import Device, get_settings
 from db.sites import load_sites_file
 
@@ -77,11 +78,10 @@ def ingest_command(
     from flows.detect import detect_calls
     from flows.ingest import ingest_recordings
 
-    _quiet_library_logs()
+    common.quiet_library_logs()
     settings = get_settings()
     url = common.database_url(create=True)
-    ckpt = str(checkpoint or settings.checkpoint) if (checkpoint or settings.checkpoint) else None
-    card = model_card or (str(settings.model_card) if settings.model_card else None)
+    ckpt, card = common.model_files(checkpoint, model_card)
     chosen_device = device or settings.device
     sites = sites_file or settings.sites_file
     # Everything that can be wrong with the setup is said before a file is touched.
@@ -89,7 +89,11 @@ def ingest_command(
         if sites:
             load_sites_file(sites)
         if detect:
-            logger.info("model %s", common.check_model(ckpt, card, chosen_device))
+            how = (
+                "pass --checkpoint PATH or set RANAWATCH_CHECKPOINT "
+                "(or --no-detect to only store the recordings)"
+            )
+            logger.info("model %s", common.check_model(ckpt, card, chosen_device, how=how))
     with common.user_errors(), common.prefect_api():
         stored = ingest_recordings(
             roots=[str(folder)],
@@ -104,7 +108,7 @@ def ingest_command(
         scored = detect_calls(
             checkpoint=ckpt, model_card=card, device=chosen_device, database_url=url
         )
-        typer.echo(_detect_line(scored))
+        typer.echo(summary_line(scored))
     if stored["failed"] or scored["failed"]:
         typer.echo("unreadable files: ranawatch list recordings --status failed")
     if stored["skipped"]:
@@ -112,15 +116,6 @@ def ingest_command(
             f"{stored['skipped']} files not read (other formats, special files, links "
             "out of the folder): the log lines starting with 'skipped' say why"
         )
-
-
-def _quiet_library_logs() -> None:
-    # One "Finished in state Completed()" line per task and file, and one line per HTTP
-    # request to the temporary Prefect server, drown the flows' own progress lines;
-    # --verbose (DEBUG on the root logger) keeps them.
-    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
-        for name in ("prefect.task_runs", "httpx", "alembic.runtime.migration"):
-            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _ingest_line(counts: dict[str, int]) -> str:
@@ -132,10 +127,3 @@ def _ingest_line(counts: dict[str, int]) -> str:
     if counts["changed"]:
         line += f", {counts['changed']} changed since stored (read and scored again)"
     return line
-
-
-def _detect_line(counts: dict[str, int]) -> str:
-    return (
-        f"detect: {counts['done']} recordings scored, {counts['positive']} positive, "
-        f"{counts['failed']} could not be scored"
-    )

@@ -33,7 +33,7 @@ import typer
 from core.audio.files import display_path, find_audio_files, special_file_reason
 from core.audio.io import read_info
 from core.errors import RanaWatchError
-from core.metadata.offsets import format_utc_iso
+from core.metadata.offsets import format_iso_offset, format_utc_iso
 from core.metadata.recording import read_metadata
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ KEYS: tuple[str, ...] = (
     "sample_format",
     "container",
     "recorder",
-    "device_id",
+    "device_serial",
     "recorded_at",
     "utc_offset",
     "time_source",
@@ -69,7 +69,7 @@ KEYS: tuple[str, ...] = (
     "notes",
 )
 _METADATA_KEYS = (
-    "recorder", "device_id", "utc_offset", "time_source", "zone_unknown", "temperature_c",
+    "recorder", "device_serial", "time_source", "zone_unknown", "temperature_c",
     "battery_v", "gain", "firmware", "deployment_id", "filter", "trigger", "stop_reason",
     "comment",
 )  # fmt: skip
@@ -166,6 +166,8 @@ def _add_metadata(record: dict[str, Any], path: Path) -> None:
         record[key] = getattr(meta, key)
     if meta.recorded_at is not None:
         record["recorded_at"] = format_utc_iso(meta.recorded_at)
+    if meta.utc_offset_min is not None:
+        record["utc_offset"] = format_iso_offset(meta.utc_offset_min)
     if meta.local_time is not None:
         record["local_time"] = meta.local_time.isoformat()
     record.update(guano=dict(meta.guano), conflicts=list(meta.conflicts), notes=list(meta.notes))

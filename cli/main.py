@@ -27,6 +27,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "cli.survey",
     "cli.db",
     "cli.ingest",
+    "cli.detect",
     "cli.list",
     "cli.serve",
     "cli.dashboard",

@@ -121,7 +121,7 @@ def temporary_prefect_server(log_path: Path) -> Iterator[str]:
     import prefect
     from prefect.settings import get_current_settings
 
-    port = _free_port()
+    port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     command = _child_command(
         "uvicorn",
@@ -152,7 +152,8 @@ def temporary_prefect_server(log_path: Path) -> Iterator[str]:
         yield api_url
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

@@ -15,7 +15,6 @@ from pathlib import Path
 import typer
 
 from cli import common
-from core.errors import RanaWatchError
 from core.report.excel import write_report_workbook, write_results_csv
 from core.report.files import replace_file
 from core.report.nights import CALLS, NO_AUDIO
@@ -145,25 +144,25 @@ def report(
     first, last = night_range(season, date_from, date_to, season_start, season_end)
     url = common.database_url(database_url)
     try:
-        with session_scope(get_engine(url)) as session:
-            data = load_site_report(
-                session=session, site=site, date_from=first, date_to=last, model=model,
-                nights=nights, season=season,  # type: ignore[arg-type]
-            )  # fmt: skip
-        tables = build_report(data.recordings, data.detections, data.window_summary, data.meta)
-        written = [replace_file(out, lambda tmp: write_report_workbook(tmp, tables))]
-        if csv_path is not None:
-            written.append(
-                replace_file(csv_path, lambda tmp: write_results_csv(tmp, tables.results))
-            )
-        if raven_dir is not None:
-            low, high = data.band_hz
-            n = len(write_selection_tables(raven_dir, tables, low_freq_hz=low, high_freq_hz=high))
-            written.append(raven_dir)
-            logger.debug("%d Raven tables in %s", n, raven_dir)
-    except RanaWatchError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        with common.user_errors():
+            with session_scope(get_engine(url)) as session:
+                data = load_site_report(
+                    session=session, site=site, date_from=first, date_to=last, model=model,
+                    nights=nights, season=season,  # type: ignore[arg-type]
+                )  # fmt: skip
+            tables = build_report(data.recordings, data.detections, data.window_summary, data.meta)
+            written = [replace_file(out, lambda tmp: write_report_workbook(tmp, tables))]
+            if csv_path is not None:
+                written.append(
+                    replace_file(csv_path, lambda tmp: write_results_csv(tmp, tables.results))
+                )
+            if raven_dir is not None:
+                low, high = data.band_hz
+                n = len(
+                    write_selection_tables(raven_dir, tables, low_freq_hz=low, high_freq_hz=high)
+                )
+                written.append(raven_dir)
+                logger.debug("%d Raven tables in %s", n, raven_dir)
     except OSError as exc:
         raise write_error(exc, out) from exc
     typer.echo(summary(tables, data.meta.site_name, data.meta.model_tag))

@@ -4,36 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from core.errors import RanaWatchError
+from cli import common
 from core.model.card import load_model_card
-from core.settings import get_settings
+from core.settings import Device, get_settings
 
 if TYPE_CHECKING:
-    from core.model.detector import RecordingResult
+    from core.model.events import RecordingResult
 
 logger = logging.getLogger(__name__)
-
-
-class DeviceChoice(StrEnum):
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
-
-
-def _positive(name: str) -> Callable[[float | None], float | None]:
-    def check(value: float | None) -> float | None:
-        if value is not None and value <= 0:
-            raise typer.BadParameter(f"{name} must be greater than 0, got {value}")
-        return value
-
-    return check
 
 
 def score(
@@ -52,12 +35,12 @@ def score(
         None,
         "--hop-s",
         help="Seconds between window starts (default 10).",
-        callback=_positive("--hop-s"),
+        callback=common.positive("--hop-s"),
     ),
     batch_size: int | None = typer.Option(
         None, "--batch-size", min=1, help="Windows per forward pass (default 8)."
     ),
-    device: DeviceChoice | None = typer.Option(
+    device: Device | None = typer.Option(
         None, "--device", help="auto (cuda when present), cpu or cuda."
     ),
     bf16: bool | None = typer.Option(
@@ -73,7 +56,7 @@ def score(
     then one for the recording (prediction, times_heard, events, model version).
     """
     settings = get_settings()
-    try:
+    with common.user_errors():
         # torch and timm load here, not when any other `ranawatch` command starts
         from core.model.detector import build_detector
 
@@ -81,7 +64,7 @@ def score(
         detector = build_detector(
             card,
             checkpoint or settings.checkpoint,
-            device=(device.value if device else settings.device),
+            device=device or settings.device,
             bf16=settings.bf16 if bf16 is None else bf16,
             samplerate_range_hz=(settings.min_samplerate_hz, settings.max_samplerate_hz),
         )
@@ -90,9 +73,6 @@ def score(
             hop_s=hop_s or settings.hop_s,
             batch_size=batch_size or settings.batch_size,
         )
-    except RanaWatchError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
     if as_json:
         _print_json(result, card.labels)
     else:

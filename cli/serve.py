@@ -238,9 +238,9 @@ def serve_command(
                 )
         if settings.sites_file:
             load_sites_file(settings.sites_file)
-        card = str(settings.model_card) if settings.model_card else None
-        ckpt = str(settings.checkpoint) if settings.checkpoint else None
-        logger.info("model %s", common.check_model(ckpt, card, settings.device))
+        ckpt, card = common.model_files(None, None)
+        how = "set RANAWATCH_CHECKPOINT (in the environment or .env)"
+        logger.info("model %s", common.check_model(ckpt, card, settings.device, how=how))
     with common.user_errors():
         deployments = build_deployments(plans, {INGEST.name: ingest_parameters})
         configured = get_current_settings().api.url

@@ -28,7 +28,6 @@ from cli.report import (
     night_range,
     write_error,
 )
-from core.errors import RanaWatchError
 from core.report.files import replace_folder
 from core.report.sheets import range_text
 from core.report.survey import RULES, SurveySpec, SurveyTables, build_survey
@@ -121,24 +120,24 @@ def survey(
         raise typer.Exit(1)
     url = common.database_url(database_url)
     try:
-        with session_scope(get_engine(url)) as session:
-            data = load_survey(
-                session=session, sites=sites or None, date_from=first, date_to=last, model=model
+        with common.user_errors():
+            with session_scope(get_engine(url)) as session:
+                data = load_survey(
+                    session=session, sites=sites or None, date_from=first, date_to=last, model=model
+                )
+            spec = SurveySpec(
+                labels=data.labels, by=by, occasion_nights=occasion_nights,  # type: ignore[arg-type]
+                date_from=first, date_to=last, nights=nights,  # type: ignore[arg-type]
+            )  # fmt: skip
+            tables = build_survey(data.sites, spec)
+            about = survey_about(
+                data, range_text=range_text(first, last, nights=nights, season=season),
+                generated=f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S}", version=ranawatch_version(),
+            )  # fmt: skip
+            files: list[Path] = []
+            replace_folder(
+                out, lambda tmp: files.extend(write_survey_files(tmp, tables, about=about))
             )
-        spec = SurveySpec(
-            labels=data.labels, by=by, occasion_nights=occasion_nights,  # type: ignore[arg-type]
-            date_from=first, date_to=last, nights=nights,  # type: ignore[arg-type]
-        )  # fmt: skip
-        tables = build_survey(data.sites, spec)
-        about = survey_about(
-            data, range_text=range_text(first, last, nights=nights, season=season),
-            generated=f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S}", version=ranawatch_version(),
-        )  # fmt: skip
-        files: list[Path] = []
-        replace_folder(out, lambda tmp: files.extend(write_survey_files(tmp, tables, about=about)))
-    except RanaWatchError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
     except OSError as exc:
         raise write_error(exc, out) from exc
     summary = survey_summary(tables, data.model_tag)

@@ -1,7 +1,11 @@
 """Named errors raised by the core library.
 
-Core raises; it never turns an error into ``None`` or a warning. Callers (flows, the
-CLI) catch per file, record the reason and carry on.
+Core raises when a file or a value cannot be used, and never hides that as ``None`` or a
+log line. What can be read around a fault is read, and the fault said: audio cut short is
+read up to its last whole frame with a ``TruncatedAudioWarning``; an optional recorder field
+that is damaged (a number too large to be finite, an OpenSoundscape wrapper that is not
+JSON) stays empty with a line in the metadata's ``notes``. Callers (flows, the CLI) catch
+per file, record the reason and carry on.
 """
 
 from __future__ import annotations

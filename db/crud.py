@@ -193,7 +193,10 @@ def list_recordings(
 def list_detections(
     *, session: Session, site: str | None = None, model_version_id: int | None = None
 ) -> Sequence[sa.Row[tuple[Detection, Recording, ModelVersion, str | None]]]:
-    """Detections with their recording, model version and site name, in time order."""
+    """Detections with their recording, model version and site name.
+
+    In ingest order of the recordings, then by model version and start in the file.
+    """
     query = (
         select(Detection, Recording, ModelVersion, Site.name)
         .join(Recording, Detection.recording_id == Recording.id)  # type: ignore[arg-type]

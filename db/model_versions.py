@@ -1,6 +1,8 @@
-"""Model versions as reports see them: found by ``NAME:VERSION``, their decision rule, their band.
+"""Model versions: registered with what decides their scores, found by ``NAME:VERSION``.
 
-``NAME:VERSION`` is split here and nowhere else (:func:`split_model_tag`).
+A detect run registers its model version (:func:`register_model_version`) with the settings
+that decide its scores (:func:`model_settings`); reports find a version by ``NAME:VERSION``
+(split here and nowhere else, :func:`split_model_tag`) and read its decision rule and band.
 """
 
 from __future__ import annotations
@@ -11,8 +13,57 @@ from typing import Any
 from sqlmodel import Session, select
 
 from core.errors import ConfigError
+from core.model.card import ModelCard
 from db import crud
 from db.models import DetectionRun, ModelVersion, Recording, RecordingStatus
+
+#: What, besides the checkpoint, decides a model's scores: stored with its version.
+SCORE_SETTINGS = frozenset({"model", "frontend", "decision", "positive_labels", "negative_label"})
+
+
+def model_settings(card: ModelCard, hop_s: float) -> dict[str, Any]:
+    """What decides the scores of a card run every ``hop_s`` seconds, as stored JSON."""
+    return card.model_dump(mode="json", include=set(SCORE_SETTINGS)) | {"hop_s": hop_s}
+
+
+def register_model_version(
+    *, session: Session, card: ModelCard, checkpoint_sha256: str, hop_s: float
+) -> ModelVersion:
+    """The version of this card and checkpoint, registered when new, checked when stored.
+
+    Parameters
+    ----------
+    card
+        Name, version, labels and the settings that decide the scores.
+    checkpoint_sha256
+        The checkpoint file's hash (part of the version's identity).
+    hop_s
+        Seconds between window starts: part of the stored settings.
+
+    Raises
+    ------
+    ConfigError
+        The version is stored with other labels or settings: results under one version must
+        come from one configuration (a trained model also stores how it was trained; only
+        what decides the scores must agree).
+    """
+    settings = model_settings(card, hop_s)
+    version = crud.get_or_create_model_version(
+        session=session,
+        name=card.name,
+        version=card.version,
+        checkpoint_sha256=checkpoint_sha256,
+        labels=list(card.labels),
+        settings=settings,
+    )
+    stored = {key: version.settings.get(key) for key in settings}
+    if version.labels != list(card.labels) or stored != settings:
+        raise ConfigError(
+            f"model {card.name} {card.version} is stored with other settings "
+            f"(labels, front end, decision or hop_s) than this run uses; give the model card a "
+            f"new version to run these settings beside the stored results"
+        )
+    return version
 
 
 def model_tag(model_version: ModelVersion) -> str:

@@ -3,7 +3,8 @@
 Life of a run: :func:`enqueue_runs` adds a ``pending`` row for every readable recording the
 model version has not seen; :func:`claim_runs` hands a batch to one worker (``processing``,
 ``claimed_by``, ``claimed_at``, ``attempts + 1``); :func:`save_results` writes the window
-scores and events and marks the run ``done`` in the caller's single transaction, or
+scores and events (as :mod:`db.results` lays them out) and marks the run ``done`` in the
+caller's single transaction, or
 :func:`mark_run_failed` records the reason. A claim that is older than a timeout (the worker
 crashed or was killed) can be claimed again; :func:`release_claims` hands claims back.
 
@@ -18,50 +19,19 @@ All functions are keyword-only, take ``session=`` and leave the transaction to t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from db.crud import insert_for
 from db.models import Detection, DetectionRun, Recording, RecordingStatus, WindowScore, utcnow
+from db.results import ResultLike, event_rows, window_rows
 
 PENDING, PROCESSING = RecordingStatus.PENDING, RecordingStatus.PROCESSING
 DONE, FAILED = RecordingStatus.DONE, RecordingStatus.FAILED
-
-
-class WindowLike(Protocol):
-    """What :func:`save_results` needs of a window (``core.model.detector.WindowScore`` fits)."""
-
-    start_s: float
-    end_s: float
-    label: str
-    positive: bool
-    scores: Sequence[float] | Mapping[str, float]
-    logits: Sequence[float] | Mapping[str, float]
-
-
-class EventLike(Protocol):
-    """What :func:`save_results` needs of an event (``core.model.detector.Event`` fits)."""
-
-    start_s: float
-    end_s: float
-    label: str
-    max_score: float
-    mean_score: float
-    n_windows: int
-
-
-class ResultLike(Protocol):
-    """What :func:`save_results` needs of a scored recording (``RecordingResult`` fits)."""
-
-    windows: Sequence[WindowLike]
-    events: Sequence[EventLike]
-    prediction: str
-    times_heard: str
 
 
 @dataclass(frozen=True)
@@ -198,22 +168,9 @@ def save_results(
         return False
     recording_id, model_version_id = finished
     key = {"recording_id": recording_id, "model_version_id": model_version_id}
-    windows = [_window_row(w, labels) | key for w in result.windows]
-    if windows:
+    if windows := [row | key for row in window_rows(result, labels)]:
         session.execute(sa.insert(WindowScore), windows)
-    events = [
-        {
-            "label": e.label,
-            "start_s": float(e.start_s),
-            "end_s": float(e.end_s),
-            "max_score": float(e.max_score),
-            "mean_score": float(e.mean_score),
-            "n_windows": int(e.n_windows),
-        }
-        | key
-        for e in result.events
-    ]
-    if events:
+    if events := [row | key for row in event_rows(result)]:
         session.execute(sa.insert(Detection), events)
     _set_recording_status(session, [recording_id], DONE)
     return True
@@ -286,24 +243,3 @@ def _set_recording_status(
             .where(Recording.id.in_(recording_ids))  # type: ignore[union-attr]
             .values(status=status, error=error)
         )
-
-
-def _window_row(window: WindowLike, labels: Sequence[str]) -> dict[str, object]:
-    scores = _ordered(window.scores, labels)
-    logits = _ordered(window.logits, labels)
-    score = scores[labels.index(window.label)] if window.label in labels else max(scores)
-    return {
-        "start_s": float(window.start_s),
-        "end_s": float(window.end_s),
-        "label": window.label,
-        "score": score,
-        "positive": bool(window.positive),
-        "scores": scores,
-        "logits": logits,
-    }
-
-
-def _ordered(values: Sequence[float] | Mapping[str, float], labels: Sequence[str]) -> list[float]:
-    if isinstance(values, Mapping):
-        return [float(values[label]) for label in labels]
-    return [float(v) for v in values]

@@ -23,7 +23,6 @@ from sqlmodel import Session, col, delete, select
 
 from core.audio.files import display_path
 from core.audio.io import AudioInfo
-from core.metadata.offsets import parse_utc_offset
 from core.metadata.plausibility import clock_issue
 from core.metadata.recording import RecordingMetadata
 from db.models import (
@@ -99,28 +98,17 @@ def build_recording(
     if metadata is not None:
         for name in _METADATA_COLUMNS:
             setattr(recording, name, getattr(metadata, name))
-        recording.utc_offset_min = _offset_min(metadata)
+        recording.utc_offset_min = metadata.utc_offset_min
         recording.clock_issue = clock_issue(metadata.recorded_at, recorder=metadata.recorder)
         if recording.clock_issue:
             logger.warning("%s: %s; its time builds no night ranges", path, recording.clock_issue)
         extra = {name: getattr(metadata, name) for name in _EXTRA_METADATA}
         recording.recorder_metadata = {k: v for k, v in extra.items() if v} | {
             "recorder": metadata.recorder,
-            "device_id": metadata.device_id,
+            "device_serial": metadata.device_serial,
             "guano": dict(metadata.guano),
         }
     return recording
-
-
-def _offset_min(metadata: RecordingMetadata) -> int | None:
-    if metadata.utc_offset is None:
-        return None
-    try:
-        return parse_utc_offset(metadata.utc_offset)
-    except ValueError:
-        # Unknown, not UTC: a wrong offset would shift every call by hours.
-        logger.warning("%s: %s; offset stored as unknown", metadata.path, metadata.utc_offset)
-        return None
 
 
 def placeholder_sha256(path: str | Path) -> str:

@@ -6,24 +6,24 @@ random windows of recordings detected Negative at ``negative_ratio``). Writes wh
 :func:`core.training.dataset.prepare_dataset` writes into ``out_dir``; a file that cannot
 be cut is listed in ``summary.json`` and the others are kept.
 
-Run directly: ``python -m flows.dataset OUT_DIR --folder DIR [--table FILE] [--reviews]``.
+It needs sources and an output folder, so it has no settings-only run: start it with
+``ranawatch dataset build OUT_DIR --folder DIR [--table FILE] [--reviews]``
+(``cli/dataset.py``, with a progress bar) or call :func:`build_dataset`.
 """
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 
-from core.errors import ConfigError
 from core.settings import get_settings
 from core.training.config import DatasetConfig, load_config
 from core.training.dataset import PreparedDataset, prepare_dataset
 from core.training.examples import Example, examples_from_folders, examples_from_table
-from db import crud
+from db.model_versions import resolve_model_version
 from db.session import get_engine, session_scope
 from db.training import review_examples
 from flows.tasks import db_task, io_task
@@ -42,29 +42,23 @@ def read_file_sources(folders: list[str], tables: list[str]) -> list[Example]:
     return examples
 
 
-def find_model_version(database_url: str, model: str) -> int:
-    """The id of ``NAME:VERSION`` (or the newest version of ``NAME``).
+def examples_from_reviews(
+    database_url: str, model: str | None, cfg: DatasetConfig
+) -> list[Example]:
+    """Examples of the latest reviews (and random negative windows) of ``model`` (or all).
+
+    Parameters
+    ----------
+    model
+        ``NAME:VERSION`` or ``NAME`` (its newest version); ``None``: reviews of every model.
 
     Raises
     ------
     ConfigError
-        No such model version is stored.
+        ``model`` names no stored model version.
     """
-    name, _, version = model.partition(":")
     with session_scope(get_engine(database_url)) as session:
-        found = crud.find_model_versions(session=session, name=name, version=version or None)
-        if not found:
-            raise ConfigError(f"no stored model version {model!r} (give NAME:VERSION)")
-        assert found[0].id is not None
-        return found[0].id
-
-
-def examples_from_reviews(
-    database_url: str, model: str | None, cfg: DatasetConfig
-) -> list[Example]:
-    """Examples of the latest reviews (and random negative windows) of ``model`` (or all)."""
-    version_id = find_model_version(database_url, model) if model else None
-    with session_scope(get_engine(database_url)) as session:
+        version_id = resolve_model_version(session=session, model=model).id if model else None
         return review_examples(
             session=session,
             model_version_id=version_id,
@@ -157,16 +151,6 @@ def _markdown(prepared: PreparedDataset) -> str:
     return f"# Data set {prepared.out_dir}\n\n" + "\n".join(rows) + skipped
 
 
-def _main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out_dir")
-    parser.add_argument("--folder", action="append", default=[])
-    parser.add_argument("--table", action="append", default=[])
-    parser.add_argument("--reviews", action="store_true")
-    parser.add_argument("--config")
-    args = parser.parse_args()
-    build_dataset(args.out_dir, args.folder, args.table, args.reviews, config=args.config)
-
-
 if __name__ == "__main__":
-    _main()
+    # No setting names the sources or an output folder: the command takes them.
+    raise SystemExit("build-dataset needs sources: ranawatch dataset build OUT_DIR --folder DIR")

@@ -9,16 +9,12 @@ behind; they are taken over when the claiming process is gone (same machine) or 
 claim is older than ``claim_timeout_s`` (any machine). Re-running never duplicates; a new
 model version scores everything again and keeps the old results beside the new.
 
-Run it directly: ``python -m flows.detect [--limit N]``.
+Run it directly: ``python -m flows.detect`` (model, device and database from the settings);
+``ranawatch detect`` takes options (``cli/detect.py``).
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import socket
-import uuid
-from datetime import timedelta
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -30,13 +26,25 @@ from prefect.artifacts import (
 )
 from prefect.cache_policies import NONE
 
-from core.errors import AudioError, ConfigError
+from core.errors import AudioError
 from core.model.card import ModelCard, load_model_card
-from core.model.detector import Detector, RecordingResult, build_detector
+from core.model.detector import build_detector
+from core.model.events import RecordingResult
+from core.model.scoring import Detector
 from core.settings import get_settings
-from db import crud, queue
-from db.models import utcnow
+from db import model_versions, queue
 from db.session import get_engine, session_scope
+from flows.detect_queue import (
+    claim_recordings,
+    count_waiting,
+    mark_failed,
+    queue_recordings,
+    recover_orphaned_claims,
+    release_claims,
+    renew_claim,
+    save_results,
+    worker_name,
+)
 from flows.runlog import run_log
 from flows.tasks import db_task, transient_only
 
@@ -68,105 +76,15 @@ def register_model_version(database_url: str, detector: Detector, hop_s: float) 
         results under one version must come from one configuration.
     """
     card = detector.card
-    settings = model_settings(card, hop_s)
     with session_scope(get_engine(database_url)) as session:
-        version = crud.get_or_create_model_version(
+        version = model_versions.register_model_version(
             session=session,
-            name=card.name,
-            version=card.version,
+            card=card,
             checkpoint_sha256=detector.checkpoint_sha256 or card.checkpoint_sha256 or "unknown",
-            labels=list(card.labels),
-            settings=settings,
-        )
-    # only what decides the scores must agree; a trained model also stores how it was trained
-    stored = {key: version.settings.get(key) for key in settings}
-    if version.labels != list(card.labels) or stored != settings:
-        raise ConfigError(
-            f"model {card.name} {card.version} is stored with other settings "
-            f"(labels, front end, decision or hop_s) than this run uses; give the model card a "
-            f"new version to run these settings beside the stored results"
+            hop_s=hop_s,
         )
     assert version.id is not None
     return version.id
-
-
-def model_settings(card: ModelCard, hop_s: float) -> dict[str, Any]:
-    """What, besides the checkpoint, decides the scores: stored with the model version."""
-    keep = {"model", "frontend", "decision", "positive_labels", "negative_label"}
-    return card.model_dump(mode="json", include=keep) | {"hop_s": hop_s}
-
-
-@db_task(name="queue-recordings")
-def queue_recordings(database_url: str, model_version_id: int) -> int:
-    """Queue every readable recording this model version has not seen."""
-    with session_scope(get_engine(database_url)) as session:
-        return queue.enqueue_runs(session=session, model_version_id=model_version_id)
-
-
-@db_task(name="count-waiting")
-def count_waiting(database_url: str, model_version_id: int) -> int:
-    """How many recordings wait for (or are being scored by) this model version."""
-    with session_scope(get_engine(database_url)) as session:
-        counts = crud.count_runs_by_status(session=session, model_version_id=model_version_id)
-    return counts.get("pending", 0) + counts.get("processing", 0)
-
-
-@db_task(name="recover-orphaned-claims")
-def recover_orphaned_claims(database_url: str, model_version_id: int) -> int:
-    """Hand back claims of detect processes on this machine that no longer exist."""
-    with session_scope(get_engine(database_url), immediate=True) as session:
-        claims = queue.list_claims(session=session, model_version_id=model_version_id)
-        orphans = [(run_id, by) for run_id, by in claims if _is_dead_local_worker(by)]
-        return queue.release_claims(session=session, claims=orphans)
-
-
-@db_task(name="claim-recordings")
-def claim_recordings(
-    database_url: str, model_version_id: int, worker: str, limit: int, claim_timeout_s: float
-) -> list[queue.Claim]:
-    """Claim the next batch of recordings for this worker."""
-    with session_scope(get_engine(database_url), immediate=True) as session:
-        return queue.claim_runs(
-            session=session,
-            model_version_id=model_version_id,
-            worker=worker,
-            limit=limit,
-            stale_before=utcnow() - timedelta(seconds=claim_timeout_s),
-        )
-
-
-@db_task(name="renew-claim")
-def renew_claim(database_url: str, claim: queue.Claim, worker: str) -> bool:
-    """Renew a claim just before scoring it; ``False`` if another worker took it over."""
-    with session_scope(get_engine(database_url)) as session:
-        return queue.touch_claim(session=session, run_id=claim.run_id, worker=worker)
-
-
-@db_task(name="save-results", task_run_name="save {claim.path}")
-def save_results(
-    database_url: str, claim: queue.Claim, worker: str, result: RecordingResult, labels: list[str]
-) -> bool:
-    """Write window scores and events and mark the recording done, in one transaction."""
-    with session_scope(get_engine(database_url)) as session:
-        return queue.save_results(
-            session=session, run_id=claim.run_id, worker=worker, result=result, labels=labels
-        )
-
-
-@db_task(name="mark-failed", task_run_name="mark failed {claim.path}")
-def mark_failed(database_url: str, claim: queue.Claim, worker: str, error: str) -> bool:
-    """Record why a recording could not be scored."""
-    with session_scope(get_engine(database_url)) as session:
-        return queue.mark_run_failed(
-            session=session, run_id=claim.run_id, worker=worker, error=error
-        )
-
-
-@db_task(name="release-claims")
-def release_claims(database_url: str, claims: list[queue.Claim], worker: str) -> int:
-    """Hand unfinished claims back to the queue (the run is stopping early)."""
-    with session_scope(get_engine(database_url)) as session:
-        return queue.release_claims(session=session, claims=[(c.run_id, worker) for c in claims])
 
 
 @flow(name=FLOW_NAME)
@@ -220,7 +138,7 @@ def detect_calls(
     url = database_url or settings.resolved_database_url
     hop = hop_s if hop_s is not None else settings.hop_s
     windows_per_pass = window_batch_size or settings.batch_size
-    worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    worker = worker_name()
     rows: list[dict[str, Any]] = []
     held: list[queue.Claim] = []
 
@@ -345,21 +263,6 @@ def _store(
     return ["done", "positive"] if result.prediction == "Positive" else ["done"]
 
 
-def _is_dead_local_worker(claimed_by: str) -> bool:
-    """Whether a claim was made by a process of this machine that has ended."""
-    host, _, rest = claimed_by.partition(":")
-    pid_text = rest.split(":", 1)[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    try:
-        os.kill(int(pid_text), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 def _publish(card: ModelCard, summary: dict[str, int], rows: list[dict[str, Any]]) -> None:
     lines = [
         f"# Detection with {card.name} {card.version}",
@@ -377,20 +280,6 @@ def _publish(card: ModelCard, summary: dict[str, int], rows: list[dict[str, Any]
         )
 
 
-def _main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, help="stop after this many recordings")
-    parser.add_argument("--claim-size", type=int, default=8, help="recordings claimed at a time")
-    parser.add_argument("--checkpoint", help="model checkpoint (.pth)")
-    parser.add_argument("--model-card", help="model card YAML or preset name")
-    args = parser.parse_args()
-    detect_calls(
-        claim_size=args.claim_size,
-        limit=args.limit,
-        checkpoint=args.checkpoint,
-        model_card=args.model_card,
-    )
-
-
 if __name__ == "__main__":
-    _main()
+    # Model, device and database from the settings; `ranawatch detect` takes options.
+    detect_calls()

@@ -12,7 +12,7 @@ out of the folders) are listed with the reason in the run's summary. Nothing is 
 nothing is stored twice, however often the flow runs.
 
 Run it directly: ``python -m flows.ingest`` (folders from ``RANAWATCH_AUDIO_ROOTS``), or
-``ranawatch ingest FOLDER... [--site NAME]``.
+``ranawatch ingest FOLDER [--site NAME]`` (one folder per run; ``cli/ingest.py``).
 """
 
 from __future__ import annotations
@@ -26,13 +26,8 @@ from prefect.cache_policies import NONE
 from prefect.events import emit_event
 from prefect.runtime import flow_run
 
-from core.audio.files import (
-    Settled,
-    Skipped,
-    display_path,
-    find_audio_files,
-    wait_until_settled,
-)
+from core.audio.files import Skipped, display_path, find_audio_files
+from core.audio.settling import Settled, wait_until_settled
 from core.errors import ConfigError
 from core.settings import get_settings
 from db.recordings import StoredFile, stored_files

@@ -1,28 +1,26 @@
-"""The tasks of ``ingest-recordings`` for one file: header, hash, metadata, row.
+"""The tasks of ``ingest-recordings`` for one file: from a settled file to its row.
 
 :func:`ingest_file` takes one settled file to exactly one outcome: a stored recording, a row
 ``failed`` with the reason, a second path of a stored recording, or "not yet" (a copy still
 in progress, a file that vanished). Whatever a file holds, no exception leaves it: an
-unexpected one becomes the ``failed`` row's reason, so one file can never stop a run.
+unexpected one becomes the ``failed`` row's reason, so one file can never stop a run. The
+reading tasks (header, metadata, hash) are in :mod:`flows.ingest_reads`; the tasks here
+write the file's rows.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 from prefect import get_run_logger
-from prefect.runtime import task_run
 
-from core.audio.files import display_path, has_utf8_name, sha256_of
-from core.audio.io import AudioInfo, read_info
-from core.errors import NotRegularFileError
-from core.metadata.plausibility import check_samplerate
-from core.metadata.recording import RecordingMetadata, read_metadata
+from core.audio.files import display_path, has_utf8_name
+from core.audio.io import AudioInfo
+from core.metadata.recording import RecordingMetadata
 from core.settings import get_settings
 from db import crud
 from db.models import Recording
@@ -36,14 +34,14 @@ from db.recordings import (
 from db.recordings import forget_file as forget_stored_file
 from db.session import get_engine, session_scope
 from db.sites import SiteResolver
-from flows.tasks import db_task, io_task
-
-
-@dataclass(frozen=True)
-class Unreadable:
-    """A file that cannot be read: an expected outcome, not a failed task."""
-
-    reason: str
+from flows.ingest_reads import (
+    Unreadable,
+    failure_reason,
+    hash_file,
+    read_audio_info,
+    read_recorder_metadata,
+)
+from flows.tasks import db_task
 
 
 @dataclass(frozen=True)
@@ -52,73 +50,6 @@ class Outcome:
 
     key: str
     reason: str | None = None
-
-
-def _run_name(verb: str):
-    # Task-run names go to the Prefect API as UTF-8: never a raw undecodable file name.
-    def name() -> str:
-        return f"{verb} {display_path(Path(task_run.parameters['path']).name)}"
-
-    return name
-
-
-@io_task(name="read-audio-info", task_run_name=_run_name("read header"))
-def read_audio_info(path: Path) -> AudioInfo | Unreadable:
-    """Sample rate, channels and duration from the header (checked plausible), or why not."""
-    settings = get_settings()
-    try:
-        with warnings.catch_warnings():
-            # core.audio.io logs a truncation itself; the Python warning would repeat it.
-            warnings.simplefilter("ignore")
-            info = read_info(path)
-        check_samplerate(
-            display_path(path),
-            info.samplerate_hz,
-            min_hz=settings.min_samplerate_hz,
-            max_hz=settings.max_samplerate_hz,
-        )
-        return info
-    except Exception as exc:  # noqa: BLE001 - any failure of one file is that file's outcome
-        return Unreadable(_reason(path, exc))
-
-
-@io_task(name="read-recorder-metadata", task_run_name=_run_name("read metadata"))
-def read_recorder_metadata(path: Path) -> RecordingMetadata | Unreadable:
-    """Recorder, serial, time, temperature, battery, gain and GUANO, or why they are not.
-
-    A time written without a zone (GUANO ``Timestamp`` is local by its spec) is placed in
-    ``RANAWATCH_RECORDER_TIME_ZONE`` when set, else stored without a UTC time (zone unknown).
-    """
-    try:
-        return read_metadata(path, default_tz=get_settings().recorder_time_zone)
-    except Exception as exc:  # noqa: BLE001 - as above
-        return Unreadable(_reason(path, exc))
-
-
-@io_task(name="hash-file", task_run_name=_run_name("hash"))
-def hash_file(path: Path) -> str | Unreadable | None:
-    """SHA-256 of the file's content (regular files only); why not; ``None``: it is gone.
-
-    A file that cannot be read is an outcome, not a failed task (which would print a
-    traceback for what is only a file without permission).
-    """
-    try:
-        return sha256_of(path)
-    except FileNotFoundError:
-        return None
-    except (OSError, NotRegularFileError) as exc:
-        return Unreadable(_reason(path, exc))
-
-
-def _reason(path: Path, exc: BaseException) -> str:
-    """The stored reason of a failure: RanaWatch's own messages name the file already."""
-    from core.errors import RanaWatchError
-
-    if isinstance(exc, RanaWatchError):
-        return str(exc)
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"{display_path(path)}: cannot be read ({exc.strerror})"
-    return f"{display_path(path)}: {type(exc).__name__}: {exc}"
 
 
 @db_task(name="find-stored-copy")
@@ -171,16 +102,16 @@ def store_recording(
 ) -> str:
     """Store one recording with its device and site; ``stored`` or ``already_known``."""
     with session_scope(get_engine(database_url), immediate=True) as session:
-        if metadata is not None and metadata.device_id:
+        if metadata is not None and metadata.device_serial:
             device = crud.get_or_create_device(
-                session=session, serial=metadata.device_id, recorder=metadata.recorder
+                session=session, serial=metadata.device_serial, recorder=metadata.recorder
             )
             recording.device_id = device.id
         match = resolver.resolve(
             session=session,
             path=recording.path,
             device_id=recording.device_id,
-            serial=metadata.device_id if metadata else None,
+            serial=metadata.device_serial if metadata else None,
             # A clock that was never set would pick the wrong deployment.
             recorded_at=None if recording.clock_issue else recording.recorded_at,
             latitude=recording.latitude,
@@ -225,7 +156,7 @@ def ingest_file(
     except FileNotFoundError:
         return Outcome("vanished")
     except Exception as exc:  # noqa: BLE001 - one file never stops the run
-        reason = _reason(path, exc)
+        reason = failure_reason(path, exc)
         logger.warning("cannot ingest %s", reason)
         return _store_failed_row(url, path, look, resolver, previous, reason)
 

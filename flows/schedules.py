@@ -1,8 +1,10 @@
 """When each RanaWatch flow runs, written once.
 
 ``prefect.yaml`` (for ``prefect deploy`` and docker compose) and ``ranawatch serve`` (for a
-single machine without docker) both run the same three deployments. The table below is
-their single source: ``ranawatch serve`` builds its deployments from it, and a test checks
+single machine without docker) both run the same three scheduled deployments
+(:data:`DEPLOYMENTS`); ``prefect.yaml`` also lists the deployments started by hand
+(:data:`ON_DEMAND`: training), which ``ranawatch serve`` does not run. The plans below are
+their single source: ``ranawatch serve`` builds its deployments from them, and a test checks
 that every deployment in ``prefect.yaml`` says the same thing. Change a schedule here and in
 ``prefect.yaml`` together; the test fails until both agree.
 

@@ -9,12 +9,13 @@ the evaluation report into ``out_dir`` (``test_metrics.json``, ``report.md``,
 run folder), so detect can run it with ``model.yaml`` and ``model.pth``, reports name it and
 ``ranawatch evaluate --model NAME:VERSION`` finds it.
 
-Run directly: ``python -m flows.train DATASET_DIR OUT_DIR [--config train.yaml]``.
+It needs a data set and an output folder, so it has no settings-only run: start it with
+``ranawatch train run DATASET_DIR OUT_DIR [--config train.yaml]`` (``cli/train.py``, with a
+progress bar), as the deployment ``train-model/on-demand``, or call :func:`train_model`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,8 @@ from core.training.evaluate import evaluate_checkpoint
 from core.training.report import REPORT_MD, TEST_METRICS_JSON, write_evaluation
 from core.training.trainer import TrainProgress, TrainResult, train
 from db import crud
+from db.model_versions import model_settings
 from db.session import get_engine, session_scope
-from flows.detect import model_settings
 from flows.tasks import db_task
 
 FLOW_NAME = "train-model"
@@ -186,16 +187,6 @@ def train_model(
     }
 
 
-def _main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("dataset_dir")
-    parser.add_argument("out_dir")
-    parser.add_argument("--config")
-    parser.add_argument("--device")
-    parser.add_argument("--no-register", action="store_true")
-    args = parser.parse_args()
-    train_model(args.dataset_dir, args.out_dir, args.config, args.device, not args.no_register)
-
-
 if __name__ == "__main__":
-    _main()
+    # No setting names a data set or an output folder: the command takes them.
+    raise SystemExit("train-model needs a data set: ranawatch train run DATASET_DIR OUT_DIR")

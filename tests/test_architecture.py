@@ -5,6 +5,8 @@ reads the environment. Checked on the source (imports at any depth), and by impo
 core module in a fresh interpreter. Inside ``core`` the subpackages depend one way:
 audio <- metadata <- model <- training <- demo; reports never load torch, and reading audio
 or metadata never loads torch, pandas or openpyxl (``ranawatch inspect`` stays quick).
+Above ``core`` the layers depend one way too: ``cli`` -> ``flows``, ``dashboard`` -> ``db``;
+each flow file holds one flow, runs directly, and has no command line of its own.
 """
 
 from __future__ import annotations
@@ -81,6 +83,51 @@ def test_model_uses_only_the_report_formatters() -> None:
         if module.startswith("core.report")
     }
     assert used <= {"core.report.cells"}
+
+
+# What each layer above core must not import: the layers above it, and the command-line
+# libraries (one command line, ``cli/``; flows and the dashboard are driven by parameters).
+UPPER_LAYERS: dict[str, set[str]] = {
+    "db": {"cli", "flows", "dashboard", "prefect", "dash", "typer", "argparse"},
+    "flows": {"cli", "dashboard", "dash", "typer", "argparse"},
+    "dashboard": {"cli", "flows", "typer", "argparse"},
+}
+
+
+def test_layers_above_core_depend_one_way() -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(_imported_roots(path) & forbidden)
+        for package, forbidden in UPPER_LAYERS.items()
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if "migrations" not in path.parts
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_each_flow_file_holds_one_flow_that_runs_directly() -> None:
+    flow_files = []
+    for path in sorted((ROOT / "flows").glob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        flows = [
+            node.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef)
+            and any(
+                isinstance(d, ast.Call) and getattr(d.func, "id", None) == "flow"
+                for d in node.decorator_list
+            )
+        ]
+        if not flows:
+            continue
+        flow_files.append(path.name)
+        assert len(flows) == 1, (path.name, flows)
+        mains = [
+            node
+            for node in tree.body
+            if isinstance(node, ast.If) and ast.unparse(node.test) == "__name__ == '__main__'"
+        ]
+        assert len(mains) == 1, path.name
+    assert {"ingest.py", "detect.py", "report.py", "dataset.py", "train.py"} <= set(flow_files)
 
 
 def test_core_imports_no_framework() -> None:

@@ -47,7 +47,7 @@ def test_inspect_reads_the_generated_files_with_their_metadata(tmp_path: Path) -
     for row in expected:
         got = read[row["file"]]
         assert got["ok"] and got["recorder"] == "AudioMoth"
-        assert got["device_id"] == row["device_id"]
+        assert got["device_serial"] == row["device_id"]
         assert got["recorded_at"] == row["recorded_at"]
         assert got["utc_offset"] == "-08:00"
         assert got["temperature_c"] == pytest.approx(float(row["temperature_c"]), abs=0.05)

@@ -1,10 +1,10 @@
-"""Finding recordings on disk: audio files under folders, copies in progress, content hash.
+"""Finding recordings on disk: audio files under folders, paths shown safely, content hash.
 
 Recorders write one file per recording period onto SD cards that people copy into a folder
 tree; ingest scans that tree often, and ``ranawatch inspect`` lists the same files
-(:func:`find_audio_files` is the one discovery both use). A file still being copied must not
-be read half-written, and the same recording copied twice under another name must be
-recognised by content.
+(:func:`find_audio_files` is the one discovery both use). The same recording copied twice
+under another name is recognised by content (:func:`sha256_of`); a file still being copied
+is told apart in :mod:`core.audio.settling`.
 
 Only regular files are ever opened: a named pipe called ``x.wav`` would block a reader
 forever and a link to ``/dev/zero`` never ends. Links are followed only when they point
@@ -19,8 +19,7 @@ import hashlib
 import logging
 import os
 import stat
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -230,66 +229,6 @@ def file_kind(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "a folder"
     return "a special file"
-
-
-@dataclass(frozen=True)
-class Settled:
-    """Files split by whether they changed between two looks.
-
-    ``looks`` holds, for each stable file, its size in bytes and modification time in ns.
-    """
-
-    stable: list[Path]
-    changing: list[Path]
-    vanished: list[Path]
-    looks: dict[Path, tuple[int, int]] = field(default_factory=dict)
-
-
-def look(path: Path) -> tuple[int, int] | None:
-    """Size in bytes and modification time (ns) of a file; ``None`` when it is gone."""
-    try:
-        info = path.stat()
-    except OSError:  # gone, or no longer reachable: taken again on a later run
-        return None
-    return info.st_size, info.st_mtime_ns
-
-
-def wait_until_settled(
-    paths: Iterable[Path], settle_s: float, *, sleep: Callable[[float], None] = time.sleep
-) -> Settled:
-    """Look at every file twice, ``settle_s`` seconds apart; files that changed are copying.
-
-    Parameters
-    ----------
-    paths
-        Files to check.
-    settle_s
-        Seconds between the two looks (0: one look each, nothing counts as changing).
-    sleep
-        Waits between the looks (a fake in tests).
-
-    Returns
-    -------
-    Settled
-        ``stable``: same size and modification time both times; ``changing``: still being
-        written (pick them up next time); ``vanished``: gone before the second look.
-
-    """
-    paths = list(paths)
-    first = {path: look(path) for path in paths}
-    if settle_s > 0 and paths:
-        sleep(settle_s)
-    stable, changing, vanished, looks = [], [], [], {}
-    for path in paths:
-        second = look(path) if settle_s > 0 else first[path]
-        if first[path] is None or second is None:
-            vanished.append(path)
-        elif first[path] == second:
-            stable.append(path)
-            looks[path] = second
-        else:
-            changing.append(path)
-    return Settled(stable=stable, changing=changing, vanished=vanished, looks=looks)
 
 
 def sha256_of(path: str | Path) -> str:

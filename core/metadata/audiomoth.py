@@ -29,26 +29,26 @@ The AudioMoth Live app writes the same opening with milliseconds (``Recorded at
 Two firmware bugs are undone rather than copied: 1.0.0 printed 4.5 V as ``4.05V``, and 1.0.x
 printed the *address* of the serial number (always ``0FE081F80FE081F0``) instead of the
 serial itself, which is therefore reported as unknown.
+
+This module reads the opening (time, time zone) and the serial; what the comment says of
+the recorder's settings and state is read in :mod:`core.metadata.audiomoth_settings`.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 from core.errors import MetadataError
+from core.metadata.audiomoth_settings import DEPLOYMENT, parse_comment_settings
 from core.metadata.offsets import format_iso_offset, offset_minutes
 
 logger = logging.getLogger(__name__)
 
 #: What AudioMoth 1.0.x wrote in place of every device's serial (a memory address).
 BOGUS_SERIAL = "0FE081F80FE081F0"
-
-#: Gain settings by index, as in the firmware's ``gainSettings`` table and GUANO ``GAIN n``.
-GAIN_WORDS = ("low", "low-medium", "medium", "medium-high", "high")
 
 _HEADER = re.compile(
     r"Recorded at (?P<time>\d{1,2}:\d{2}:\d{2})(?:\.(?P<ms>\d{3}))? "
@@ -60,52 +60,6 @@ _BY = re.compile(r"\bby AudioMoth (?P<serial>[0-9A-Fa-f]{16})\b")
 # The AudioMoth Live app signs "by AudioMoth Live using <microphone>." and has no serial.
 _BY_ANY = re.compile(r"\bby AudioMoth\b")
 _ARTIST = re.compile(r"\s*AudioMoth (?P<serial>[0-9A-Fa-f]{16})\s*")
-_DEPLOYMENT = re.compile(r"\bduring deployment (?P<id>[0-9A-Fa-f]{16})\b")
-_GAIN = re.compile(
-    r"\bat (?:gain setting (?P<number>\d+)"
-    r"|(?P<word>low-medium|medium-high|low|medium|high) gain(?P<setting> setting)?)\b"
-)
-_BATTERY = re.compile(
-    r"\bwhile battery (?:state )?was (?P<cond>less than |greater than |< |> )?"
-    r"(?P<volts>\d+\.\d+)V(?P<period>\.)?"
-)
-_TEMPERATURE = re.compile(r"\btemperature was (?P<celsius>-?\d+(?:\.\d+)?)C")
-_NUMBER = r"\d+(?:\.\d+)?"
-_FILTER = re.compile(
-    rf"\b(?P<kind>Low|Band|High)-pass filter (?:applied )?with (?:cut-off )?"
-    rf"frequenc(?:y|ies) of (?P<first>{_NUMBER})kHz(?: and (?P<second>{_NUMBER})kHz)?"
-)
-_AMPLITUDE = re.compile(
-    rf"\bAmplitude threshold was (?P<value>{_NUMBER}%|-?\d+ ?dB|\d+)"
-    r"(?: with (?P<duration>\d+)s minimum trigger duration)?"
-)
-_FREQUENCY = re.compile(
-    rf"\bFrequency trigger \((?P<centre>{_NUMBER})kHz and window length of (?P<window>\d+) "
-    rf"samples\) threshold was (?P<value>{_NUMBER}%)"
-    r"(?: with (?P<duration>\d+)s minimum trigger duration)?"
-)
-_STOP = re.compile(
-    r"\bRecording (?:cancelled before completion due to |stopped due to |stopped )"
-    r"(?P<reason>[^.]*)\."
-)
-# Every reason any firmware wrote, mapped onto one wording per cause.
-_STOP_REASONS = {
-    "low battery voltage": "low voltage",
-    "low voltage": "low voltage",
-    "change of switch position": "switch position change",
-    "switch position change": "switch position change",
-    "microphone change": "microphone change",
-    "file size limit": "file size limit",
-    "total file size limit": "total file size limit",
-    "by magnetic switch": "magnetic switch",
-    "sd card write error": "SD card write error",
-}
-_CONDITIONS = {
-    "less than ": "less than",
-    "< ": "less than",
-    "greater than ": "greater than",
-    "> ": "greater than",
-}
 
 
 @dataclass(frozen=True)
@@ -120,7 +74,7 @@ class AudioMothComment:
     utc_offset
         The recorder's configured offset from UTC (``(UTC)`` gives 0); ``None`` when the
         comment names no time zone.
-    device_id
+    device_serial
         The 16-hex-digit serial (``"249BC30461CBB1E6"``), from the comment or the artist.
     gain
         As written: a word (``"medium"``) from 1.4.0 on, a digit (``"2"``) before.
@@ -149,7 +103,7 @@ class AudioMothComment:
 
     recorded_at: datetime | None = None
     utc_offset: timedelta | None = None
-    device_id: str | None = None
+    device_serial: str | None = None
     gain: str | None = None
     battery_v: float | None = None
     battery_condition: str | None = None
@@ -181,7 +135,7 @@ def is_audiomoth_comment(comment: str | None, artist: str | None = None) -> bool
         return False
     text = _clean(comment)
     return bool(_HEADER.match(text)) and bool(
-        _BY_ANY.search(text) or _DEPLOYMENT.search(text) or (artist and _ARTIST.fullmatch(artist))
+        _BY_ANY.search(text) or DEPLOYMENT.search(text) or (artist and _ARTIST.fullmatch(artist))
     )
 
 
@@ -226,33 +180,11 @@ def parse_audiomoth_comment(comment: str, artist: str | None = None) -> AudioMot
         raise MetadataError(
             f"time in AudioMoth comment {text[:60]!r} lies outside the calendar in UTC"
         ) from exc
-
-    gain = _GAIN.search(text)
-    battery = _BATTERY.search(text)
-    temperature = _TEMPERATURE.search(text)
-    deployment = _DEPLOYMENT.search(text)
-    stop = _STOP.search(text)
-    stop_reason = None
-    if stop:
-        reason = stop["reason"].strip()
-        stop_reason = _STOP_REASONS.get(reason.lower(), reason)
-    new_wording = bool(gain and gain["word"] and not gain["setting"])
-    external = "using external microphone" in text
-    says_microphone = new_wording or deployment is not None or stop_reason == "microphone change"
     return AudioMothComment(
         recorded_at=recorded_at,
         utc_offset=offset,
-        device_id=_device_id(text, artist),
-        gain=(gain["word"] or gain["number"]) if gain else None,
-        battery_v=_battery_volts(battery, old_format=tz_text is None) if battery else None,
-        battery_condition=_CONDITIONS.get(battery["cond"] or "") if battery else None,
-        temperature_c=_finite(temperature["celsius"]) if temperature else None,
-        deployment_id=deployment["id"].upper() if deployment else None,
-        external_microphone=True if external else (False if says_microphone else None),
-        filter=_filter(text),
-        trigger=_trigger(text),
-        stop_reason=stop_reason,
-        firmware_hint=_firmware_hint(text, tz_text, gain, battery, artist, stop_reason),
+        device_serial=_device_serial(text, artist),
+        **asdict(parse_comment_settings(text, tz_text=tz_text, artist=artist)),
     )
 
 
@@ -295,13 +227,7 @@ def serial_from_artist(artist: str | None) -> str | None:
     return None if serial == BOGUS_SERIAL else serial
 
 
-def _finite(number: str) -> float | None:
-    # A damaged comment can hold "999...9": never let it become Infinity.
-    value = float(number)
-    return value if math.isfinite(value) else None
-
-
-def _device_id(text: str, artist: str | None) -> str | None:
+def _device_serial(text: str, artist: str | None) -> str | None:
     match = _BY.search(text) or (_ARTIST.fullmatch(artist) if artist else None)
     if match is None:
         return None
@@ -310,66 +236,3 @@ def _device_id(text: str, artist: str | None) -> str | None:
         logger.debug("firmware 1.0.x wrote a memory address, not the serial: device unknown")
         return None
     return serial
-
-
-def _battery_volts(match: re.Match[str], *, old_format: bool) -> float | None:
-    volts = match["volts"]
-    # Firmware 1.0.0 printed the tenths with "%02d": 4.5 V came out as "4.05V".
-    if old_format and re.fullmatch(r"\d\.0\d", volts):
-        volts = f"{volts[0]}.{volts[-1]}"
-    return _finite(volts)
-
-
-def _filter(text: str) -> str | None:
-    match = _FILTER.search(text)
-    if match is None:
-        return None
-    kind = match["kind"].lower()
-    if kind == "band" and match["second"]:
-        return f"band-pass {match['first']}-{match['second']} kHz"
-    return f"{kind}-pass {match['first']} kHz"
-
-
-def _trigger(text: str) -> str | None:
-    if match := _FREQUENCY.search(text):
-        described = (
-            f"frequency {match['centre']} kHz, {match['window']}-sample window, {match['value']}"
-        )
-    elif match := _AMPLITUDE.search(text):
-        described = "amplitude " + re.sub(r"\s*dB", " dB", match["value"])
-    else:
-        return None
-    if match["duration"] is not None:
-        described += f", {match['duration']} s minimum"
-    return described
-
-
-def _firmware_hint(
-    text: str,
-    tz_text: str | None,
-    gain: re.Match[str] | None,
-    battery: re.Match[str] | None,
-    artist: str | None,
-    stop_reason: str | None,
-) -> str | None:
-    if gain is None:
-        return None
-    if gain["word"] and not gain["setting"]:
-        if _FREQUENCY.search(text) or stop_reason == "SD card write error":
-            return "1.8.0+"
-        amplitude, filtered = _AMPLITUDE.search(text), _FILTER.search(text)
-        if amplitude and filtered:
-            return "1.8.0+" if amplitude.start() > filtered.start() else "1.6.0-1.7.x"
-        return "1.7.0+" if stop_reason == "magnetic switch" else "1.6.0+"
-    if gain["word"]:
-        newer = _DEPLOYMENT.search(text) or "external microphone" in text
-        return "1.5.x" if newer or stop_reason == "microphone change" else "1.4.0-1.5.x"
-    if tz_text is None:
-        return "1.0.0"
-    if tz_text == "" and battery is not None and not battery["period"]:
-        return "1.0.1-1.1.x"
-    if battery is not None and battery["cond"] in ("< ", "> "):
-        return "1.2.0"
-    if artist or stop_reason or (battery is not None and battery["cond"]) or ":" in tz_text:
-        return "1.2.1-1.3.x"
-    return "1.2.0-1.3.x"

@@ -182,7 +182,7 @@ class RecordingSettings:
     samplerate_hz
         Sample rate in Hz.
     gain_index
-        0 (low) to 4 (high), the index into :data:`core.metadata.audiomoth.GAIN_WORDS`.
+        0 (low) to 4 (high), the index into :data:`core.metadata.audiomoth_settings.GAIN_WORDS`.
     filter, trigger
         In the wording of :class:`core.metadata.audiomoth.AudioMothComment`, so that the two sources
         compare as equal strings when they agree.

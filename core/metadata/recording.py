@@ -18,7 +18,7 @@ Times are timezone-aware UTC. A GUANO ``Timestamp`` without a zone is local time
 GUANO specification: its wall-clock time is kept in ``local_time`` with
 ``zone_unknown=True`` and no ``recorded_at``, unless the caller names the site's time zone
 (``read_metadata(path, default_tz="America/Los_Angeles")``). AudioMoth 1.0.0 comments (whose
-clock ran on UTC) and file names are taken as UTC with ``utc_offset`` ``None``; note that
+clock ran on UTC) and file names are taken as UTC with ``utc_offset_min`` ``None``; note that
 AudioMoth names files in the time zone it was configured with, so a file-name time is local
 time whenever the recorder was set to one. A time that cannot be expressed in UTC (year 1
 east of Greenwich, 9999 west of it) is a :class:`~core.errors.MetadataError`.
@@ -35,12 +35,12 @@ from typing import TypeVar
 
 from core.errors import MetadataError
 from core.metadata.audiomoth import (
-    GAIN_WORDS,
     AudioMothComment,
     is_audiomoth_comment,
     parse_audiomoth_comment,
     serial_from_artist,
 )
+from core.metadata.audiomoth_settings import GAIN_WORDS
 from core.metadata.guano import (
     leading_number,
     parse_guano_timestamp,
@@ -74,12 +74,13 @@ class RecordingMetadata:
     recorder
         Recorder family: ``"AudioMoth"``, ``"Song Meter"``, ``"Echo Meter"``,
         ``"BATLOGGER"``, or the GUANO ``Model``/``Make`` of any other.
-    device_id
+    device_serial
         Serial number of the recorder.
     recorded_at
         Start of the recording, timezone-aware UTC.
-    utc_offset
-        The recorder's local offset, ``"-08:00"``; ``None`` when unknown.
+    utc_offset_min
+        The recorder's local offset in minutes east of UTC (``-480`` for UTC-8); ``None``
+        when unknown. Shown as ``-08:00`` by :func:`core.metadata.offsets.format_iso_offset`.
     time_source
         Where the time came from: ``"guano"``, ``"comment"`` or ``"filename"``.
     zone_unknown
@@ -111,9 +112,9 @@ class RecordingMetadata:
 
     path: Path
     recorder: str | None = None
-    device_id: str | None = None
+    device_serial: str | None = None
     recorded_at: datetime | None = None
-    utc_offset: str | None = None
+    utc_offset_min: int | None = None
     time_source: str | None = None
     zone_unknown: bool = False
     local_time: datetime | None = None
@@ -221,8 +222,8 @@ def _combine(
     set_time(meta, g_time, am, zone)
 
     g_gain = GAIN_WORDS[settings.gain_index] if settings.gain_index in range(5) else None
-    c_serial = am.device_id or (None if comment else serial_from_artist(meta.artist))
-    meta.device_id = _pick(meta, "device_id", guano.get("Serial") or None, c_serial)
+    c_serial = am.device_serial or (None if comment else serial_from_artist(meta.artist))
+    meta.device_serial = _pick(meta, "device_serial", guano.get("Serial") or None, c_serial)
     meta.temperature_c = _pick(meta, "temperature_c", _temperature(meta), am.temperature_c)
     meta.battery_v = _battery(meta, guano, am)
     # Compare by setting, so a numeric "2" (firmware < 1.4) agrees with GUANO's "medium".

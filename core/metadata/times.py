@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import ConfigError, MetadataError
 from core.metadata.audiomoth import AudioMothComment, format_offset
-from core.metadata.offsets import format_utc_iso
+from core.metadata.offsets import format_utc_iso, offset_minutes
 
 if TYPE_CHECKING:
     from core.metadata.recording import RecordingMetadata
@@ -69,12 +69,12 @@ def time_from_filename(name: str) -> datetime | None:
 def set_time(
     meta: RecordingMetadata, g_time: datetime | None, am: AudioMothComment, zone: tzinfo | None
 ) -> None:
-    """Set ``recorded_at``, ``utc_offset``, ``time_source`` and the zone fields of ``meta``."""
+    """Set ``recorded_at``, ``utc_offset_min``, ``time_source`` and the zone fields of ``meta``."""
     c_time, c_offset = am.recorded_at, am.utc_offset
     if g_time is not None and g_time.tzinfo is not None:
         meta.recorded_at, meta.time_source = _utc(g_time), "guano"
         offset = g_time.utcoffset()
-        meta.utc_offset = format_offset(offset) if offset is not None else None
+        meta.utc_offset_min = offset_minutes(offset) if offset is not None else None
         if c_time is not None and c_time != meta.recorded_at:
             meta.conflicts.append(
                 describe_conflict(
@@ -83,11 +83,11 @@ def set_time(
             )
         if c_offset is not None and offset is not None and c_offset != offset:
             meta.conflicts.append(
-                describe_conflict("utc_offset", meta.utc_offset, format_offset(c_offset))
+                describe_conflict("utc_offset", format_offset(offset), format_offset(c_offset))
             )
     elif c_time is not None:
         meta.recorded_at, meta.time_source = c_time, "comment"
-        meta.utc_offset = format_offset(c_offset) if c_offset is not None else None
+        meta.utc_offset_min = offset_minutes(c_offset) if c_offset is not None else None
         if g_time is not None:
             local = c_time.astimezone(timezone(c_offset)) if c_offset is not None else c_time
             if local.replace(tzinfo=None) != g_time:
@@ -108,7 +108,7 @@ def set_time(
         placed = g_time.replace(tzinfo=zone)
         meta.recorded_at = _utc(placed)
         offset = placed.utcoffset()
-        meta.utc_offset = format_offset(offset) if offset is not None else None
+        meta.utc_offset_min = offset_minutes(offset) if offset is not None else None
         meta.notes.append(f"GUANO Timestamp has no time zone: taken as local time in {zone}")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,40 +13,12 @@ from core.settings import get_settings
 from db.migrate import head_revision
 from tests.flows.helpers import (
     TinyModel,
-    prefect_server,
     write_broken_recordings,
     write_good_recordings,
     write_too_short,
 )
-from tests.model_factory import tiny_card, tiny_model, write_checkpoint
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with prefect_server(tmp_path_factory.mktemp("prefect-home")) as api_url:
-        yield api_url
-
-
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
-    folder = tmp_path_factory.mktemp("model")
-    return TinyModel(
-        checkpoint=write_checkpoint(folder / "tiny.pth", tiny_model()),
-        card=tiny_card().save(folder / "tiny.yaml"),
-    )
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Settings pointing at a fresh data folder (and nothing else configured)."""
-    for name in ("DATABASE_URL", "CHECKPOINT", "MODEL_CARD", "SITES_FILE", "AUDIO_ROOTS"):
-        monkeypatch.delenv(f"RANAWATCH_{name}", raising=False)
-    monkeypatch.setenv("RANAWATCH_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    yield tmp_path / "data"
-    get_settings.cache_clear()
 
 
 def _json_lines(output: str) -> list[dict]:

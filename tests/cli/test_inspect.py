@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MOTH = Moth(tz_hours=-8)  # 2024-05-01 04:30:15 UTC, 20:30:15 on the 30th in California
 EXPECTED_KEYS = [
     "path", "ok", "error", "samplerate_hz", "channels", "duration_s", "sample_format",
-    "container", "recorder", "device_id", "recorded_at", "utc_offset", "time_source",
+    "container", "recorder", "device_serial", "recorded_at", "utc_offset", "time_source",
     "zone_unknown", "local_time", "temperature_c", "battery_v", "gain", "firmware",
     "deployment_id", "filter", "trigger", "stop_reason", "guano", "comment", "conflicts",
     "notes",
@@ -47,7 +47,7 @@ def test_one_audiomoth_file(moth_file: Path) -> None:
     assert (record["samplerate_hz"], record["channels"], record["duration_s"]) == (48000, 1, 0.5)
     assert record["sample_format"] == "PCM_16"
     assert record["recorder"] == "AudioMoth"
-    assert record["device_id"] == MOTH.serial
+    assert record["device_serial"] == MOTH.serial
     assert record["recorded_at"] == "2024-05-01T04:30:15Z"
     assert record["utc_offset"] == "-08:00"
     assert (record["time_source"], record["zone_unknown"], record["container"]) == (
@@ -143,7 +143,7 @@ def test_readable_output_without_json(moth_file: Path) -> None:
     result = CliRunner().invoke(app, ["inspect", str(moth_file)])
     assert result.exit_code == 0
     assert f"== {moth_file}" in result.stdout
-    assert "device_id" in result.stdout and MOTH.serial in result.stdout
+    assert "device_serial" in result.stdout and MOTH.serial in result.stdout
     assert "recorded_at    2024-05-01T04:30:15Z" in result.stdout
     assert "Serial: " + MOTH.serial in result.stdout
 
@@ -166,7 +166,7 @@ def test_installed_command(moth_file: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     record = json.loads(done.stdout)
-    assert (record["ok"], record["device_id"]) == (True, MOTH.serial)
+    assert (record["ok"], record["device_serial"]) == (True, MOTH.serial)
 
 
 @pytest.mark.realdata
@@ -196,4 +196,7 @@ def test_realaudio_folder(realaudio_dir: Path, manifest: dict[str, dict[str, str
     assert (echo["recorded_at"], echo["utc_offset"]) == ("2022-08-15T20:34:14Z", "+01:00")
     assert echo["guano"]["Timestamp"] == "2022-08-15 21:34:14+0100"
     moth = by_name["macaodha__batdetect2__AudiomothNoBatCalls.WAV"]
-    assert (moth["device_id"], moth["recorded_at"]) == ("24E144055E080032", "2024-09-03T18:31:30Z")
+    assert (moth["device_serial"], moth["recorded_at"]) == (
+        "24E144055E080032",
+        "2024-09-03T18:31:30Z",
+    )

@@ -143,6 +143,7 @@ def test_serve_without_a_checkpoint_says_so_before_serving(
     assert result.exit_code == 1, result.output
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("error: no checkpoint given") and "RANAWATCH_CHECKPOINT" in line
+    assert "--checkpoint" not in line  # serve has no such option
     assert "Serving" not in result.stdout
 
 

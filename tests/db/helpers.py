@@ -48,7 +48,7 @@ class FakeEvent:
 
 @dataclass
 class FakeResult:
-    """Implements ``db.queue.ResultLike``: three windows, one event over the first two."""
+    """Implements ``db.results.ResultLike``: three windows, one event over the first two."""
 
     windows: list[FakeWindow] = field(
         default_factory=lambda: [

@@ -124,7 +124,7 @@ def test_a_failed_row_is_replaced_by_the_new_one(engine: sa.Engine) -> None:
 def test_build_recording_stores_offset_minutes_and_clock_flags() -> None:
     info = AudioInfo(Path("/a.wav"), 48_000, 1, 48_000, 1.0, "PCM_16", 16, 1, 2, 44, 48_000, False)
     meta = RecordingMetadata(
-        path=Path("/a.wav"), recorder="AudioMoth", recorded_at=WHEN, utc_offset="-08:00"
+        path=Path("/a.wav"), recorder="AudioMoth", recorded_at=WHEN, utc_offset_min=-480
     )
     row = build_recording(Path("/a.wav"), 96_044, "d" * 64, info, meta, None, mtime_ns=7)
     assert (row.utc_offset_min, row.clock_issue, row.mtime_ns) == (-480, None, 7)
@@ -133,11 +133,10 @@ def test_build_recording_stores_offset_minutes_and_clock_flags() -> None:
         path=Path("/a.wav"),
         recorder="AudioMoth",
         recorded_at=datetime(1970, 1, 1, 0, 5, tzinfo=UTC),
-        utc_offset="bogus",
     )
     row = build_recording(Path("/a.wav"), 96_044, "d" * 64, info, unset, None)
     assert row.clock_issue and row.clock_issue.startswith("clock not set")
-    # Kept as read, flagged; an offset that is no offset is unknown, not UTC.
+    # Kept as read, flagged; an offset the header did not give is unknown, not UTC.
     assert row.recorded_at == datetime(1970, 1, 1, 0, 5, tzinfo=UTC)
     assert row.utc_offset_min is None
 

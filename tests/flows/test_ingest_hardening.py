@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from sqlmodel import select
 
-import flows.ingest_file as ingest_file
+import flows.ingest_reads as ingest_reads
 from db.models import DetectionRun, Recording, RecordingStatus, RunLog
 from db.session import get_engine, session_scope
 from flows.ingest import ingest_recordings
@@ -86,8 +86,8 @@ def test_a_failure_of_any_type_in_one_file_is_that_file_s_reason(
 ) -> None:
     root = tmp_path / "audio"
     good = write_good_recordings(root, n=3)
-    real_read_info, real_metadata = ingest_file.read_info, ingest_file.read_metadata
-    real_hash = ingest_file.sha256_of
+    real_read_info, real_metadata = ingest_reads.read_info, ingest_reads.read_metadata
+    real_hash = ingest_reads.sha256_of
 
     def read_info(path: Path):
         if path.name == good[0].name:
@@ -104,9 +104,9 @@ def test_a_failure_of_any_type_in_one_file_is_that_file_s_reason(
             raise PermissionError(13, "Permission denied", str(path))
         return real_hash(path)
 
-    monkeypatch.setattr(ingest_file, "read_info", read_info)
-    monkeypatch.setattr(ingest_file, "read_metadata", read_metadata)
-    monkeypatch.setattr(ingest_file, "sha256_of", sha256_of)
+    monkeypatch.setattr(ingest_reads, "read_info", read_info)
+    monkeypatch.setattr(ingest_reads, "read_metadata", read_metadata)
+    monkeypatch.setattr(ingest_reads, "sha256_of", sha256_of)
     counts = _ingest(database_url, root)
     rows = _rows(database_url)
     assert (counts["stored"], counts["failed"], counts["errors"]) == (1, 2, 0)

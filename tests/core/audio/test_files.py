@@ -14,8 +14,8 @@ from core.audio.files import (
     find_audio_files,
     has_utf8_name,
     sha256_of,
-    wait_until_settled,
 )
+from core.audio.settling import wait_until_settled
 from core.errors import ConfigError, NotRegularFileError
 
 

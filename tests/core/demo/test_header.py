@@ -54,9 +54,9 @@ def test_written_file_reads_back_with_its_metadata(tmp_path: Path) -> None:
     path = write_audiomoth_wav(tmp_path / STATE.filename, np.zeros(48_000), STATE)
     meta = read_metadata(path)
     assert meta.recorder == "AudioMoth"
-    assert meta.device_id == STATE.serial
+    assert meta.device_serial == STATE.serial
     assert meta.recorded_at == START
-    assert meta.utc_offset == "-08:00"
+    assert meta.utc_offset_min == -480
     assert meta.temperature_c == pytest.approx(11.2)
     assert meta.battery_v == pytest.approx(4.6)
     assert meta.gain == "medium"
@@ -87,5 +87,5 @@ def test_failing_card_keeps_part_of_the_audio_and_loses_the_guano(tmp_path: Path
         info = read_info(path)
     assert info.truncated and info.frames == 4000 and info.declared_frames == 16_000
     meta = read_metadata(path)
-    assert meta.device_id == STATE.serial and meta.guano == {}
+    assert meta.device_serial == STATE.serial and meta.guano == {}
     assert meta.recorded_at == START  # from the comment alone

@@ -28,7 +28,7 @@ VERBATIM = [
         dict(
             recorded_at=datetime(2021, 5, 1, 23, 32, tzinfo=UTC),
             utc_offset=timedelta(0),
-            device_id="240435055C7B17DB",
+            device_serial="240435055C7B17DB",
             gain="medium",
             battery_v=4.1,
             temperature_c=5.8,
@@ -43,7 +43,7 @@ VERBATIM = [
         "AudioMoth 24526B065D325963",
         dict(
             recorded_at=datetime(2020, 4, 4, 10, 25, tzinfo=UTC),
-            device_id="24526B065D325963",
+            device_serial="24526B065D325963",
             gain="2",
             battery_v=4.7,
             temperature_c=None,
@@ -60,7 +60,7 @@ VERBATIM = [
         dict(
             recorded_at=datetime(2024, 9, 3, 18, 31, 30, tzinfo=UTC),
             utc_offset=timedelta(hours=1),
-            device_id="24E144055E080032",
+            device_serial="24E144055E080032",
             gain="medium",
             battery_v=4.3,
             temperature_c=18.7,
@@ -79,7 +79,7 @@ VERBATIM = [
         "AudioMoth 2453AC0263FAA6E6",
         dict(
             recorded_at=datetime(2023, 12, 8, 10, 37, tzinfo=UTC),
-            device_id="2453AC0263FAA6E6",
+            device_serial="2453AC0263FAA6E6",
             battery_v=4.6,
             temperature_c=26.1,
             filter=None,
@@ -97,7 +97,7 @@ VERBATIM = [
         dict(
             recorded_at=datetime(2018, 4, 6, 19, 17, 30, tzinfo=UTC),
             utc_offset=timedelta(0),
-            device_id=None,
+            device_serial=None,
             gain="2",
             battery_v=4.5,
             firmware_hint="1.0.1-1.1.x",
@@ -170,7 +170,7 @@ def test_firmware_1_0_0_battery_misprint_is_undone() -> None:
     parsed = parse_audiomoth_comment(comment)
     assert parsed.battery_v == 4.5
     assert parsed.utc_offset is None
-    assert parsed.device_id is None
+    assert parsed.device_serial is None
     assert parsed.firmware_hint == "1.0.0"
 
 
@@ -275,7 +275,7 @@ def test_deployment_and_external_microphone() -> None:
     )
     parsed = parse_audiomoth_comment(comment, "AudioMoth 249BC30461CBB1E6")
     assert parsed.deployment_id == "0123456789ABCDEF"
-    assert parsed.device_id == "249BC30461CBB1E6"  # the comment names the deployment instead
+    assert parsed.device_serial == "249BC30461CBB1E6"  # the comment names the deployment instead
     assert parsed.external_microphone is True
     assert parsed.gain == "low-medium"
     assert parsed.temperature_c == -2.4
@@ -289,7 +289,7 @@ def test_audiomoth_live_comment_with_milliseconds() -> None:
     parsed = parse_audiomoth_comment(comment, "AudioMoth Live")
     assert parsed.recorded_at == datetime(2024, 6, 13, 4, 4, 5, 250000, tzinfo=UTC)
     assert parsed.utc_offset == timedelta(hours=-7)
-    assert (parsed.device_id, parsed.gain, parsed.battery_v, parsed.firmware_hint) == (
+    assert (parsed.device_serial, parsed.gain, parsed.battery_v, parsed.firmware_hint) == (
         None,
         None,
         None,
@@ -423,7 +423,7 @@ def _expected(version: str, moth: Moth) -> dict:
     return dict(
         recorded_at=moth.when_utc,
         utc_offset=None if v < (1, 0, 1) else (timedelta(0) if v < (1, 2, 0) else offset),
-        device_id=None if v < (1, 2, 0) else moth.serial,
+        device_serial=None if v < (1, 2, 0) else moth.serial,
         gain=str(moth.gain) if v < (1, 4, 0) else GAINS[moth.gain],
         battery_v=battery[0],
         battery_condition=battery[1],

@@ -76,11 +76,11 @@ def test_each_generation_reads_back(tmp_path: Path, version: str) -> None:
     assert meta.conflicts == []
     assert meta.comment == audiomoth_comment(version, MOTH)
     if v < (1, 2, 0):
-        assert meta.device_id is None  # 1.0.x printed a memory address, not the serial
-        assert meta.utc_offset == (None if v < (1, 0, 1) else "+00:00")
+        assert meta.device_serial is None  # 1.0.x printed a memory address, not the serial
+        assert meta.utc_offset_min == (None if v < (1, 0, 1) else 0)
     else:
-        assert meta.device_id == MOTH.serial
-        assert meta.utc_offset == "-07:00"
+        assert meta.device_serial == MOTH.serial
+        assert meta.utc_offset_min == -420
     assert meta.time_source == ("guano" if GENERATIONS[version][2] else "comment")
     assert meta.gain == ("medium-high" if v >= (1, 4, 0) else "3")
     assert meta.battery_v == 3.9
@@ -108,9 +108,9 @@ def test_latest_guano_agrees_with_comment(tmp_path: Path) -> None:
     )
     meta = read_metadata(write_audiomoth_wav(tmp_path / "a.WAV", "1.11.0", moth))
     assert meta.conflicts == []
-    assert meta.utc_offset == "+05:30"
+    assert meta.utc_offset_min == 330
     assert meta.deployment_id == "00000000C0FFEE00"
-    assert meta.device_id == moth.serial
+    assert meta.device_serial == moth.serial
     assert meta.filter == "band-pass 1.0-8.0 kHz"
     assert meta.trigger == "amplitude -30 dB, 3 s minimum"
     assert meta.gain == "medium"
@@ -138,7 +138,7 @@ def test_disagreements_are_reported_with_both_values(tmp_path: Path) -> None:
     ]:
         assert guano_value in joined and comment_value in joined
     # GUANO is preferred.
-    assert meta.device_id == "24E144055E080099"
+    assert meta.device_serial == "24E144055E080099"
     assert meta.temperature_c == 21.0
     assert meta.recorded_at == datetime(2024, 5, 1, 4, 30, 17, tzinfo=UTC)
 
@@ -160,7 +160,7 @@ def test_offset_disagreement(tmp_path: Path) -> None:
     guano = audiomoth_guano("1.10.1", moth).replace("T05:30:15+01:00", "T06:30:15+02:00")
     meta = read_metadata(write_audiomoth_wav(tmp_path / "c.WAV", "1.10.1", moth, guano=guano))
     assert meta.conflicts == ["utc_offset: GUANO says +02:00, the comment says +01:00"]
-    assert meta.utc_offset == "+02:00"
+    assert meta.utc_offset_min == 120
 
 
 def test_comment_after_data_as_retagging_tools_write_it(tmp_path: Path) -> None:
@@ -169,7 +169,7 @@ def test_comment_after_data_as_retagging_tools_write_it(tmp_path: Path) -> None:
     info = list_info_chunk(comment, f"AudioMoth {MOTH.serial}")
     path = write_wav(tmp_path / "x.wav", np.zeros(64), 8000, chunks_after_data=[info])
     meta = read_metadata(path)
-    assert meta.device_id == MOTH.serial
+    assert meta.device_serial == MOTH.serial
     assert meta.recorded_at == MOTH.when_utc
 
 
@@ -236,7 +236,7 @@ def test_filename_is_the_last_resort(tmp_path: Path) -> None:
     plain = write_wav(tmp_path / "Pond7-20240415_203000.wav", np.zeros(64), 8000)
     meta = read_metadata(plain)
     assert meta.recorded_at == datetime(2024, 4, 15, 20, 30, tzinfo=UTC)
-    assert (meta.time_source, meta.utc_offset, meta.recorder) == ("filename", None, None)
+    assert (meta.time_source, meta.utc_offset_min, meta.recorder) == ("filename", None, None)
     # A header time always wins over the name.
     named = write_audiomoth_wav(tmp_path / "20000101_000000.WAV", "1.6.0", MOTH)
     assert read_metadata(named).time_source == "comment"
@@ -249,17 +249,17 @@ def test_no_metadata_at_all(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "recorder", "device_id", "utc", "offset"),
+    ("text", "recorder", "device_serial", "utc", "offset"),
     [
-        (ECHO_METER, "Echo Meter", None, datetime(2022, 8, 15, 20, 34, 14, tzinfo=UTC), "+01:00"),
+        (ECHO_METER, "Echo Meter", None, datetime(2022, 8, 15, 20, 34, 14, tzinfo=UTC), 60),
         (
             SONG_METER_MINI,
             "Song Meter",
             "2MA04827",
             datetime(2025, 2, 27, 6, 39, 2, tzinfo=UTC),
-            "+01:00",
+            60,
         ),
-        (NABAT, "Song Meter", "S4U12345", datetime(2021, 6, 13, 4, 4, 33, tzinfo=UTC), "-07:00"),
+        (NABAT, "Song Meter", "S4U12345", datetime(2021, 6, 13, 4, 4, 33, tzinfo=UTC), -420),
         # A local time without zone (GUANO: local time) leaves the UTC time unknown.
         (BATLOGGER, "BATLOGGER", "1234", None, None),
     ],
@@ -268,15 +268,15 @@ def test_other_recorders_guano(
     tmp_path: Path,
     text: str,
     recorder: str,
-    device_id: str | None,
+    device_serial: str | None,
     utc: datetime,
-    offset: str | None,
+    offset: int | None,
 ) -> None:
     path = write_wav(tmp_path / "g.wav", np.zeros(64), 8000, chunks_after_data=[guano_chunk(text)])
     meta = read_metadata(path)
-    assert (meta.recorder, meta.device_id, meta.recorded_at, meta.utc_offset) == (
+    assert (meta.recorder, meta.device_serial, meta.recorded_at, meta.utc_offset_min) == (
         recorder,
-        device_id,
+        device_serial,
         utc,
         offset,
     )

@@ -76,12 +76,12 @@ def test_a_guano_number_too_large_is_none_with_a_note(tmp_path: Path) -> None:
 def test_a_comment_number_too_large_is_none(tmp_path: Path) -> None:
     comment = COMMENT.replace("18.7C", "9" * 400 + "C")
     meta = read_metadata(_wav(tmp_path, comment, f"AudioMoth {SERIAL}"))
-    assert meta.temperature_c is None and meta.device_id == SERIAL
+    assert meta.temperature_c is None and meta.device_serial == SERIAL
 
 
 def test_iart_serial_is_used_when_another_tool_rewrote_icmt(tmp_path: Path) -> None:
     meta = read_metadata(_wav(tmp_path, "re-tagged by a sound editor", f"AudioMoth {SERIAL}"))
-    assert (meta.device_id, meta.recorder) == (SERIAL, "AudioMoth")
+    assert (meta.device_serial, meta.recorder) == (SERIAL, "AudioMoth")
     assert meta.recorded_at is None
 
 
@@ -96,26 +96,26 @@ def test_opensoundscape_metadata_keeps_the_original_comment(tmp_path: Path) -> N
     )
     meta = read_metadata(_wav(tmp_path, wrapped, f"AudioMoth {SERIAL}"))
     assert meta.comment == COMMENT
-    assert (meta.device_id, meta.temperature_c, meta.gain) == (SERIAL, 18.7, "medium")
+    assert (meta.device_serial, meta.temperature_c, meta.gain) == (SERIAL, 18.7, "medium")
     assert meta.recorded_at == datetime(2024, 9, 3, 18, 31, 30, tzinfo=UTC)
-    assert (meta.time_source, meta.utc_offset) == ("comment", "+01:00")
+    assert (meta.time_source, meta.utc_offset_min) == ("comment", 60)
     assert any("OpenSoundscape" in note for note in meta.notes)
 
 
 def test_opensoundscape_metadata_that_is_not_json(tmp_path: Path) -> None:
     meta = read_metadata(_wav(tmp_path, "opso_metadata{broken", f"AudioMoth {SERIAL}"))
-    assert (meta.comment, meta.device_id) == (None, SERIAL)
+    assert (meta.comment, meta.device_serial) == (None, SERIAL)
     assert any("not valid JSON" in note for note in meta.notes)
 
 
 def test_a_guano_timestamp_without_zone_is_local_and_the_zone_unknown(tmp_path: Path) -> None:
     path = _wav(tmp_path, guano="GUANO|Version:1.0\nTimestamp:2024-06-01T22:15:00")
     meta = read_metadata(path)
-    assert (meta.recorded_at, meta.utc_offset, meta.zone_unknown) == (None, None, True)
+    assert (meta.recorded_at, meta.utc_offset_min, meta.zone_unknown) == (None, None, True)
     assert (meta.local_time, meta.time_source) == (datetime(2024, 6, 1, 22, 15), "guano")
     placed = read_metadata(path, default_tz="America/Los_Angeles")
     assert placed.recorded_at == datetime(2024, 6, 2, 5, 15, tzinfo=UTC)  # PDT, UTC-7
-    assert (placed.utc_offset, placed.zone_unknown) == ("-07:00", False)
+    assert (placed.utc_offset_min, placed.zone_unknown) == (-420, False)
     assert placed.local_time == datetime(2024, 6, 1, 22, 15)
 
 
@@ -144,5 +144,5 @@ def test_flac_comment_and_artist(tmp_path: Path) -> None:
         out.comment, out.artist = COMMENT, f"AudioMoth {SERIAL}"
         out.write(np.zeros(100))
     meta = read_metadata(path)
-    assert (meta.device_id, meta.time_source) == (SERIAL, "comment")
+    assert (meta.device_serial, meta.time_source) == (SERIAL, "comment")
     assert meta.recorded_at == datetime(2024, 9, 3, 18, 31, 30, tzinfo=UTC)

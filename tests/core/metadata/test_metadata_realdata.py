@@ -18,38 +18,38 @@ from core.metadata.recording import read_metadata
 
 pytestmark = pytest.mark.realdata
 
-# file: (recorded_at UTC, utc_offset, time_source)
+# file: (recorded_at UTC, utc_offset_min, time_source)
 TIMES = {
     "edwbaker__SonicScrewdriveR__AUDIOMOTH.WAV": (
         datetime(2021, 5, 1, 23, 32, tzinfo=UTC),
-        "+00:00",
+        0,
         "comment",
     ),
     "edwbaker__SonicScrewdriveR__STEREO.WAV": (
         datetime(2021, 5, 1, 23, 32, tzinfo=UTC),
-        "+00:00",
+        0,
         "comment",
     ),
     "kitzeslab__opensoundscape__metadata.wav": (
         datetime(2020, 4, 4, 10, 25, tzinfo=UTC),
-        "+00:00",
+        0,
         "comment",
     ),
     # 19:31:30 local at UTC+1
     "macaodha__batdetect2__AudiomothNoBatCalls.WAV": (
         datetime(2024, 9, 3, 18, 31, 30, tzinfo=UTC),
-        "+01:00",
+        60,
         "guano",
     ),
     # Wildlife Acoustics "Timestamp:  2022-08-15 21:34:14+0100"
     "macaodha__batdetect2__Echometer.wav": (
         datetime(2022, 8, 15, 20, 34, 14, tzinfo=UTC),
-        "+01:00",
+        60,
         "guano",
     ),
     "thieulong__Frog-Calls-Recognition__AUVIC_Railway_Pond-20231208_103700.wav": (
         datetime(2023, 12, 8, 10, 37, tzinfo=UTC),
-        "+00:00",
+        0,
         "comment",
     ),
 }
@@ -78,11 +78,11 @@ def test_audiomoth_comments(realaudio_dir: Path, manifest: dict[str, dict[str, s
         assert meta.comment == comment, row["file"]
         assert meta.artist == f"AudioMoth {serial}", row["file"]
         assert meta.recorder == "AudioMoth", row["file"]
-        assert meta.device_id == serial, row["file"]
+        assert meta.device_serial == serial, row["file"]
         assert meta.battery_v == float(re.search(r"(\d\.\d)V", comment)[1]), row["file"]  # type: ignore[index]
         assert meta.temperature_c == (float(temperature[1]) if temperature else None), row["file"]
         assert meta.gain == (gain[1] or gain[2]), row["file"]  # type: ignore[index]
-        assert (meta.recorded_at, meta.utc_offset, meta.time_source) == TIMES[row["file"]]
+        assert (meta.recorded_at, meta.utc_offset_min, meta.time_source) == TIMES[row["file"]]
         assert meta.conflicts == [], row["file"]
 
 
@@ -96,7 +96,7 @@ def test_guano_chunks(realaudio_dir: Path, manifest: dict[str, dict[str, str]]) 
         text = re.search(r"GUANO=(.*?) ; bytes_contain", row["notes"])[1]  # type: ignore[index]
         meta = read_metadata(realaudio_dir / row["file"])
         assert meta.guano == parse_guano(text.replace("\\n", "\n")), row["file"]
-        assert (meta.recorded_at, meta.utc_offset, meta.time_source) == TIMES[row["file"]]
+        assert (meta.recorded_at, meta.utc_offset_min, meta.time_source) == TIMES[row["file"]]
 
 
 def test_audiomoth_guano_and_comment_agree(realaudio_dir: Path) -> None:
@@ -112,7 +112,7 @@ def test_audiomoth_guano_and_comment_agree(realaudio_dir: Path) -> None:
 def test_echo_meter(realaudio_dir: Path) -> None:
     meta = read_metadata(realaudio_dir / "macaodha__batdetect2__Echometer.wav")
     assert meta.recorder == "Echo Meter"
-    assert meta.device_id is None  # "Serial: " is empty
+    assert meta.device_serial is None  # "Serial: " is empty
     assert meta.guano["Serial"] == ""
     assert meta.guano["Species Auto ID"] == "PIPPIP"
     assert meta.guano["WA|Song Meter|Audio settings"].startswith('[{"rate":"256000"')
