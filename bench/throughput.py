@@ -222,6 +222,7 @@ def run_row(spec: str, args: argparse.Namespace) -> dict:
         "matmul_cpu_flops": float(np.mean([cpu for _, cpu in probes])),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "threads": torch.get_num_threads(),
+        "fell_back": dtype == "bf16" and not detector.bf16,  # a CPU without bf16 units
     }
     if device.type == "cuda":
         row["peak_cuda_mb"] = torch.cuda.max_memory_allocated() / 2**20
@@ -291,7 +292,7 @@ def _row(r: dict) -> str:
     else:
         cpu = share = "-"
     return (
-        f"| {r['row']} | {r['files']} | {r['audio_s'] / 3600:.2f} | {r['x_real_time']:.1f}{star} "
+        f"| {r['row']}{' (ran fp32: no bf16 units)' if r.get('fell_back') else ''} | {r['files']} | {r['audio_s'] / 3600:.2f} | {r['x_real_time']:.1f}{star} "
         f"| {r['wall_s']:.1f}{star} | {s.get('read', 0):.1f} | {s.get('resample', 0):.1f} "
         f"| {s.get('fbank', 0):.1f} | {s.get('model', 0):.1f} | {r['db_s']:.2f} | {gflops} "
         f"| {r['matmul_flops'] / 1e9:.1f} | {cpu} | {r['matmul_cpu_flops'] / 1e9:.1f} | {share} "
