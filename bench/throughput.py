@@ -284,6 +284,7 @@ def _row(r: dict) -> str:
     s = r["stages"]
     star = "*" if r["projected"] else ""
     gflops = f"{r['model_flops'] / 1e9:.1f}" if r["model_flops"] else "-"
+    note = " (ran fp32: no bf16 units)" if r.get("fell_back") else ""
     if r["model_cpu_flops"]:  # per CPU-second: robust to other work on the machine
         cpu = f"{r['model_cpu_flops'] / 1e9:.1f}"
         share = f"{r['model_cpu_flops'] / r['matmul_cpu_flops']:.0%}"
@@ -292,7 +293,7 @@ def _row(r: dict) -> str:
     else:
         cpu = share = "-"
     return (
-        f"| {r['row']}{' (ran fp32: no bf16 units)' if r.get('fell_back') else ''} | {r['files']} | {r['audio_s'] / 3600:.2f} | {r['x_real_time']:.1f}{star} "
+        f"| {r['row']}{note} | {r['files']} | {r['audio_s'] / 3600:.2f} | {r['x_real_time']:.1f}{star} "
         f"| {r['wall_s']:.1f}{star} | {s.get('read', 0):.1f} | {s.get('resample', 0):.1f} "
         f"| {s.get('fbank', 0):.1f} | {s.get('model', 0):.1f} | {r['db_s']:.2f} | {gflops} "
         f"| {r['matmul_flops'] / 1e9:.1f} | {cpu} | {r['matmul_cpu_flops'] / 1e9:.1f} | {share} "
