@@ -294,7 +294,8 @@ def _row(r: dict) -> str:
         cpu = share = "-"
     return (
         f"| {r['row']}{note} | {r['files']} | {r['audio_s'] / 3600:.2f} "
-        f"| {r['x_real_time']:.1f}{star} | {r['wall_s']:.1f}{star} | {s.get('read', 0):.1f} | {s.get('resample', 0):.1f} "
+        f"| {r['x_real_time']:.1f}{star} | {r['wall_s']:.1f}{star} "
+        f"| {s.get('read', 0):.1f} | {s.get('resample', 0):.1f} "
         f"| {s.get('fbank', 0):.1f} | {s.get('model', 0):.1f} | {r['db_s']:.2f} | {gflops} "
         f"| {r['matmul_flops'] / 1e9:.1f} | {cpu} | {r['matmul_cpu_flops'] / 1e9:.1f} | {share} "
         f"| {r['peak_rss_mb']:.0f} |"
