@@ -2,17 +2,24 @@
 
     PYTHONPATH=. .venv/bin/python bench/dashboard.py                       # SQLite only
     PYTHONPATH=. .venv/bin/python bench/dashboard.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
+    PYTHONPATH=. .venv/bin/python bench/dashboard.py --no-sqlite --postgres ADMIN_URL
+    PYTHONPATH=. .venv/bin/python bench/dashboard.py --reuse URL    # time a season filled before
 
 The season (bench/season.py) defaults to the issue's: 50 devices (25 sites x 2), 120 nights,
-10-minute files every 30 minutes from 19:00 to 07:00 (144 000 recordings), events at a
-realistic rate. Window scores are not written: no dashboard query reads them. Each callback
-runs ``--repeat`` times over three scopes (all sites and nights; one site; 30 nights) and the
+10-minute files every 30 minutes from 19:00 to 07:00 (144 000 slots; 132 000 recordings, as
+each device misses a twelfth of its nights), events at a realistic rate. Window scores are
+not written: no dashboard query reads them. Each callback runs ``--repeat`` times over three
+scopes (all sites and nights; one site; 30 nights) after one warm-up call, and the
 p50 / p95 wall times are printed. Figures only: nothing here asserts a time.
+
+Each filled database is kept and its URL printed, so ``--reuse URL`` can time it again after
+a change (it is upgraded to the newest migration and analysed first).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -54,9 +61,14 @@ def _calls(size: SeasonSize) -> dict[str, Callable[[list, str | None, str | None
     def detections_filters(sites, start, end):
         return detections.filter_options(sites, start, end)
 
+    chosen: dict[tuple, int | None] = {}
+
     def device_detail(sites, start, end):
-        _table, options, value = devices.list_devices(sites, start, end, None)
-        return devices.show_device(value, sites, start, end)
+        # The device the page would show first, found once (outside the timing).
+        key = (tuple(sites), start, end)
+        if key not in chosen:
+            chosen[key] = devices.list_devices(sites, start, end, None)[2]
+        return devices.show_device(chosen[key], sites, start, end)
 
     return {
         "overview.update": overview.update,
@@ -69,7 +81,20 @@ def _calls(size: SeasonSize) -> dict[str, Callable[[list, str | None, str | None
     }
 
 
+def machine_note() -> str:
+    """How busy this machine is while timing: load average and a fixed Python loop (10
+    million additions; about 0.5 s on an idle modern core), to read the figures against."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    loop_s = time.perf_counter() - started
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return f"{os.cpu_count()} CPUs, load average {load}; 10M-addition loop {loop_s:.2f} s"
+
+
 def time_callbacks(url: str, size: SeasonSize, repeat: int) -> None:
+    """Print p50 and p95 of each callback over all scopes, and its median per scope."""
     app = create_app(url, settings=Settings(database_url=url))
     last = size.first_night + timedelta(days=size.nights - 1)
     scopes = [
@@ -77,45 +102,88 @@ def time_callbacks(url: str, size: SeasonSize, repeat: int) -> None:
         (["Laguna Pond"], None, None),
         ([], str(last - timedelta(days=29)), str(last)),
     ]
+    print(f"  {'callback':28s} {'p50':>8s} {'p95':>8s}   median: all / one site / 30 nights")
     with app.server.test_request_context("/"):
         for name, call in _calls(size).items():
-            times = []
+            per_scope: list[list[float]] = [[] for _ in scopes]
+            call(*scopes[0])  # the first call of a kind warms imports and statement caches
             for _ in range(repeat):
-                for scope in scopes:
+                for taken, scope in zip(per_scope, scopes, strict=True):
                     started = time.perf_counter()
                     call(*scope)
-                    times.append(1000 * (time.perf_counter() - started))
-            times.sort()
+                    taken.append(1000 * (time.perf_counter() - started))
+            times = sorted(t for taken in per_scope for t in taken)
             p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
-            print(f"  {name:28s} p50 {statistics.median(times):7.0f} ms   p95 {p95:7.0f} ms")
+            medians = " / ".join(f"{statistics.median(t):.0f}" for t in per_scope)
+            print(
+                f"  {name:28s} {statistics.median(times):5.0f} ms {p95:5.0f} ms   {medians} ms",
+                flush=True,
+            )
+
+
+def _analyse(url: str) -> None:
+    # What autovacuum does soon after a bulk load (PostgreSQL 13+ vacuums after inserts too):
+    # without table statistics PostgreSQL plans these joins for one row per table (the
+    # first run here took minutes), and without the visibility map it cannot answer from
+    # the covering indexes alone.
+    engine = get_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
+
+
+def _fill(label: str, url: str, size: SeasonSize) -> None:
+    upgrade(url)
+    started = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        elapsed = time.perf_counter() - started
+        print(f"  {label}: site {done}/{total} written ({elapsed:.0f} s)", flush=True)
+
+    counts = fill_season(get_engine(url), size, progress=progress)
+    _analyse(url)
+    print(
+        f"{label}: {counts['recordings']:,} recordings, {counts['detections']:,} events, "
+        f"{counts['reviews']:,} reviews written in {time.perf_counter() - started:.0f} s "
+        f"({url}; time it again with --reuse)",
+        flush=True,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", metavar="ADMIN_URL", help="also bench PostgreSQL")
+    parser.add_argument("--no-sqlite", action="store_true", help="leave SQLite out")
+    parser.add_argument(
+        "--reuse", metavar="URL", action="append", default=[], help="time a filled database"
+    )
     parser.add_argument("--sites", type=int, default=25)
     parser.add_argument("--devices-per-site", type=int, default=2)
     parser.add_argument("--nights", type=int, default=120)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     size = SeasonSize(sites=args.sites, devices_per_site=args.devices_per_site, nights=args.nights)
-    targets = [("SQLite", f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}")]
-    if args.postgres:
-        targets.append(("PostgreSQL", _postgres_database(args.postgres)))
+    targets = []
+    if args.reuse:
+        for url in args.reuse:
+            upgrade(url)
+            _analyse(url)
+            targets.append((make_url(url).get_backend_name(), url))
+    else:
+        if not args.no_sqlite:
+            targets.append(("SQLite", f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"))
+        if args.postgres:
+            targets.append(("PostgreSQL", _postgres_database(args.postgres)))
+        for label, url in targets:
+            _fill(label, url, size)
     for label, url in targets:
-        upgrade(url)
-        started = time.perf_counter()
-        counts = fill_season(get_engine(url), size)
-        # What autovacuum does soon after a bulk load: without table statistics PostgreSQL
-        # plans these joins for one row per table (the first run here took minutes).
-        with get_engine(url).connect() as conn:
-            conn.exec_driver_sql("ANALYZE")
-            conn.commit()
-        print(
-            f"{label}: {counts['recordings']:,} recordings, {counts['detections']:,} events, "
-            f"{counts['reviews']:,} reviews written in {time.perf_counter() - started:.0f} s"
-        )
+        print(f"{label} ({make_url(url).render_as_string()}); {machine_note()}:", flush=True)
         time_callbacks(url, size, args.repeat)
+        print(f"  after: {machine_note()}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """A synthetic monitoring season written straight into a RanaWatch database (bulk inserts).
 
 Sites along a creek in California, AudioMoths recording 10-minute files every 30 minutes
-from 19:00 to 07:00 local time (UTC-8), a temperature that rises through the spring and falls
-through each night, a battery that drains, nights a device missed, a few unreadable files,
-and frog calls whose rate follows temperature and hour. One model version has run on every
+from 19:00 to 07:00 local time (UTC-8; every site but the last declares that schedule), a
+temperature that rises through the spring and falls through each night, a battery that
+drains, nights a device missed, a few unreadable files, and frog calls whose rate follows
+temperature and hour. One model version has run on every
 readable file; some events are reviewed. Used by ``bench/dashboard.py`` and
 ``scripts/screenshots.py``; never by the application.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -60,9 +62,15 @@ def _chunks(rows: list[dict], n: int = 5000):
 
 
 def fill_season(
-    engine: sa.Engine, size: SeasonSize = SeasonSize(), seed: int = 7
+    engine: sa.Engine,
+    size: SeasonSize = SeasonSize(),
+    seed: int = 7,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
-    """Write the season into the (migrated, empty) database; return row counts."""
+    """Write the season into the (migrated, empty) database; return row counts.
+
+    ``progress(sites_done, sites)`` is called after each site's rows are written.
+    """
     rng = np.random.default_rng(seed)
     now = datetime(2026, 1, 1, tzinfo=UTC)
     with engine.begin() as conn:
@@ -91,6 +99,12 @@ def fill_season(
             "Spring Run",
         ]
         sites = []
+        schedule = {
+            "record_s": size.file_s,
+            "every_min": size.every_min,
+            "start": f"{size.hours[0]:02d}:00",
+            "end": f"{size.hours[1]:02d}:00",
+        }
         for s in range(size.sites):
             name = names[s] if s < len(names) else f"Site {s + 1:02d}"
             lat, lon = 37.10 + 0.012 * s + 0.004 * math.sin(s), -122.30 + 0.017 * s
@@ -103,6 +117,8 @@ def fill_season(
                         "latitude": lat if has_coords else None,
                         "longitude": lon if has_coords else None,
                         "created_at": now,
+                        # Every site but the last declares the schedule its recorders keep.
+                        "schedule": schedule if s != size.sites - 1 else None,
                     }
                 ],
             )
@@ -242,6 +258,8 @@ def fill_season(
                 counts["recordings"] += len(recs)
                 counts["detections"] += len(dets)
                 counts["reviews"] += len(reviews)
+            if progress is not None:
+                progress(s + 1, len(sites))
         if engine.dialect.name == "postgresql":
             for table in ("recordings", "detections"):
                 conn.execute(

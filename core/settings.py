@@ -99,6 +99,13 @@ class Settings(BaseSettings):
     dashboard_tile_attribution: str = Field(
         default="", description="Attribution shown under the map when tiles are used."
     )
+    dashboard_refresh_s: float = Field(
+        default=120.0,
+        ge=0,
+        description="Seconds between the dashboard's refreshes of an open page (new "
+        "recordings, detections and reviews appear without a reload; filters, zoom and a "
+        "review in progress are kept); 0: never.",
+    )
 
     @field_validator("dashboard_reviewers", mode="before")
     @classmethod

@@ -8,16 +8,18 @@ Layout
 ------
 ``app.py``
     :func:`~dashboard.app.create_app`: the shell (header, shared site and night-range
-    controls, database status, page container, ``/health``).
+    controls, the auto-refresh timer, database status, page container, ``/health``).
 ``pages/``
     One module per page, each registering itself: overview, temperature, map, detections
     (review), devices, reports.
 ``data.py``
     The way into the database: checks it exists and is migrated, then read-only sessions
-    (and one write transaction per review). The queries are :mod:`db.dashboard` and
-    :mod:`db.dashboard_events`; they aggregate in SQL and return DataFrames.
+    (and one write transaction per review). The queries are :mod:`db.dashboard` (the
+    scope), :mod:`db.dashboard_activity`, :mod:`db.dashboard_events` and
+    :mod:`db.dashboard_devices`; they aggregate in SQL and return DataFrames.
 ``figures.py``, ``figures_devices.py``
-    Pure ``DataFrame -> go.Figure`` functions; ``stats.py`` bins and fits (temperature).
+    Pure ``DataFrame -> go.Figure`` functions; ``stats.py`` bins and fits (temperature);
+    ``expected.py`` the minutes a device should record per night (its schedule).
 ``auth.py``, ``media.py``
     Reviewer sign-in; an event's audio and spectrogram from the audio roots only.
 """

@@ -12,12 +12,12 @@ import logging
 from pathlib import Path
 
 import dash
-from dash import dcc, html
-from flask import Response
+from dash import Input, Output, dcc, html
+from flask import Response, current_app
 
 from core.settings import Settings, get_settings
 from dashboard import auth, data, media
-from db.dashboard import season_nights, site_table
+from db.dashboard import season_nights, site_ids
 from db.session import redact_url
 
 logger = logging.getLogger(__name__)
@@ -25,8 +25,11 @@ logger = logging.getLogger(__name__)
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 HEALTH_PATH = "/health"
-SITES, DATES, STATUS = "scope-sites", "scope-dates", "scope-status"
+SITES, DATES, STATUS, SEASON = "scope-sites", "scope-dates", "scope-status", "scope-season"
+# The timer of the auto-refresh: every page's data callbacks take its ticks as an input.
+REFRESH = "refresh"
 TILE_URL_KEY, TILE_ATTRIBUTION_KEY = "RANAWATCH_TILE_URL", "RANAWATCH_TILE_ATTRIBUTION"
+REFRESH_KEY = "RANAWATCH_DASHBOARD_REFRESH_S"
 
 _BAR = {"display": "flex", "gap": "1.2rem", "alignItems": "center", "flexWrap": "wrap"}
 _HEADER = _BAR | {"padding": "0.6rem 1.5rem", "borderBottom": "1px solid #ddd"}
@@ -43,7 +46,8 @@ def create_app(database_url: str | None = None, *, settings: Settings | None = N
     database_url
         SQLAlchemy URL; default: ``RANAWATCH_DATABASE_URL``, else ``<data_dir>/ranawatch.db``.
     settings
-        Default :func:`core.settings.get_settings` (reviewers, audio roots, map tiles).
+        Default :func:`core.settings.get_settings` (reviewers, audio roots, map tiles,
+        refresh interval).
 
     Returns
     -------
@@ -66,6 +70,7 @@ def create_app(database_url: str | None = None, *, settings: Settings | None = N
     server.config[data.DATABASE_URL_KEY] = url
     server.config[TILE_URL_KEY] = settings.dashboard_tile_url
     server.config[TILE_ATTRIBUTION_KEY] = settings.dashboard_tile_attribution
+    server.config[REFRESH_KEY] = settings.dashboard_refresh_s
     auth.init_auth(
         server,
         settings.dashboard_reviewers,
@@ -74,20 +79,32 @@ def create_app(database_url: str | None = None, *, settings: Settings | None = N
     )
     media.init_media(server, list(settings.audio_roots))
     app.layout = shell
+    # On the app itself, not dash's global list: that list goes to the first app made.
+    app.callback(
+        Output(SITES, "options"),
+        Output(DATES, "min_date_allowed"),
+        Output(DATES, "max_date_allowed"),
+        Output(SEASON, "children"),
+        Output(STATUS, "children"),
+        Output(STATUS, "style"),
+        Input(REFRESH, "n_intervals"),
+        prevent_initial_call=True,
+    )(refresh_shell)
     server.add_url_rule(HEALTH_PATH, "ranawatch_health", lambda: _health(url))
     logger.info("dashboard for database %s", redact_url(url))
     return app
 
 
-def shell() -> html.Div:
-    """The page around every page: header, shared controls, database status, content."""
+def season_status() -> tuple[list[str], object, object, str, str | None]:
+    """The sites, the first and last nights, the nights in words and the database's
+    problem (or ``None``), as the shell shows them."""
     problem = data.database_problem(data.app_url())
     sites: list[str] = []
     first = last = None
     if problem is None:
         try:
             with data.reading() as session:
-                sites = list(site_table(session=session)["site"])
+                sites = sorted(site_ids(session=session)["site"])
                 first, last = season_nights(session=session)
         except data.Unavailable as exc:
             problem = str(exc)
@@ -95,6 +112,20 @@ def shell() -> html.Div:
             problem = (
                 "The database has no recordings yet: run `ranawatch ingest FOLDER` to add some."
             )
+    return sites, first, last, f"Nights recorded: {first} to {last}" if first else "", problem
+
+
+def refresh_timer() -> dcc.Interval:
+    """The auto-refresh timer (``RANAWATCH_DASHBOARD_REFRESH_S``; 0: disabled)."""
+    seconds = float(current_app.config.get(REFRESH_KEY, 0) or 0)
+    return dcc.Interval(
+        id=REFRESH, interval=int(max(seconds, 1.0) * 1000), n_intervals=0, disabled=seconds <= 0
+    )
+
+
+def shell() -> html.Div:
+    """The page around every page: header, shared controls, database status, content."""
+    sites, first, last, season, problem = season_status()
     controls = html.Div(
         [
             dcc.Dropdown(
@@ -117,9 +148,8 @@ def shell() -> html.Div:
                 persistence=True,
                 display_format="YYYY-MM-DD",
             ),
-            html.Span(
-                f"Nights recorded: {first} to {last}" if first else "", style={"color": "#555"}
-            ),
+            html.Span(season, id=SEASON, style={"color": "#555"}),
+            refresh_timer(),
         ],
         style=_BAR | {"padding": "0.5rem 1.5rem", "background": "#f6f7f9"},
     )
@@ -127,14 +157,7 @@ def shell() -> html.Div:
         problem or "",
         id=STATUS,
         role="alert",
-        style={
-            "display": "block" if problem else "none",
-            "margin": "0.8rem 1.5rem",
-            "padding": "0.8rem 1rem",
-            "background": "#fff4e5",
-            "border": "1px solid #E69F00",
-            "borderRadius": "4px",
-        },
+        style=_banner_style(problem),
     )
     return html.Div(
         [
@@ -145,6 +168,24 @@ def shell() -> html.Div:
         ],
         style={"fontFamily": "system-ui, sans-serif"},
     )
+
+
+def _banner_style(problem: str | None) -> dict:
+    return {
+        "display": "block" if problem else "none",
+        "margin": "0.8rem 1.5rem",
+        "padding": "0.8rem 1rem",
+        "background": "#fff4e5",
+        "border": "1px solid #E69F00",
+        "borderRadius": "4px",
+    }
+
+
+def refresh_shell(_ticks: int | None) -> tuple[list[str], object, object, str, str, dict]:
+    """On each refresh: new sites and nights, and whether the database still answers (the
+    chosen sites and dates are inputs, never outputs, so they stay as the user set them)."""
+    sites, first, last, season, problem = season_status()
+    return sites, first, last, season, problem or "", _banner_style(problem)
 
 
 def _header() -> html.Header:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dash
 import pandas as pd
+import plotly.graph_objects as go
 from dash import Input, dash_table, html
+from dash.exceptions import MissingCallbackContextException
 
-from dashboard.app import DATES, SITES
+from dashboard.app import DATES, REFRESH, SITES
 
 CARD = {
     "padding": "0.6rem 1rem",
@@ -34,6 +37,32 @@ TABLE_STYLE = {
 def scope_inputs() -> list[Input]:
     """The shared site and date-range controls, as callback inputs."""
     return [Input(SITES, "value"), Input(DATES, "start_date"), Input(DATES, "end_date")]
+
+
+def refresh_input() -> Input:
+    """The auto-refresh timer's ticks, the last input of every data callback (whose last
+    parameter, ``_refresh``, defaults to ``None`` so the callback can be called directly)."""
+    return Input(REFRESH, "n_intervals")
+
+
+def triggered_by(component_id: str) -> bool:
+    """Whether the running callback was started by a change of ``component_id``."""
+    try:
+        return dash.ctx.triggered_id == component_id
+    except MissingCallbackContextException:  # called directly (tests, the benchmark)
+        return False
+
+
+def refreshed() -> bool:
+    """Whether the running callback was started by the auto-refresh (not by the user)."""
+    return triggered_by(REFRESH)
+
+
+def keep_view(fig: go.Figure, *scope: object) -> go.Figure:
+    """``fig`` with the user's zoom, pan and legend choices kept across refreshes of the
+    same scope (plotly's ``uirevision``); another scope starts afresh."""
+    fig.layout.uirevision = repr(scope)
+    return fig
 
 
 def card(label: str, value: str, *, card_id: str | None = None) -> html.Div:

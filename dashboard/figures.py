@@ -13,7 +13,6 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dashboard.stats import LogisticFit, logistic
 
@@ -25,8 +24,32 @@ DAY_MS = 86_400_000
 NIGHT_AXIS_TITLE = "Night (evening date, local time)"
 # Hours of a night in order, evening first.
 NIGHT_HOURS: tuple[int, ...] = tuple(range(12, 24)) + tuple(range(12))
+_AXIS = {
+    "gridcolor": "#EBF0F8",
+    "linecolor": "#EBF0F8",
+    "zerolinecolor": "#EBF0F8",
+    "zerolinewidth": 2,
+    "ticks": "",
+    "automargin": True,
+    "title": {"standoff": 15},
+}
+# The look of plotly's "plotly_white" in the few settings these figures use: a template
+# this small is copied into each figure in well under a millisecond; the named one, with
+# every trace type's defaults, takes tens (most of a small figure's time).
+TEMPLATE = go.layout.Template(
+    layout={
+        "font": {"color": "#2a3f5f"},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "colorway": list(PALETTE),
+        "hoverlabel": {"align": "left"},
+        "hovermode": "closest",
+        "xaxis": _AXIS,
+        "yaxis": _AXIS,
+    }
+)
 LAYOUT = {
-    "template": "plotly_white",
+    "template": TEMPLATE,
     "margin": {"l": 60, "r": 20, "t": 90, "b": 50},
     "title": {"y": 0.97, "yanchor": "top", "x": 0.01},
     "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
@@ -42,15 +65,73 @@ def colour_of(index: int) -> str:
 
 def empty_figure(message: str, title: str = "") -> go.Figure:
     """A figure with no axes and ``message`` in the middle (nothing to show, and why)."""
-    fig = go.Figure()
-    fig.update_layout(**LAYOUT)
-    fig.update_layout(title_text=title)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    fig.add_annotation(
-        text=message, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5, font={"size": 15}
+    note = {"text": message, "showarrow": False, "xref": "paper", "yref": "paper"}
+    return go.Figure(
+        layout=LAYOUT
+        | {
+            "title": LAYOUT["title"] | {"text": title},
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "annotations": [note | {"x": 0.5, "y": 0.5, "font": {"size": 15}}],
+        }
     )
-    return fig
+
+
+def stacked_layout(titles: tuple[str, ...], heights: tuple[float, ...], gap: float) -> dict:
+    """The layout of subplots stacked on one shared date axis (top to bottom), as
+    ``make_subplots(shared_xaxes=True)`` builds it, without its cost: row ``i`` (from 1)
+    draws on ``xaxis{i}``/``yaxis{i}`` (``x``/``y`` for the first); ``titles`` sit above
+    each row."""
+    total = 1.0 - gap * (len(heights) - 1)
+    scale = total / sum(heights)
+    layout: dict = {"annotations": []}
+    top = 1.0
+    last = len(heights)
+    for row, (title, height) in enumerate(zip(titles, heights, strict=True), start=1):
+        bottom = max(0.0, top - height * scale)
+        suffix = "" if row == 1 else str(row)
+        layout[f"xaxis{suffix}"] = {
+            "anchor": f"y{suffix}",
+            "domain": [0.0, 1.0],
+            "type": "date",
+            "matches": None if row == last else f"x{last}",
+            "showticklabels": row == last,
+        }
+        layout[f"yaxis{suffix}"] = {"anchor": f"x{suffix}", "domain": [bottom, top]}
+        layout["annotations"].append(
+            {
+                "text": title,
+                "showarrow": False,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": top,
+                "xanchor": "center",
+                "yanchor": "bottom",
+                "font": {"size": 16},
+            }
+        )
+        top = bottom - gap
+    return layout
+
+
+def axis_ref(row: int) -> dict[str, str]:
+    """``xaxis``/``yaxis`` of a trace on row ``row`` of :func:`stacked_layout`."""
+    suffix = "" if row == 1 else str(row)
+    return {"xaxis": f"x{suffix}", "yaxis": f"y{suffix}"}
+
+
+def with_gaps(x: np.ndarray, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``x`` (nights as datetime64, sorted) and ``columns`` with a NaN point inserted the
+    day after every night not followed by the next: a line breaks there instead of being
+    drawn across nights without audio."""
+    if len(x) < 2:
+        return (x, *columns)
+    after = np.flatnonzero(np.diff(x) > np.timedelta64(1, "D")) + 1
+    filled = [np.insert(x, after, x[after - 1] + np.timedelta64(1, "D"))]
+    for column in columns:
+        filled.append(np.insert(column.astype(float), after, np.nan, axis=0))
+    return tuple(filled)
 
 
 def all_nights(first: date, last: date) -> list[date]:
@@ -64,7 +145,7 @@ def calls_per_night(nightly: pd.DataFrame) -> go.Figure:
     Parameters
     ----------
     nightly
-        :func:`db.dashboard.nightly_activity`: ``site``, ``night``, ``minutes_recorded``,
+        :func:`db.dashboard_activity.nightly_activity`: ``site``, ``night``, ``minutes_recorded``,
         ``minutes_with_calls``, ``events`` (one row per site and night with audio).
 
     Returns
@@ -76,83 +157,96 @@ def calls_per_night(nightly: pd.DataFrame) -> go.Figure:
     """
     if nightly.empty:
         return empty_figure("No recordings of known time in this range", "Calls per night")
-    fig = make_subplots(
-        rows=2,
-        cols=1,
-        shared_xaxes=True,
-        row_heights=[0.62, 0.38],
-        vertical_spacing=0.06,
-        subplot_titles=("Share of recorded minutes with calls", "Audio recorded (effort)"),
-    )
-    for i, (site, rows) in enumerate(nightly.groupby("site", sort=True)):
+    traces: list = []
+    by_site = nightly.groupby("site", sort=True)
+    # More sites than colours: their audio is one total per night (25 stacked bars in 8
+    # repeating colours read as noise, and cost a trace each).
+    per_site_effort = by_site.ngroups <= len(PALETTE)
+    if not per_site_effort:
+        total = nightly.groupby("night", sort=True).agg(
+            minutes_recorded=("minutes_recorded", "sum"), sites=("site", "nunique")
+        )
+        traces.append(
+            dict(
+                type="bar",
+                x=pd.to_datetime(total.index).to_numpy(dtype="datetime64[ns]"),
+                y=total["minutes_recorded"].to_numpy(dtype=float),
+                customdata=total["sites"].to_numpy(dtype=float),
+                width=0.8 * DAY_MS,
+                name="Audio recorded (all sites)",
+                marker_color=EFFORT_COLOUR,
+                hovertemplate="%{x|%d %b %Y}: %{y:.0f} min recorded at %{customdata:.0f} "
+                "sites<extra></extra>",
+                **axis_ref(2),
+            )
+        )
+    for i, (site, rows) in enumerate(by_site):
         rows = rows.sort_values("night")
-        share = (
-            100.0
-            * rows["minutes_with_calls"]
-            / rows["minutes_recorded"].where(rows["minutes_recorded"] > 0)
+        nights = pd.to_datetime(rows["night"]).to_numpy(dtype="datetime64[ns]")
+        recorded = rows["minutes_recorded"].to_numpy(dtype=float)
+        numbers = rows[["minutes_with_calls", "minutes_recorded", "events"]].to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(recorded > 0, 100.0 * numbers[:, 0] / recorded, np.nan)
+        x, y, custom = with_gaps(nights, share, numbers)
+        colour = colour_of(i)
+        traces.append(
+            dict(
+                type="scatter",
+                x=x,
+                y=y,
+                name=str(site),
+                legendgroup=str(site),
+                mode="lines+markers",
+                line={"color": colour, "width": 1.5},
+                marker={"size": 6, "color": colour},
+                customdata=custom,
+                hovertemplate=(
+                    "%{x|%d %b %Y}<br>%{y:.1f}% of recorded minutes with calls<br>"
+                    "%{customdata[0]:.1f} of %{customdata[1]:.1f} min, %{customdata[2]:.0f} "
+                    f"events<extra>{site}</extra>"
+                ),
+                **axis_ref(1),
+            )
         )
-        x, y, custom = _break_gaps(rows, share)
-        fig.add_scatter(
-            row=1,
-            col=1,
-            x=x,
-            y=y,
-            name=str(site),
-            legendgroup=str(site),
-            mode="lines+markers",
-            line={"color": colour_of(i), "width": 1.5},
-            marker={"size": 6, "color": colour_of(i)},
-            customdata=custom,
-            hovertemplate=(
-                "%{x|%d %b %Y}<br>%{y:.1f}% of recorded minutes with calls<br>"
-                "%{customdata[0]:.1f} of %{customdata[1]:.1f} min, %{customdata[2]} events"
-                f"<extra>{site}</extra>"
-            ),
+        if not per_site_effort:
+            continue
+        traces.append(
+            dict(
+                type="bar",
+                x=nights,
+                y=recorded,
+                width=0.8 * DAY_MS,
+                name=f"{site} (audio)",
+                legendgroup=str(site),
+                showlegend=False,
+                marker_color=colour,
+                opacity=0.45,
+                hovertemplate=f"%{{x|%d %b %Y}}: %{{y:.0f}} min recorded<extra>{site}</extra>",
+                **axis_ref(2),
+            )
         )
-        fig.add_bar(
-            row=2,
-            col=1,
-            x=pd.to_datetime(rows["night"]),
-            y=rows["minutes_recorded"],
-            width=0.8 * DAY_MS,
-            name=f"{site} (audio)",
-            legendgroup=str(site),
-            showlegend=False,
-            marker_color=colour_of(i),
-            opacity=0.45,
-            hovertemplate=f"%{{x|%d %b %Y}}: %{{y:.0f}} min recorded<extra>{site}</extra>",
-        )
-    fig.update_layout(barmode="stack", hovermode="closest", **LAYOUT)
-    fig.update_layout(
-        title_text="Calls per night",
-        legend=SIDE_LEGEND,
-        margin={"l": 60, "r": 20, "t": 70, "b": 50},
-    )
-    fig.update_yaxes(title_text="% with calls", rangemode="tozero", row=1, col=1)
-    fig.update_yaxes(title_text="Minutes", rangemode="tozero", row=2, col=1)
     first, last = min(nightly["night"]), max(nightly["night"])
     pad = timedelta(days=1)
-    fig.update_xaxes(type="date", range=[first - pad, last + pad])
-    fig.update_xaxes(title_text=NIGHT_AXIS_TITLE, row=2, col=1)
-    return fig
-
-
-def _break_gaps(rows: pd.DataFrame, share: pd.Series) -> tuple[list, list, list]:
-    # A None between nights that are not consecutive breaks the line there.
-    x: list = []
-    y: list = []
-    custom: list = []
-    previous: date | None = None
-    for night, value, row in zip(rows["night"], share, rows.itertuples(), strict=True):
-        if previous is not None and (night - previous).days > 1:
-            x.append(previous + timedelta(days=1))
-            y.append(None)
-            custom.append((0.0, 0.0, 0))
-        x.append(night)
-        y.append(None if pd.isna(value) else float(value))
-        custom.append((row.minutes_with_calls, row.minutes_recorded, row.events))
-        previous = night
-    return x, y, custom
+    layout = stacked_layout(
+        ("Share of recorded minutes with calls", "Audio recorded (effort)"), (0.62, 0.38), 0.1
+    )
+    for axis in ("xaxis", "xaxis2"):
+        layout[axis]["range"] = [first - pad, last + pad]
+    layout["xaxis2"]["title"] = {"text": NIGHT_AXIS_TITLE}
+    layout["yaxis"] |= {"title": {"text": "% with calls"}, "rangemode": "tozero"}
+    layout["yaxis2"] |= {"title": {"text": "Minutes"}, "rangemode": "tozero"}
+    return go.Figure(
+        data=traces,
+        layout=LAYOUT
+        | layout
+        | {
+            "barmode": "stack",
+            "hovermode": "closest",
+            "title": LAYOUT["title"] | {"text": "Calls per night"},
+            "legend": SIDE_LEGEND,
+            "margin": {"l": 60, "r": 20, "t": 70, "b": 50},
+        },
+    )
 
 
 def night_heatmap(hourly: pd.DataFrame) -> go.Figure:
@@ -161,7 +255,7 @@ def night_heatmap(hourly: pd.DataFrame) -> go.Figure:
     Parameters
     ----------
     hourly
-        :func:`db.dashboard.hourly_activity`: ``night``, ``hour``, ``minutes_recorded``,
+        :func:`db.dashboard_activity.hourly_activity`: ``night``, ``hour``, ``minutes_recorded``,
         ``minutes_with_calls``.
     """
     title = "When calling happens (hour of night, local time)"
@@ -181,24 +275,32 @@ def night_heatmap(hourly: pd.DataFrame) -> go.Figure:
         if np.isfinite(grid.to_numpy(dtype=float)).any()
         else 0.0
     )
-    fig = go.Figure(
-        go.Heatmap(
-            x=[pd.Timestamp(n) for n in nights],
-            y=[f"{h:02d}:00" for h in hours],
-            z=grid.to_numpy(dtype=float),
-            colorscale="YlGnBu",
-            zmin=0,
-            zmax=max(top, 1.0),
-            colorbar={"title": {"text": "% with<br>calls"}},
-            hoverongaps=False,
-            hovertemplate="%{x|%d %b %Y} %{y}: %{z:.0f}% of recorded minutes<extra></extra>",
-        )
+    heat = {
+        "type": "heatmap",
+        "x": pd.to_datetime(nights).to_numpy(dtype="datetime64[ns]"),
+        "y": [f"{h:02d}:00" for h in hours],
+        "z": grid.to_numpy(dtype=float),
+        "colorscale": "YlGnBu",
+        "zmin": 0,
+        "zmax": max(top, 1.0),
+        "colorbar": {"title": {"text": "% with<br>calls"}},
+        "hoverongaps": False,
+        "hovertemplate": "%{x|%d %b %Y} %{y}: %{z:.0f}% of recorded minutes<extra></extra>",
+    }
+    return go.Figure(
+        data=[heat],
+        layout=LAYOUT
+        | {
+            "title": LAYOUT["title"] | {"text": title},
+            "margin": LAYOUT["margin"] | {"t": 60},
+            "xaxis": {"title": {"text": NIGHT_AXIS_TITLE}, "type": "date"},
+            "yaxis": {
+                "title": {"text": "Hour starting"},
+                "autorange": "reversed",
+                "type": "category",
+            },
+        },
     )
-    fig.update_layout(**LAYOUT)
-    fig.update_layout(title_text=title)
-    fig.update_xaxes(title_text=NIGHT_AXIS_TITLE, type="date")
-    fig.update_yaxes(title_text="Hour starting", autorange="reversed", type="category")
-    return fig
 
 
 def temperature_bins(bins: pd.DataFrame, fit: LogisticFit | None) -> go.Figure:
@@ -216,43 +318,65 @@ def temperature_bins(bins: pd.DataFrame, fit: LogisticFit | None) -> go.Figure:
     if bins.empty:
         return empty_figure("No analysed recordings with a temperature in this range", title)
     width = float(np.diff(bins["temperature_c"]).min()) if len(bins) > 1 else 1.0
-    fig = go.Figure()
-    fig.add_bar(
-        x=bins["temperature_c"],
-        y=100.0 * bins["share"],
-        width=0.9 * width,
-        name="Recordings with calls",
-        marker_color=CALLS_COLOUR,
-        opacity=0.7,
-        text=[f"n={n}" for n in bins["recordings"]],
-        textposition="outside",
-        customdata=bins[["with_calls", "recordings"]].to_numpy(),
-        hovertemplate="%{x:.1f} °C: %{customdata[0]} of %{customdata[1]} recordings with calls"
-        "<extra></extra>",
-    )
+    traces: list[dict] = [
+        {
+            "type": "bar",
+            "x": bins["temperature_c"].to_numpy(dtype=float),
+            "y": 100.0 * bins["share"].to_numpy(dtype=float),
+            "width": 0.9 * width,
+            "name": "Recordings with calls",
+            "marker": {"color": CALLS_COLOUR},
+            "opacity": 0.7,
+            "text": [f"n={n}" for n in bins["recordings"]],
+            "textposition": "outside",
+            "customdata": bins[["with_calls", "recordings"]].to_numpy(dtype=float),
+            "hovertemplate": "%{x:.1f} °C: %{customdata[0]:.0f} of %{customdata[1]:.0f} "
+            "recordings with calls<extra></extra>",
+        }
+    ]
+    shapes, notes = [], []
     if fit is not None:
         t = np.linspace(
             bins["temperature_c"].min() - width, bins["temperature_c"].max() + width, 200
         )
-        fig.add_scatter(
-            x=t,
-            y=100.0 * logistic(t, fit.p_max, fit.slope, fit.t50_c),
-            mode="lines",
-            name="Logistic fit",
-            line={"color": "#0072B2", "width": 2.5},
+        traces.append(
+            {
+                "type": "scatter",
+                "x": t,
+                "y": 100.0 * logistic(t, fit.p_max, fit.slope, fit.t50_c),
+                "mode": "lines",
+                "name": "Logistic fit",
+                "line": {"color": "#0072B2", "width": 2.5},
+            }
         )
-        fig.add_vline(
-            x=fit.t50_c,
-            line_dash="dash",
-            line_color="#D55E00",
-            annotation_text=f"half of max at {fit.t50_c:.1f} °C",
-            annotation_position="top left",
+        line = {"x0": fit.t50_c, "x1": fit.t50_c, "xref": "x", "yref": "paper"}
+        shapes.append(
+            line | {"type": "line", "y0": 0, "y1": 1, "line": {"dash": "dash", "color": "#D55E00"}}
         )
-    fig.update_layout(hovermode="closest", **LAYOUT)
-    fig.update_layout(title_text=title)
-    fig.update_xaxes(title_text="AudioMoth temperature (°C, in the case: air, not water)")
-    fig.update_yaxes(title_text="% of recordings with calls", range=[0, 110])
-    return fig
+        notes.append(
+            {
+                "text": f"half of max at {fit.t50_c:.1f} °C",
+                "x": fit.t50_c,
+                "xref": "x",
+                "y": 1,
+                "yref": "paper",
+                "xanchor": "right",
+                "yanchor": "top",
+                "showarrow": False,
+            }
+        )
+    return go.Figure(
+        data=traces,
+        layout=LAYOUT
+        | {
+            "hovermode": "closest",
+            "title": LAYOUT["title"] | {"text": title},
+            "shapes": shapes,
+            "annotations": notes,
+            "xaxis": {"title": {"text": "AudioMoth temperature (°C, in the case: air, not water)"}},
+            "yaxis": {"title": {"text": "% of recordings with calls"}, "range": [0, 110]},
+        },
+    )
 
 
 def temperature_nights(nights: pd.DataFrame) -> go.Figure:
@@ -268,12 +392,14 @@ def temperature_nights(nights: pd.DataFrame) -> go.Figure:
     title = "Nights: temperature and calling"
     if nights.empty:
         return empty_figure("No analysed recordings with a temperature in this range", title)
-    ordinal = [pd.Timestamp(n).toordinal() for n in nights["night"]]
-    ticks = np.unique(np.linspace(min(ordinal), max(ordinal), 5).round().astype(int))
+    ordinal = np.array([n.toordinal() for n in nights["night"]], dtype=float)
+    ticks = np.unique(np.linspace(ordinal.min(), ordinal.max(), 5).round().astype(int))
+    # Numbers and one text array, as numpy arrays: plotly checks lists element by element.
+    where = (nights["night"].astype(str) + " at " + nights["site"].astype(str)).to_numpy(dtype=str)
     fig = go.Figure(
         go.Scatter(
-            x=nights["temperature_c"],
-            y=100.0 * nights["share"],
+            x=nights["temperature_c"].to_numpy(dtype=float),
+            y=100.0 * nights["share"].to_numpy(dtype=float),
             mode="markers",
             marker={
                 "size": 9,
@@ -286,20 +412,14 @@ def temperature_nights(nights: pd.DataFrame) -> go.Figure:
                     "ticktext": [date.fromordinal(int(t)).isoformat() for t in ticks],
                 },
             },
-            customdata=np.stack(
-                [
-                    nights["site"].astype(str),
-                    [str(n) for n in nights["night"]],
-                    nights["recordings"],
-                ],
-                axis=1,
-            ),
-            hovertemplate="%{customdata[1]} at %{customdata[0]}: %{x:.1f} °C, %{y:.0f}% of "
-            "%{customdata[2]} recordings with calls<extra></extra>",
-        )
+            text=where,
+            customdata=nights["recordings"].to_numpy(dtype=float),
+            hovertemplate="%{text}: %{x:.1f} °C, %{y:.0f}% of %{customdata:.0f} recordings "
+            "with calls<extra></extra>",
+        ),
+        layout=LAYOUT
+        | {"title": LAYOUT["title"] | {"text": title}, "margin": LAYOUT["margin"] | {"t": 60}},
     )
-    fig.update_layout(**LAYOUT)
-    fig.update_layout(title_text=title)
     fig.update_xaxes(title_text="Mean recorder temperature that night (°C)")
     fig.update_yaxes(title_text="% of recordings with calls", rangemode="tozero")
     return fig

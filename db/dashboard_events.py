@@ -1,4 +1,4 @@
-"""Read-only queries of the dashboard's detections and device pages (see :mod:`db.dashboard`).
+"""Read-only queries of the dashboard's detections and map pages (see :mod:`db.dashboard`).
 
 The detections table is paged in SQL (``LIMIT``/``OFFSET`` after a count), each row carrying
 its latest review from :func:`db.reviews.latest_reviews`, so a season of events never comes
@@ -13,9 +13,14 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from db.dashboard import Scope, as_date, dialect_of, local_night, scoped
-from db.models import Detection, Device, Recording, RecordingStatus, Site
-from db.reports import device_display
+from db.dashboard import Scope, read_frame, scoped
+from db.models import (
+    Detection,
+    Device,
+    Recording,
+    Review,
+    Site,
+)
 from db.reviews import latest_reviews
 
 UNREVIEWED = "unreviewed"
@@ -60,29 +65,34 @@ class EventAudio:
 
 
 def _events_query(
-    scope: Scope, filters: EventFilter, latest: sa.Subquery, columns: list
+    scope: Scope, filters: EventFilter, columns: list, *, recordings: bool = True
 ) -> sa.Select:
     query = (
         select(*columns)
         .select_from(Detection)
-        .join(Recording, Recording.id == Detection.recording_id)
-        .outerjoin(Site, Site.id == Recording.site_id)
-        .outerjoin(Device, Device.id == Recording.device_id)
-        .outerjoin(latest, latest.c.detection_id == Detection.id)
         .where(
             Detection.model_version_id == (scope.model_version_id or -1),
             Detection.max_score >= filters.score_min,
             Detection.max_score <= filters.score_max,
         )
     )
+    if recordings:
+        query = query.join(Recording, Recording.id == Detection.recording_id)
     if filters.label:
         query = query.where(Detection.label == filters.label)
     if filters.device:
-        query = query.where(Device.serial == filters.device)
+        devices = select(Device.id).where(Device.serial == filters.device)
+        query = query.where(Recording.device_id.in_(devices))  # type: ignore[union-attr]
     if filters.review == UNREVIEWED:
-        query = query.where(latest.c.verdict.is_(None))
+        # Never reviewed (a reviewed event always has a latest verdict): an index lookup.
+        query = query.where(~sa.exists().where(Review.detection_id == Detection.id))
     elif filters.review:
-        query = query.where(latest.c.verdict == filters.review)
+        verdicts = latest_reviews()
+        query = query.where(
+            Detection.id.in_(  # type: ignore[union-attr]
+                select(verdicts.c.detection_id).where(verdicts.c.verdict == filters.review)
+            )
+        )
     return query
 
 
@@ -91,38 +101,52 @@ def detections_page(
 ) -> tuple[pd.DataFrame, int]:
     """One page of the model's events in scope, newest first, and how many match in all.
 
+    The page is read newest recording first through the recordings' time index, so it
+    stops after ``offset + limit`` events; its latest reviews are looked up for those only.
+
     Returns
     -------
     tuple
         ``(frame, total)``: columns :data:`DETECTION_COLUMNS` (``verdict`` is ``None`` when
         unreviewed), and the number of matching events.
     """
-    latest = latest_reviews()
-    count = _events_query(scope, filters, latest, [sa.func.count(Detection.id)])
-    total = int(session.exec(scoped(count, session, scope, timed=False)).one())
-    columns = [
+    # Counted from the events alone when nothing about their recordings is asked.
+    by_recording = bool(scope.sites or scope.date_from or scope.date_to or filters.device)
+    count = _events_query(scope, filters, [sa.func.count(Detection.id)], recordings=by_recording)
+    if by_recording:
+        count = scoped(count, session, scope, timed=False)
+    total = int(session.exec(count).one())
+    ids = _events_query(scope, filters, [Detection.id]).order_by(
+        Recording.recorded_at.desc(),  # type: ignore[union-attr]
+        Detection.start_s,
         Detection.id,
-        Site.name,
-        Device.serial,
-        Recording.recorded_at,
-        Recording.utc_offset_min,
-        Recording.path,
-        Detection.label,
-        Detection.start_s,
-        Detection.end_s,
-        Detection.max_score,
-        latest.c.verdict,
-        latest.c.reviewer,
-    ]
-    query = _events_query(scope, filters, latest, columns).order_by(
-        Recording.recorded_at.desc(),
-        Detection.start_s,
-        Detection.id,  # type: ignore[union-attr]
     )
-    rows = session.exec(
-        scoped(query, session, scope, timed=False).offset(offset).limit(limit)
-    ).all()
-    frame = pd.DataFrame(rows, columns=list(DETECTION_COLUMNS))
+    page = scoped(ids, session, scope, timed=False).offset(offset).limit(limit).subquery("page")
+    latest = latest_reviews()
+    query = (
+        select(
+            Detection.id,
+            Site.name,
+            Device.serial,
+            Recording.recorded_at,
+            Recording.utc_offset_min,
+            Recording.path,
+            Detection.label,
+            Detection.start_s,
+            Detection.end_s,
+            Detection.max_score,
+            latest.c.verdict,
+            latest.c.reviewer,
+        )
+        .select_from(page)
+        .join(Detection, Detection.id == page.c.id)
+        .join(Recording, Recording.id == Detection.recording_id)
+        .outerjoin(Site, Site.id == Recording.site_id)
+        .outerjoin(Device, Device.id == Recording.device_id)
+        .outerjoin(latest, latest.c.detection_id == Detection.id)
+        .order_by(Recording.recorded_at.desc(), Detection.start_s, Detection.id)  # type: ignore[union-attr]
+    )
+    frame = read_frame(session, query, list(DETECTION_COLUMNS))
     frame["verdict"] = frame["verdict"].map(lambda v: getattr(v, "value", v))
     return frame, total
 
@@ -156,127 +180,33 @@ def event_audio(*, session: Session, detection_id: int) -> EventAudio | None:
     return None if row is None else EventAudio(*row)
 
 
-def device_nights(*, session: Session, scope: Scope, device_id: int) -> pd.DataFrame:
-    """One device per night: ``night``, ``recordings``, ``minutes_recorded``, ``battery_v``
-    (lowest), ``temperature_c`` (mean), ``temperature_min``, ``temperature_max``."""
-    night = local_night(dialect_of(session)).label("night")
-    query = (
-        select(
-            night,
-            sa.func.count(Recording.id),
-            sa.func.coalesce(sa.func.sum(Recording.duration_s), 0.0) / 60.0,
-            sa.func.min(Recording.battery_v),
-            sa.func.avg(Recording.temperature_c),
-            sa.func.min(Recording.temperature_c),
-            sa.func.max(Recording.temperature_c),
-        )
-        .where(Recording.device_id == device_id)
-        .group_by(night)
-        .order_by(night)
-    )
-    columns = [
-        "night",
-        "recordings",
-        "minutes_recorded",
-        "battery_v",
-        "temperature_c",
-        "temperature_min",
-        "temperature_max",
-    ]
-    frame = pd.DataFrame(session.exec(scoped(query, session, scope)).all(), columns=columns)
-    frame["night"] = frame["night"].map(as_date)
-    for column in columns[2:]:
-        frame[column] = frame[column].astype(float)
-    return frame
-
-
-def failed_files(
-    *, session: Session, scope: Scope, device_id: int | None, limit: int = 200
-) -> pd.DataFrame:
-    """Recordings stored as failed (unreadable) and why, newest first: ``file``, ``device``,
-    ``recorded_at``, ``ingested_at``, ``error``."""
-    query = (
-        select(
-            Recording.path,
-            Device.serial,
-            Device.recorder,
-            Recording.recorded_at,
-            Recording.ingested_at,
-            Recording.error,
-        )
-        .outerjoin(Device, Device.id == Recording.device_id)
-        .where(Recording.status == RecordingStatus.FAILED)
-        .order_by(Recording.ingested_at.desc())  # type: ignore[union-attr]
-        .limit(limit)
-    )
-    if device_id is not None:
-        query = query.where(Recording.device_id == device_id)
-    rows = [
-        (path, device_display(serial, recorder), at, ingested, error)
-        for path, serial, recorder, at, ingested, error in session.exec(
-            scoped(query, session, scope, timed=False)
-        )
-    ]
-    return pd.DataFrame(rows, columns=["file", "device", "recorded_at", "ingested_at", "error"])
-
-
-def device_table(*, session: Session, scope: Scope) -> pd.DataFrame:
-    """Per device in scope: where it recorded, its mean position and when it was last seen.
-
-    Columns ``device_id`` (row id), ``device``, ``site``, ``latitude``, ``longitude`` (means of
-    the positions its recordings carry, else ``NaN``), ``recordings``, ``failed``,
-    ``first_at``, ``last_at`` (UTC), ``last_ingested_at``.
-    """
-    failed = sa.case((Recording.status == RecordingStatus.FAILED, 1), else_=0)
-    query = (
-        select(
-            Device.id,
-            Device.serial,
-            Device.recorder,
-            sa.func.max(Site.name),
-            sa.func.avg(Recording.latitude),
-            sa.func.avg(Recording.longitude),
-            sa.func.count(Recording.id),
-            sa.func.sum(failed),
-            sa.func.min(Recording.recorded_at),
-            sa.func.max(Recording.recorded_at),
-            sa.func.max(Recording.ingested_at),
-        )
-        .select_from(Recording)
-        .join(Device, Device.id == Recording.device_id)
-        .outerjoin(Site, Site.id == Recording.site_id)
-        .group_by(Device.id, Device.serial, Device.recorder)
-        .order_by(Device.serial)
-    )
-    rows = [
-        (rid, device_display(serial, recorder), *rest)
-        for rid, serial, recorder, *rest in session.exec(scoped(query, session, scope, timed=False))
-    ]
-    columns = ["device_id", "device", "site", "latitude", "longitude", "recordings", "failed"]
-    frame = pd.DataFrame(rows, columns=[*columns, "first_at", "last_at", "last_ingested_at"])
-    for column in ("first_at", "last_at", "last_ingested_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True)
-    frame["failed"] = frame["failed"].fillna(0).astype(int)
-    return frame
-
-
 def last_calls(*, session: Session, scope: Scope) -> pd.DataFrame:
-    """Per site: ``site``, ``last_call_at`` (UTC start of its newest recording with a call)."""
-    if scope.model_version_id is None:
+    """Per site: ``site``, ``last_call_at`` (UTC start of its newest recording with a call).
+
+    Each site's recordings are read newest first through its time index until one has an
+    event of a target label (usually the first few).
+    """
+    if scope.model_version_id is None or not scope.target_labels:
         return pd.DataFrame(columns=["site", "last_call_at"])
-    query = (
-        select(Site.name, sa.func.max(Recording.recorded_at))
-        .select_from(Detection)
-        .join(Recording, Recording.id == Detection.recording_id)
-        .join(Site, Site.id == Recording.site_id)
-        .where(
-            Detection.model_version_id == scope.model_version_id,
-            Detection.label.in_(scope.target_labels or ("",)),  # type: ignore[attr-defined]
+    called = sa.exists().where(
+        Detection.recording_id == Recording.id,
+        Detection.model_version_id == scope.model_version_id,
+        Detection.label.in_(scope.target_labels),  # type: ignore[attr-defined]
+    )
+    newest = (
+        scoped(
+            select(Recording.recorded_at).where(Recording.site_id == Site.id, called),
+            session,
+            scope,
         )
-        .group_by(Site.name)
+        .order_by(Recording.recorded_at.desc())  # type: ignore[union-attr]
+        .limit(1)
+        .scalar_subquery()
     )
-    frame = pd.DataFrame(
-        session.exec(scoped(query, session, scope)).all(), columns=["site", "last_call_at"]
-    )
+    query = select(Site.name, newest)
+    if scope.sites:
+        query = query.where(Site.name.in_(scope.sites))  # type: ignore[attr-defined]
+    rows = [(name, at) for name, at in session.exec(query).all() if at is not None]
+    frame = pd.DataFrame(rows, columns=["site", "last_call_at"])
     frame["last_call_at"] = pd.to_datetime(frame["last_call_at"], utc=True)
     return frame

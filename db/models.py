@@ -21,6 +21,8 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -120,6 +122,9 @@ class Site(SQLModel, table=True):
     longitude: float | None = None
     notes: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The recording schedule its recorders follow (db.sites.RecordingSchedule as JSON), if
+    # declared in the sites file (migration 0004).
+    schedule: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
 
 
 class Device(SQLModel, table=True):
@@ -146,6 +151,54 @@ class Deployment(SQLModel, table=True):
     start_at: datetime = Field(sa_type=UTCDateTime)
     end_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     notes: str | None = Field(default=None, sa_type=sa.Text)
+    # The device's recording schedule during this deployment (db.sites.RecordingSchedule as
+    # JSON), if declared; it wins over its site's (migration 0004).
+    schedule: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+
+
+class LocalNight(sa.sql.expression.FunctionElement[Any]):
+    """The night a recording belongs to: the evening's local date (local noon to noon), from
+    ``recorded_at`` and ``utc_offset_min`` (unknown offset: UTC); NULL without a time or
+    when the time cannot be right (``clock_issue``). Computed by the database."""
+
+    type = sa.Date()
+    inherit_cache = True
+    name = "local_night"
+
+
+class LocalHour(sa.sql.expression.FunctionElement[Any]):
+    """The local hour (0-23) a recording starts in; NULL like :class:`LocalNight`."""
+
+    type = sa.SmallInteger()
+    inherit_cache = True
+    name = "local_hour"
+
+
+# The SQL of the two computed columns, per dialect. Migration 0004 holds a frozen copy.
+LOCAL_TIME_SQL = {
+    "postgresql": (
+        "CASE WHEN clock_issue IS NULL THEN CAST(timezone('UTC', recorded_at) + "
+        "interval '1 minute' * (COALESCE(utc_offset_min, 0) - 720) AS DATE) END",
+        "CASE WHEN clock_issue IS NULL THEN CAST(date_part('hour', timezone('UTC', "
+        "recorded_at) + interval '1 minute' * COALESCE(utc_offset_min, 0)) AS SMALLINT) END",
+    ),
+    "sqlite": (
+        "CASE WHEN clock_issue IS NULL THEN date(recorded_at, "
+        "(COALESCE(utc_offset_min, 0) - 720) || ' minutes') END",
+        "CASE WHEN clock_issue IS NULL THEN CAST(strftime('%H', recorded_at, "
+        "COALESCE(utc_offset_min, 0) || ' minutes') AS INTEGER) END",
+    ),
+}
+
+
+@compiles(LocalNight)
+def _local_night(element: LocalNight, compiler: SQLCompiler, **kw: Any) -> str:
+    return LOCAL_TIME_SQL[compiler.dialect.name][0]
+
+
+@compiles(LocalHour)
+def _local_hour(element: LocalHour, compiler: SQLCompiler, **kw: Any) -> str:
+    return LOCAL_TIME_SQL[compiler.dialect.name][1]
 
 
 class Recording(SQLModel, table=True):
@@ -193,10 +246,37 @@ class Recording(SQLModel, table=True):
     error: str | None = Field(default=None, sa_type=sa.Text)
     ingested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
-    # The dashboard's "these sites (or this device) in this date range" (migration 0003).
     __table_args__ = (
+        # Columns the database computes (PostgreSQL stores them, SQLite computes them on
+        # read and keeps them in the indexes below); columns of the table, not fields of the
+        # model, so no recording ever writes them (migration 0004).
+        sa.Column("night", sa.Date(), sa.Computed(LocalNight()), nullable=True),
+        sa.Column("local_hour", sa.SmallInteger(), sa.Computed(LocalHour()), nullable=True),
+        # The dashboard's "these sites (or this device) in this date range" (migration 0003).
         sa.Index("ix_recordings_site_recorded_at", "site_id", "recorded_at"),
         sa.Index("ix_recordings_device_recorded_at", "device_id", "recorded_at"),
+        # Its sums per site, night and hour, and per device and night, read from the index
+        # alone (migration 0004).
+        sa.Index(
+            "ix_recordings_site_night",
+            "site_id",
+            "night",
+            "local_hour",
+            "id",
+            "device_id",
+            "duration_s",
+            "temperature_c",
+        ),
+        sa.Index(
+            "ix_recordings_device_night",
+            "device_id",
+            "night",
+            "duration_s",
+            "battery_v",
+            "temperature_c",
+        ),
+        sa.Index("ix_recordings_status_ingested_at", "status", "ingested_at"),
+        sa.Index("ix_recordings_night", "night"),
     )
 
 

@@ -12,11 +12,14 @@ A sites file is YAML::
         devices: [24E144085F256162]
       - name: Upper Creek
         folders: [/data/audio/upper_creek]   # an absolute folder prefix
+        schedule:                # how its recorders record (see RecordingSchedule)
+          {record_s: 60, every_min: 10, start: "19:00", end: "07:00"}
     deployments:                 # devices move between ponds: dated placements win
       - device: 249BC30461CBB1E6
         site: Laguna Pond
         from: 2024-02-01         # a date is the start of that day, UTC
         to: 2024-03-15           # inclusive; leave out while still deployed
+        schedule: {record_s: 30, every_min: 30, start: sunset, hours: 4}   # wins over the site's
 
 A recording's site is, in order: the site given explicitly (``ranawatch ingest --site``); the
 deployment of its device that covers its start time; the longest folder rule matching its
@@ -27,12 +30,21 @@ position. Otherwise it has no site.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path, PurePath
+from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from sqlmodel import Session
 
 from core.errors import ConfigError, describe_validation_error
@@ -40,6 +52,101 @@ from db import crud
 from db.models import Site
 
 log = logging.getLogger(__name__)
+
+
+class RecordingSchedule(BaseModel):
+    """How a recorder records each night, as an AudioMoth is configured: ``record_s``
+    seconds every ``every_min`` minutes through a recording period.
+
+    The period starts at ``start``, a local clock time (``"19:00"``) or ``sunset``, and
+    lasts ``hours``, or (with a clock start) ends at ``end`` (``"07:00"``). As AudioMoth
+    firmware does, a recording starts every ``every_min`` minutes from the period's start
+    while inside the period, and one that would run past its end is cut there. A period
+    lies within one night (local noon to noon).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    record_s: float = Field(gt=0)
+    every_min: float = Field(gt=0)
+    start: Literal["sunset"] | time = "sunset"
+    hours: float | None = Field(default=None, gt=0, le=24)
+    end: time | None = None
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock(cls, value: object) -> object:
+        # YAML reads an unquoted 19:00 as 1140 (minutes, base 60); a string is parsed here.
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1440:
+            return time(value // 60, value % 60)
+        if isinstance(value, str) and value != "sunset":
+            try:
+                return time.fromisoformat(value)
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not a time like 19:00, nor sunset") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _period(self) -> RecordingSchedule:
+        if (self.hours is None) == (self.end is None):
+            raise ValueError("give the recording period's length (hours) or its end (end)")
+        if self.end is not None and self.start == "sunset":
+            raise ValueError("a period from sunset needs hours, not an end time")
+        if self.record_s > self.every_min * 60:
+            raise ValueError(
+                f"record_s ({self.record_s:g} s) is longer than every_min "
+                f"({self.every_min:g} min): recordings would overlap"
+            )
+        if isinstance(self.start, time):
+            # Minutes since local noon: the period must end by the next noon.
+            begin = (self.start.hour * 60 + self.start.minute - 720) % 1440
+            if begin + self.period_s / 60 > 1440:
+                raise ValueError("the recording period runs past local noon, into the next night")
+        return self
+
+    @property
+    def period_s(self) -> float:
+        """The recording period's length (s)."""
+        if self.hours is not None:
+            return self.hours * 3600.0
+        assert self.end is not None and isinstance(self.start, time)
+        minutes = (self.end.hour - self.start.hour) * 60 + self.end.minute - self.start.minute
+        return (minutes % 1440 or 1440) * 60.0
+
+    @property
+    def seconds_per_night(self) -> float:
+        """Seconds of audio a full night of this schedule records."""
+        step = self.every_min * 60.0
+        starts = math.ceil(self.period_s / step)  # at 0, step, ... while inside the period
+        last = self.period_s - (starts - 1) * step
+        return (starts - 1) * self.record_s + min(self.record_s, last)
+
+    def describe(self) -> str:
+        """The schedule in words, e.g. ``30 s every 30 min for 4 h from sunset`` (whole
+        minutes of recording in minutes: ``10 min every 30 min from 19:00 to 07:00``)."""
+        if self.start == "sunset":
+            period = f"for {self.hours:g} h from sunset"
+        elif self.end is not None:
+            period = f"from {self.start:%H:%M} to {self.end:%H:%M}"
+        else:
+            period = f"for {self.hours:g} h from {self.start:%H:%M}"
+        length = (
+            f"{self.record_s / 60:g} min"
+            if self.record_s >= 60 and self.record_s % 60 == 0
+            else f"{self.record_s:g} s"
+        )
+        return f"{length} every {self.every_min:g} min {period}"
+
+
+def schedule_of(stored: dict | None) -> RecordingSchedule | None:
+    """The schedule stored as JSON on a site or deployment (``None`` when none or invalid)."""
+    if not stored:
+        return None
+    try:
+        return RecordingSchedule.model_validate(stored)
+    except ValidationError as exc:
+        log.warning("stored recording schedule %s is not valid: %s", stored, exc)
+        return None
 
 
 class SiteSpec(BaseModel):
@@ -53,6 +160,7 @@ class SiteSpec(BaseModel):
     notes: str | None = None
     folders: list[str] = Field(default_factory=list)
     devices: list[str] = Field(default_factory=list)
+    schedule: RecordingSchedule | None = None
 
 
 class DeploymentSpec(BaseModel):
@@ -65,6 +173,7 @@ class DeploymentSpec(BaseModel):
     start: datetime = Field(alias="from")
     end: datetime | None = Field(default=None, alias="to")
     notes: str | None = None
+    schedule: RecordingSchedule | None = None
 
     @field_validator("start", mode="before")
     @classmethod
@@ -136,12 +245,14 @@ def store_sites_file(*, session: Session, sites_file: SitesFile) -> None:
         for spec in sites_file.sites
     }
     for spec in sites_file.sites:
+        sites[spec.name].schedule = _stored(spec.schedule)
+        session.add(sites[spec.name])
         for serial in spec.devices:
             crud.get_or_create_device(session=session, serial=serial)
     for dep in sites_file.deployments:
         device = crud.get_or_create_device(session=session, serial=dep.device)
         assert device.id is not None and sites[dep.site].id is not None
-        crud.upsert_deployment(
+        deployment = crud.upsert_deployment(
             session=session,
             device_id=device.id,
             site_id=sites[dep.site].id,  # type: ignore[arg-type]
@@ -149,6 +260,12 @@ def store_sites_file(*, session: Session, sites_file: SitesFile) -> None:
             end_at=dep.end,
             notes=dep.notes,
         )
+        deployment.schedule = _stored(dep.schedule)
+        session.add(deployment)
+
+
+def _stored(schedule: RecordingSchedule | None) -> dict | None:
+    return None if schedule is None else schedule.model_dump(mode="json", exclude_none=True)
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,29 @@ def wait_for_content(driver: webdriver.Chrome, timeout_s: float = 30.0) -> None:
         time.sleep(0.3)
 
 
+# The page's height: where its main part ends (hidden pop-ups make the document taller).
+PAGE_HEIGHT_JS = """
+const main = document.querySelector('main');
+if (main) { return Math.ceil(main.getBoundingClientRect().bottom + window.scrollY); }
+return document.documentElement.scrollHeight;
+"""
+
+
+def fit_page(driver: webdriver.Chrome, width: int = 1400) -> None:
+    """Make the viewport as tall as the page (900 to 2600 px), again until the height holds:
+    graphs lower down draw only once the window reaches them. The window is taller than the
+    viewport by the browser's own bars."""
+    for _ in range(5):
+        page = min(max(driver.execute_script(PAGE_HEIGHT_JS) + 20, 900), 2600)
+        viewport = driver.execute_script("return window.innerHeight")
+        if viewport == page:
+            break
+        bars = driver.get_window_size()["height"] - viewport
+        driver.set_window_size(width, page + bars)
+        time.sleep(1.5)
+        wait_for_content(driver, timeout_s=20.0)
+
+
 def write_newest_event_audio(engine) -> None:
     """A WAV for the recording of the newest event: noise with pulsed 0.5-1.5 kHz calls
     over the event, so the detections page shows a spectrogram and plays audio."""
@@ -160,9 +183,7 @@ def main() -> None:
             if name == "detections":
                 select_first_row(driver)
                 wait_for_content(driver)
-            height = driver.execute_script("return document.body.scrollHeight")
-            driver.set_window_size(1400, min(max(height + 40, 900), 2600))
-            time.sleep(1.0)
+            fit_page(driver)
             target = args.out / f"{name}.png"
             driver.save_screenshot(str(target))
             print(f"wrote {target}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -187,8 +188,24 @@ def generate_season(
     return Season(root, files, len(truth_rows), sites_file, ground_truth)
 
 
+def recording_schedule(config: SeasonConfig) -> dict[str, object]:
+    """The season's schedule as a sites file declares it (``db.sites.RecordingSchedule``):
+    ``recording_s`` every ``interval_min`` from sunset, over a period that ends with the
+    last file a night (the plan starts one at ``hours_after_sunset`` itself), in hours
+    rounded up to 0.01."""
+    step_s = config.interval_min * 60
+    per_night = int(config.hours_after_sunset * 3600 // step_s) + 1
+    period_h = ((per_night - 1) * step_s + config.recording_s) / 3600
+    return {
+        "record_s": config.recording_s,
+        "every_min": config.interval_min,
+        "start": "sunset",
+        "hours": math.ceil(round(period_h * 100, 6)) / 100,
+    }
+
+
 def write_sites_file(path: Path, config: SeasonConfig) -> Path:
-    """The sites file of the season: ponds, coordinates, their recorders."""
+    """The sites file of the season: ponds, coordinates, their recorders and schedule."""
     sites = [
         {
             "name": site.name,
@@ -196,6 +213,7 @@ def write_sites_file(path: Path, config: SeasonConfig) -> Path:
             "longitude": site.longitude,
             "notes": "synthetic demo site",
             "devices": list(site.devices),
+            "schedule": recording_schedule(config),
         }
         for site in config.sites
     ]

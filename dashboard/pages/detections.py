@@ -12,12 +12,25 @@ from pathlib import PurePath
 
 import dash
 import pandas as pd
-import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dash_table, dcc, html
 
 from dashboard import auth, data, figures, figures_devices, media
-from dashboard.components import TABLE_STYLE, frame_records, plural, scope_inputs
-from db.dashboard_events import UNREVIEWED, EventFilter, detections_page, device_table, event_labels
+from dashboard.components import (
+    TABLE_STYLE,
+    frame_records,
+    plural,
+    refresh_input,
+    refreshed,
+    scope_inputs,
+    triggered_by,
+)
+from db.dashboard_devices import scope_devices
+from db.dashboard_events import (
+    UNREVIEWED,
+    EventFilter,
+    detections_page,
+    event_labels,
+)
 from db.models import Verdict
 from db.reviews import add_review, review_history
 
@@ -239,19 +252,19 @@ def table_rows(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-@callback(Output(DEVICE, "options"), Output(LABEL, "options"), *scope_inputs())
+@callback(Output(DEVICE, "options"), Output(LABEL, "options"), *scope_inputs(), refresh_input())
 def filter_options(
-    sites: list[str] | None, start: str | None, end: str | None
+    sites: list[str] | None, start: str | None, end: str | None, _refresh: int | None = None
 ) -> tuple[list, list]:
     """Devices and labels to filter by."""
     try:
         with data.reading() as session:
             scope, _ = data.build_scope(session, sites, start, end)
-            devices = device_table(session=session, scope=scope)
+            devices = scope_devices(session=session, scope=scope)
             labels = event_labels(session=session, scope=scope)
     except data.Unavailable:
         return [], []
-    serials = [{"label": d.device, "value": d.device.split()[-1]} for d in devices.itertuples()]
+    serials = [{"label": d.device, "value": d.serial} for d in devices.itertuples()]
     return serials, labels
 
 
@@ -267,6 +280,9 @@ def filter_options(
     Input(REVIEW, "value"),
     Input(TABLE, "page_current"),
     Input(TABLE, "page_size"),
+    refresh_input(),
+    State(TABLE, "selected_rows"),
+    State(TABLE, "data"),
 )
 def load_page(
     sites: list[str] | None,
@@ -278,8 +294,12 @@ def load_page(
     review: str | None,
     page: int | None,
     page_size: int | None,
-) -> tuple[list[dict], int, str, list[int]]:
-    """One page of events (paged in SQL) and how many match."""
+    _refresh: int | None = None,
+    selected: list[int] | None = None,
+    shown: list[dict] | None = None,
+) -> tuple[object, object, str, object]:
+    """One page of events (paged in SQL) and how many match. An auto-refresh keeps the
+    review in progress: the chosen event stays chosen (wherever it moved on the page)."""
     score = score or [0.0, 1.0]
     filters = EventFilter(
         device=device,
@@ -301,7 +321,34 @@ def load_page(
         return [], 1, "No model has run yet: there are no detections to review.", []
     pages = max(1, -(-total // size))
     text = f"{plural(total, 'event')} of model {model}; page {(page or 0) + 1} of {pages}."
-    return frame_records(table_rows(frame)), pages, text, []
+    rows = frame_records(table_rows(frame))
+    if not refreshed():
+        return rows, pages, text, []
+    rows_out, chosen = keep_review(rows, shown, selected)
+    return rows_out, pages, text, chosen
+
+
+def keep_review(
+    rows: list[dict], shown: list[dict] | None, selected: list[int] | None
+) -> tuple[object, object]:
+    """The table's rows and chosen row after an auto-refresh read ``rows``.
+
+    Nothing changes when the page reads the same; otherwise the chosen event stays chosen
+    where it moved to; when it left the page (reviewed meanwhile under a "Not reviewed"
+    filter, say), the page is left as it was, so a review in progress is not cut short.
+    Returns ``dash.no_update`` for what is unchanged (its audio then keeps playing).
+    """
+    keep = dash.no_update
+    if rows == (shown or []):
+        return keep, keep
+    if not selected or not shown or selected[0] >= len(shown):
+        return rows, keep if not selected else []
+    chosen_id = shown[selected[0]]["id"]
+    ids = [row["id"] for row in rows]
+    if chosen_id not in ids:
+        return keep, keep
+    index = ids.index(chosen_id)
+    return rows, keep if index == selected[0] else [index]
 
 
 @callback(
@@ -313,11 +360,19 @@ def load_page(
     State(TABLE, "data"),
     Input(MAX_HZ, "value"),
     Input(CONTEXT, "value"),
+    State(AUDIO, "src"),
 )
 def show_event(
-    selected: list[int] | None, rows: list[dict] | None, max_hz: float | None, context: float | None
-) -> tuple[go.Figure, str | None, str, object]:
-    """The chosen event's spectrogram (0 to ``max_hz``), its audio and its review history."""
+    selected: list[int] | None,
+    rows: list[dict] | None,
+    max_hz: float | None,
+    context: float | None,
+    playing: str | None = None,
+) -> tuple[object, object, object, object]:
+    """The chosen event's spectrogram (0 to ``max_hz``), its audio and its review history.
+
+    When the chosen row moved (an auto-refresh) but the event and its audio are the ones
+    shown, nothing is redrawn, so the audio goes on playing."""
     row = _chosen(selected, rows)
     if row is None:
         return (
@@ -330,6 +385,8 @@ def show_event(
     context = media.CONTEXT_S if context is None else float(context)
     caption = f"{row['label']} at {row['when']} ({row['site']}, {row['file']}, {row['span']} s)"
     src = f"/media/event/{detection_id}.wav?context={context:g}"
+    if src == playing and triggered_by(TABLE):
+        return dash.no_update, dash.no_update, dash.no_update, dash.no_update
     try:
         clip = media.load_clip(detection_id, context)
         power, times, freqs = media.power_spectrogram(clip)

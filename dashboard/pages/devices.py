@@ -8,19 +8,30 @@ import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import data, figures, figures_devices
-from dashboard.components import scope_inputs, simple_table
-from db.dashboard_events import device_nights, device_table, failed_files
+from dashboard.components import (
+    keep_view,
+    refresh_input,
+    refreshed,
+    scope_inputs,
+    simple_table,
+)
+from dashboard.expected import expected_minutes
+from db.dashboard_devices import (
+    device_nights,
+    device_table,
+    failed_files,
+    recording_schedules,
+)
 
 dash.register_page(__name__, path="/devices", name="Devices", title="RanaWatch - Devices", order=4)
 
-CHOOSE, SUMMARY, GRAPH, FAILED = (
+CHOOSE, SUMMARY, GRAPH, FAILED, EXPECTED = (
     "devices-choose",
     "devices-summary",
     "devices-graph",
     "devices-failed",
+    "devices-expected",
 )
-# A full night of the device's schedule: what most of its nights record (gaps fall below).
-FULL_NIGHT_QUANTILE = 0.9
 
 
 def layout(**_query: str) -> html.Div:
@@ -31,6 +42,7 @@ def layout(**_query: str) -> html.Div:
             html.Div(id=SUMMARY),
             html.H3("One device"),
             dcc.Dropdown(id=CHOOSE, placeholder="Choose a device", style={"maxWidth": "30rem"}),
+            html.P(id=EXPECTED, style={"color": "#555"}),
             dcc.Graph(id=GRAPH, style={"height": "640px"}),
             html.H3("Failed files"),
             html.Div(id=FAILED),
@@ -54,24 +66,23 @@ def summary_frame(devices: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def expected_minutes(nights: pd.DataFrame) -> float | None:
-    """Minutes a full night records, from the device's own nights (``None``: no nights)."""
-    if nights.empty:
-        return None
-    return float(nights["minutes_recorded"].quantile(FULL_NIGHT_QUANTILE))
-
-
 @callback(
     Output(SUMMARY, "children"),
     Output(CHOOSE, "options"),
     Output(CHOOSE, "value"),
     *scope_inputs(),
     dash.State(CHOOSE, "value"),
+    refresh_input(),
 )
 def list_devices(
-    sites: list[str] | None, start: str | None, end: str | None, chosen: int | None
-) -> tuple[object, list[dict], int | None]:
-    """The devices in scope (table and chooser); keeps the chosen one if still there."""
+    sites: list[str] | None,
+    start: str | None,
+    end: str | None,
+    chosen: int | None,
+    _refresh: int | None = None,
+) -> tuple[object, list[dict], object]:
+    """The devices in scope (table and chooser); keeps the chosen one if still there (an
+    auto-refresh then leaves the choice untouched)."""
     try:
         with data.reading() as session:
             scope, _ = data.build_scope(session, sites, start, end)
@@ -83,34 +94,53 @@ def list_devices(
     ]
     ids = [o["value"] for o in options]
     value = chosen if chosen in ids else (ids[0] if ids else None)
+    if refreshed() and value == chosen:
+        value = dash.no_update
     return simple_table("devices-table", summary_frame(devices)), options, value
 
 
 @callback(
-    Output(GRAPH, "figure"), Output(FAILED, "children"), Input(CHOOSE, "value"), *scope_inputs()
+    Output(GRAPH, "figure"),
+    Output(EXPECTED, "children"),
+    Output(FAILED, "children"),
+    Input(CHOOSE, "value"),
+    *scope_inputs(),
+    refresh_input(),
 )
 def show_device(
-    device_id: int | None, sites: list[str] | None, start: str | None, end: str | None
-) -> tuple[go.Figure, object]:
-    """One device's nights and the failed files (of that device, else of all in scope)."""
+    device_id: int | None,
+    sites: list[str] | None,
+    start: str | None,
+    end: str | None,
+    _refresh: int | None = None,
+) -> tuple[go.Figure, str, object]:
+    """One device's nights against its expected minutes (from its schedule where the sites
+    file declares one), and the failed files (of that device, else of all in scope)."""
+    nights = expected = None
     try:
         with data.reading() as session:
             scope, _ = data.build_scope(session, sites, start, end)
-            nights = (
-                device_nights(session=session, scope=scope, device_id=device_id)
-                if device_id is not None
-                else None
-            )
+            if device_id is not None:
+                nights = device_nights(session=session, scope=scope, device_id=device_id)
+                deployments, site_schedules = recording_schedules(
+                    session=session, device_id=device_id
+                )
+                expected = expected_minutes(nights, deployments, site_schedules)
             failed = failed_files(session=session, scope=scope, device_id=device_id)
     except data.Unavailable as exc:
-        return figures.empty_figure(str(exc)), None
-    fig = (
-        figures.empty_figure("Choose a device")
-        if nights is None
-        else figures_devices.device_health(nights, expected_minutes(nights))
-    )
+        return figures.empty_figure(str(exc)), "", None
+    if nights is None:
+        fig = figures.empty_figure("Choose a device")
+    else:
+        fig = figures_devices.device_health(
+            nights,
+            expected.minutes if expected else None,
+            expected_label=expected.source if expected else "",
+        )
+    fig = keep_view(fig, device_id, sites, start, end)
+    said = expected.text if expected else ""
     if failed.empty:
-        return fig, html.P("No failed files.", id="devices-no-failed")
+        return fig, said, html.P("No failed files.", id="devices-no-failed")
     shown = failed.rename(
         columns={
             "file": "File",
@@ -122,4 +152,4 @@ def show_device(
     )
     for column in ("Recorded (UTC)", "Ingested (UTC)"):
         shown[column] = pd.to_datetime(shown[column], utc=True).dt.strftime("%Y-%m-%d %H:%M")
-    return fig, simple_table("devices-failed-table", shown, page_size=10)
+    return fig, said, simple_table("devices-failed-table", shown, page_size=10)

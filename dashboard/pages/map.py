@@ -16,9 +16,11 @@ from flask import current_app
 
 from dashboard import data, figures, figures_devices
 from dashboard.app import TILE_ATTRIBUTION_KEY, TILE_URL_KEY
-from dashboard.components import scope_inputs, simple_table
-from db.dashboard import nightly_activity, site_table
-from db.dashboard_events import device_table, last_calls
+from dashboard.components import keep_view, refresh_input, scope_inputs, simple_table
+from db.dashboard import site_ids, site_table, with_site_names
+from db.dashboard_activity import activity
+from db.dashboard_devices import device_table
+from db.dashboard_events import last_calls
 
 dash.register_page(__name__, path="/map", name="Map", title="RanaWatch - Map", order=2)
 
@@ -44,13 +46,17 @@ def layout(**_query: str) -> html.Div:
 def map_points(
     sites: pd.DataFrame,
     devices: pd.DataFrame,
-    nightly: pd.DataFrame,
+    activity: pd.DataFrame,
     calls: pd.DataFrame,
     now: datetime,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Points for :func:`dashboard.figures.site_map`, and the sites and devices lacking
-    coordinates (``name``, ``kind``, ``note``)."""
-    per_site = nightly.groupby("site")[["minutes_recorded", "minutes_with_calls", "events"]].sum()
+    coordinates (``name``, ``kind``, ``note``).
+
+    ``activity``: rows with ``site``, ``minutes_recorded``, ``minutes_with_calls`` and
+    ``events`` (e.g. :func:`db.dashboard.rollup` of the scope's activity by site)."""
+    columns = ["minutes_recorded", "minutes_with_calls", "events"]
+    per_site = activity.groupby("site")[columns].sum()
     last = calls.set_index("site")["last_call_at"] if not calls.empty else pd.Series(dtype=object)
     rows, missing = [], []
     for site in sites.itertuples():
@@ -116,16 +122,18 @@ def map_points(
     )
 
 
-def newest_in_scope(session, scope) -> datetime:
-    """The newest recording's time in scope: "days since the last call" counts back from it,
-    so an old season reads as it did at its end, not as years of silence."""
-    devices = device_table(session=session, scope=scope)
+def newest_in_scope(devices: pd.DataFrame) -> datetime:
+    """The newest recording's time in scope (of :func:`db.dashboard_events.device_table`):
+    "days since the last call" counts back from it, so an old season reads as it did at its
+    end, not as years of silence."""
     newest = devices["last_at"].max() if not devices.empty else None
     return newest.to_pydatetime() if newest is not None and pd.notna(newest) else datetime.now(UTC)
 
 
-@callback(Output(GRAPH, "figure"), Output(MISSING, "children"), *scope_inputs())
-def update(sites: list[str] | None, start: str | None, end: str | None) -> tuple[go.Figure, object]:
+@callback(Output(GRAPH, "figure"), Output(MISSING, "children"), *scope_inputs(), refresh_input())
+def update(
+    sites: list[str] | None, start: str | None, end: str | None, _refresh: int | None = None
+) -> tuple[go.Figure, object]:
     """The map and the list of what it cannot place."""
     try:
         with data.reading() as session:
@@ -133,12 +141,17 @@ def update(sites: list[str] | None, start: str | None, end: str | None) -> tuple
             site_rows = site_table(session=session)
             if scope.sites:
                 site_rows = site_rows[site_rows["site"].isin(scope.sites)]
+            devices = device_table(session=session, scope=scope)
+            per_site = with_site_names(
+                activity(session=session, scope=scope, by=("site_id",)),
+                site_ids(session=session),
+            )
             points, missing = map_points(
                 site_rows,
-                device_table(session=session, scope=scope),
-                nightly_activity(session=session, scope=scope),
+                devices,
+                per_site,
                 last_calls(session=session, scope=scope),
-                newest_in_scope(session, scope),
+                newest_in_scope(devices),
             )
     except data.Unavailable as exc:
         return figures.empty_figure(str(exc)), None
@@ -151,7 +164,8 @@ def update(sites: list[str] | None, start: str | None, end: str | None) -> tuple
     if missing.empty:
         side.append(html.P("Every site and device in range has coordinates."))
     else:
-        side.append(simple_table("map-missing-table", missing, page_size=20))
+        shown = missing.rename(columns={"name": "Name", "kind": "Kind", "note": "Why"})
+        side.append(simple_table("map-missing-table", shown, page_size=20))
     side.append(
         html.P(
             "Marker size: minutes with calls; colour: days since the last call "
@@ -159,4 +173,4 @@ def update(sites: list[str] | None, start: str | None, end: str | None) -> tuple
             style={"color": "#555", "fontSize": "0.85rem"},
         )
     )
-    return fig, side
+    return keep_view(fig, sites, start, end), side

@@ -9,8 +9,9 @@ import plotly.graph_objects as go
 from dash import Output, callback, dcc, html
 
 from dashboard import data, figures
-from dashboard.components import cards, scope_inputs
-from db.dashboard import hourly_activity, nightly_activity, totals
+from dashboard.components import cards, keep_view, refresh_input, scope_inputs
+from db.dashboard import site_ids, with_site_names
+from db.dashboard_activity import activity_sets, totals
 
 logger = logging.getLogger(__name__)
 
@@ -43,17 +44,21 @@ def layout(**_query: str) -> html.Div:
     Output(HOURS, "figure"),
     Output(MESSAGE, "children"),
     *scope_inputs(),
+    refresh_input(),
 )
 def update(
-    sites: list[str] | None, start: str | None, end: str | None
+    sites: list[str] | None, start: str | None, end: str | None, _refresh: int | None = None
 ) -> tuple[object, go.Figure, go.Figure, str]:
-    """Totals, calls per night and the heatmap for the chosen sites and nights."""
+    """Totals, calls per night and the heatmap for the chosen sites and nights (again on
+    each auto-refresh, keeping the figures' zoom)."""
     try:
         with data.reading() as session:
             scope, model = data.build_scope(session, sites, start, end)
-            numbers = totals(session=session, scope=scope)
-            nightly = nightly_activity(session=session, scope=scope)
-            hourly = hourly_activity(session=session, scope=scope)
+            nightly, hourly = activity_sets(
+                session=session, scope=scope, sets=[("site_id", "night"), ("night", "hour")]
+            )
+            numbers = totals(session=session, scope=scope, frame=nightly)
+            nightly = with_site_names(nightly, site_ids(session=session))
     except data.Unavailable as exc:
         empty = figures.empty_figure(str(exc))
         return None, empty, empty, str(exc)
@@ -62,8 +67,8 @@ def update(
             ("Sites", f"{numbers['sites']}"),
             ("Devices", f"{numbers['devices']}"),
             ("Hours recorded", f"{numbers['hours_recorded']:,.1f}"),
-            ("Hours with calls", f"{nightly['minutes_with_calls'].sum() / 60:,.2f}"),
-            ("Events", f"{int(nightly['events'].sum()):,}"),
+            ("Hours with calls", f"{numbers['hours_with_calls']:,.2f}"),
+            ("Events", f"{numbers['events']:,}"),
             ("Awaiting review", f"{numbers['awaiting_review']:,}"),
         ]
     )
@@ -73,4 +78,10 @@ def update(
         if model
         else "No model has run yet: the figures show the audio recorded, calls are unknown."
     )
-    return row, figures.calls_per_night(nightly), figures.night_heatmap(hourly), message
+    scope_key = (sites, start, end)
+    return (
+        row,
+        keep_view(figures.calls_per_night(nightly), *scope_key),
+        keep_view(figures.night_heatmap(hourly), *scope_key),
+        message,
+    )

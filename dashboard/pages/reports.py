@@ -39,9 +39,13 @@ def layout(**_query: str) -> html.Div:
         [
             html.H2("Reports"),
             html.P(
-                "The per-site workbook is the one `ranawatch report` writes (Results, "
-                "Detections, Nights and About sheets), for the nights chosen above; the "
-                "CSV holds its Results rows. Reviews count as soon as they are made."
+                [
+                    "The per-site workbook is the one ",
+                    html.Code("ranawatch report"),
+                    " writes (Results, Detections, Nights, Survey and About sheets), for the "
+                    "nights chosen above; the CSV holds its Results rows. Reviews count as "
+                    "soon as they are made.",
+                ]
             ),
             dcc.Dropdown(
                 id=SITE,

@@ -7,8 +7,8 @@ import plotly.graph_objects as go
 from dash import Output, callback, dcc, html
 
 from dashboard import data, figures, stats
-from dashboard.components import plural, scope_inputs
-from db.dashboard import temperature_calling
+from dashboard.components import keep_view, plural, refresh_input, scope_inputs
+from db.dashboard_activity import temperature_calling
 
 dash.register_page(
     __name__, path="/temperature", name="Temperature", title="RanaWatch - Temperature", order=1
@@ -35,10 +35,14 @@ def layout(**_query: str) -> html.Div:
 
 
 @callback(
-    Output(BINS, "figure"), Output(NIGHTS, "figure"), Output(SUMMARY, "children"), *scope_inputs()
+    Output(BINS, "figure"),
+    Output(NIGHTS, "figure"),
+    Output(SUMMARY, "children"),
+    *scope_inputs(),
+    refresh_input(),
 )
 def update(
-    sites: list[str] | None, start: str | None, end: str | None
+    sites: list[str] | None, start: str | None, end: str | None, _refresh: int | None = None
 ) -> tuple[go.Figure, go.Figure, str]:
     """Bins with the fitted curve, nights coloured by date, and the fit in words."""
     try:
@@ -52,8 +56,10 @@ def update(
     fit = stats.fit_logistic(bins)
     summary = describe_fit(fit, int(per_degree["recordings"].sum()))
     return (
-        figures.temperature_bins(bins, fit),
-        figures.temperature_nights(stats.nights_by_temperature(per_night)),
+        keep_view(figures.temperature_bins(bins, fit), sites, start, end),
+        keep_view(
+            figures.temperature_nights(stats.nights_by_temperature(per_night)), sites, start, end
+        ),
         summary,
     )
 

@@ -10,14 +10,15 @@ from pathlib import Path
 import dash
 import flask
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from cli.main import app as cli_app
 from core.settings import Settings
 from dashboard.app import SITES, create_app, shell
-from db.reviews import review_history
-from db.session import get_engine
+from db.models import Detection, Review
+from db.reviews import add_review, review_history
+from db.session import get_engine, session_scope
 from tests.dashboard.conftest import PASSWORD, REVIEWER, make_app
 from tests.db.report_seed import OTHER_SITE, SITE
 
@@ -112,9 +113,8 @@ def test_overview_callback(ctx) -> None:
     assert hours.data[0].type == "heatmap"
 
 
-def test_overview_callback_is_wired_to_the_app(app: dash.Dash) -> None:
-    client = app.server.test_client()
-    client.get("/")
+def overview_request(client, changed: str, ticks: int, site: str = OTHER_SITE) -> dict:
+    """Ask the app, over HTTP, for one site's overview as the browser would."""
     outputs = [
         {"id": i, "property": p}
         for i, p in (
@@ -128,17 +128,107 @@ def test_overview_callback_is_wired_to_the_app(app: dash.Dash) -> None:
         "output": ".." + "...".join(f"{o['id']}.{o['property']}" for o in outputs) + "..",
         "outputs": outputs,
         "inputs": [
-            {"id": "scope-sites", "property": "value", "value": [OTHER_SITE]},
+            {"id": "scope-sites", "property": "value", "value": [site]},
             {"id": "scope-dates", "property": "start_date", "value": None},
             {"id": "scope-dates", "property": "end_date", "value": None},
+            {"id": "refresh", "property": "n_intervals", "value": ticks},
         ],
-        "changedPropIds": ["scope-sites.value"],
+        "changedPropIds": [changed],
         "state": [],
     }
     response = client.post("/_dash-update-component", json=body)
     assert response.status_code == 200
-    fig = response.get_json()["response"]["overview-nights"]["figure"]
+    return response.get_json()["response"]
+
+
+def test_overview_callback_is_wired_to_the_app(app: dash.Dash) -> None:
+    client = app.server.test_client()
+    client.get("/")
+    fig = overview_request(client, "scope-sites.value", 0)["overview-nights"]["figure"]
     assert [t["name"] for t in fig["data"] if t["type"] == "scatter"] == [OTHER_SITE]
+
+
+def test_the_refresh_timer_is_in_every_page_and_set_by_the_setting(seeded, reviewer_hash) -> None:
+    url, _ids, root = seeded
+    for seconds, interval, disabled in ((45, 45_000, False), (0, 1000, True)):
+        app = make_app(url, root, reviewer_hash, dashboard_refresh_s=seconds)
+        with app.server.test_request_context("/"):
+            (timer,) = [c for c in _walk(shell()) if getattr(c, "id", None) == "refresh"]
+        assert isinstance(timer, dash.dcc.Interval)
+        assert (timer.interval, timer.disabled) == (interval, disabled)
+
+
+def _walk(component):
+    yield component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and hasattr(child, "to_plotly_json"):
+            yield from _walk(child)
+
+
+def test_every_data_callback_is_driven_by_the_refresh_timer(app: dash.Dash) -> None:
+    app.server.test_client().get("/")  # pages register their callbacks with the app
+    figures_and_tables = {
+        "overview-nights.figure",
+        "temperature-bins.figure",
+        "map-graph.figure",
+        "det-table.data",
+        "det-device.options",
+        "devices-summary.children",
+        "devices-graph.figure",
+        "scope-sites.options",
+    }
+    driven = {
+        output
+        for key, spec in app.callback_map.items()
+        if {"id": "refresh", "property": "n_intervals"} in spec["inputs"]
+        for output in key.strip(".").split("...")
+    }
+    assert figures_and_tables <= driven
+
+
+def _awaiting(response: dict) -> str:
+    cards = response["overview-totals"]["children"]["props"]["children"]
+    return cards[-1]["props"]["children"][0]["props"]["children"]
+
+
+def test_a_refresh_shows_what_arrived_since(app: dash.Dash, seeded) -> None:
+    url, ids, _root = seeded
+    client = app.server.test_client()
+    client.get("/")
+    assert _awaiting(overview_request(client, "scope-sites.value", 0, SITE)) == "1"
+    # A reviewer confirms model 2.0's event elsewhere; the timer's next tick shows it.
+    with Session(get_engine(url)) as session:
+        (event,) = session.exec(
+            select(Detection.id).where(Detection.model_version_id == ids["v2"])
+        ).all()
+    with session_scope(get_engine(url)) as session:
+        add_review(session=session, detection_id=event, verdict="confirmed", reviewer="bo")
+    try:
+        assert _awaiting(overview_request(client, "refresh.n_intervals", 1, SITE)) == "0"
+    finally:
+        with session_scope(get_engine(url)) as session:
+            for review in session.exec(select(Review).where(Review.detection_id == event)):
+                session.delete(review)
+
+
+def test_a_refresh_keeps_the_review_in_progress() -> None:
+    detections = page("detections")
+    shown = [{"id": 7, "verdict": ""}, {"id": 8, "verdict": ""}, {"id": 9, "verdict": ""}]
+    keep = dash.no_update
+    # Nothing new: nothing is redrawn (the chosen event's audio plays on).
+    assert detections.keep_review([dict(r) for r in shown], shown, [1]) == (keep, keep)
+    # A new event on top: the rows change, the chosen event (8) stays chosen, one lower.
+    fresh = [{"id": 10, "verdict": ""}, *shown[:2]]
+    assert detections.keep_review(fresh, shown, [1]) == (fresh, [2])
+    # Someone else reviewed 7: the row changes, 8 keeps its place.
+    reviewed = [{"id": 7, "verdict": "confirmed"}, *shown[1:]]
+    assert detections.keep_review(reviewed, shown, [1]) == (reviewed, keep)
+    # The chosen event left the page (reviewed elsewhere, filter "Not reviewed"): the page
+    # stays as it is until the reviewer moves on.
+    assert detections.keep_review([shown[0], shown[2]], shown, [1]) == (keep, keep)
+    # No row chosen: the new page simply shows (and no row gets chosen).
+    assert detections.keep_review(fresh, shown, []) == (fresh, keep)
 
 
 def test_temperature_callback(ctx) -> None:
@@ -154,7 +244,7 @@ def test_map_places_sites_with_coordinates_and_lists_the_rest(ctx) -> None:
     (trace,) = fig.data
     assert trace.type == "scatter" and list(trace.customdata[:, 0]) == [SITE]
     missing = side[1].data
-    assert {row["name"] for row in missing} == {
+    assert {row["Name"] for row in missing} == {
         OTHER_SITE,
         "AudioMoth 249BC30461CBB1E6",
         "24E144085F256A6D",
@@ -174,8 +264,11 @@ def test_devices_callbacks(ctx) -> None:
     table, options, chosen = devices.list_devices([], None, None, None)
     assert [o["label"] for o in options][0] == "AudioMoth 249BC30461CBB1E6 (Laguna Pond)"
     assert chosen == options[0]["value"] and len(table.data) == 2
-    fig, failed = devices.show_device(chosen, [], None, None)
+    fig, said, failed = devices.show_device(chosen, [], None, None)
     assert [t.name for t in fig.data][0] == "Recorded"
+    # The seed's sites declare no schedule: the expectation is inferred, and says so.
+    assert "inferred" in said and "no schedule is declared" in said
+    assert any(t.name == "Expected (inferred)" for t in fig.data)
     assert failed.data[0]["Reason"] == "not a RIFF/WAVE file"
 
 

@@ -29,9 +29,10 @@ def test_sparse_season_draws_each_night_one_night_wide() -> None:
     (effort,) = [t for t in fig.data if t.type == "bar"]
     assert effort.width == pytest.approx(0.8 * DAY_MS)
     assert fig.layout.xaxis.type == "date"
-    # The line is broken between the two nights, not drawn across two years.
-    assert None in calls.y
-    assert [y for y in calls.y if y is not None] == [25.0, 0.0]
+    # The line is broken between the two nights (a gap point the day after the first),
+    # not drawn across two years.
+    assert np.isnan(calls.y[1]) and pd.Timestamp(calls.x[1]) == pd.Timestamp(2017, 4, 2)
+    assert [y for y in calls.y if not np.isnan(y)] == [25.0, 0.0]
     first, last = (pd.Timestamp(v) for v in fig.layout.xaxis.range)
     assert first == pd.Timestamp(2017, 3, 31) and last == pd.Timestamp(2019, 4, 2)
 
@@ -53,7 +54,7 @@ def test_calls_are_a_share_of_the_audio_so_never_exceed_it() -> None:
     # A 4-second recording with a call: 4/60 of a minute with calls, 100% of its audio.
     fig = figures.calls_per_night(nightly([("Pond", date(2024, 3, 1), 4 / 60, 4 / 60, 1)]))
     (calls,) = [t for t in fig.data if t.type == "scatter"]
-    assert max(y for y in calls.y if y is not None) == pytest.approx(100.0)
+    assert np.nanmax(calls.y) == pytest.approx(100.0)
 
 
 def test_empty_frames_say_so_without_a_year_2000_axis() -> None:
@@ -146,16 +147,28 @@ POINTS = pd.DataFrame(
 
 def test_map_works_offline_without_tiles() -> None:
     fig = figures_devices.site_map(POINTS)
-    (trace,) = fig.data
-    assert trace.type == "scatter"  # plain axes: no tiles, no topojson from a CDN
-    assert list(trace.x) == [-122.3, -122.31] and trace.marker.size[0] > trace.marker.size[1]
+    site, device = fig.data
+    assert site.type == device.type == "scatter"  # plain axes: no tiles, no CDN topojson
+    assert (list(site.x), list(device.x)) == ([-122.3], [-122.31])
     assert fig.layout.yaxis.scaleanchor == "x"
+
+
+def test_map_colours_days_since_the_last_call_and_greys_sites_without_one() -> None:
+    quiet = pd.DataFrame([POINTS.iloc[0].to_dict() | {"name": "Dry Pond", "days_since_call": None}])
+    fig = figures_devices.site_map(pd.concat([POINTS, quiet], ignore_index=True))
+    called, silent, device = fig.data
+    # The colour scale holds days only (0 = a call in the newest night), never a stand-in
+    # value for "no call": that is its own grey trace; recorders are their own, too.
+    assert list(called.marker.color) == [1.0] and called.marker.cmin == 0
+    assert called.marker.cmax == figures_devices.MAP_DAYS_SCALE
+    assert silent.marker.color == "#BBBBBB" and list(silent.text) == ["Dry Pond"]
+    assert device.name == "recorder (own position)" and device.marker.symbol == "diamond"
 
 
 def test_map_uses_tiles_when_configured() -> None:
     url = "https://tiles.example.org/{z}/{x}/{y}.png"
     fig = figures_devices.site_map(POINTS, tile_url=url, attribution="(c) example")
-    assert fig.data[0].type == "scattermap"
+    assert {t.type for t in fig.data} == {"scattermap"}
     assert fig.layout.map.style == "white-bg"
     assert list(fig.layout.map.layers[0].source) == [url]
 

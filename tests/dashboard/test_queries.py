@@ -5,20 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from db import crud, dashboard, queue
-from db.dashboard_events import (
-    UNREVIEWED,
-    EventFilter,
-    detections_page,
-    device_nights,
-    device_table,
-    failed_files,
-    last_calls,
-)
+from db import crud, dashboard, dashboard_activity, queue
+from db.dashboard_devices import device_nights, device_table, failed_files
+from db.dashboard_events import UNREVIEWED, EventFilter, detections_page, last_calls
 from db.migrate import upgrade
 from db.session import get_engine, session_scope
 from tests.db.helpers import FakeEvent, FakeResult, FakeWindow, add_recording
@@ -59,7 +53,7 @@ def test_nights_per_site_are_local_evenings_with_effort_and_call_minutes(seeded)
     engine, ids = seeded
     with Session(engine) as session:
         scope = dashboard.Scope(model_version_id=ids["v1"], target_labels=(FROG,))
-        nights = dashboard.nightly_activity(session=session, scope=scope)
+        nights = dashboard_activity.nightly_activity(session=session, scope=scope)
     pond = nights[nights["site"] == SITE].set_index("night")
     # 19:00 local on 1 March is 03:00 UTC on 2 March: the night of 1 March.
     assert list(pond.index) == [date(2024, 3, 1), date(2024, 3, 3), date(2024, 3, 4)]
@@ -82,8 +76,8 @@ def test_sites_and_nights_narrow_the_scope(seeded) -> None:
             model_version_id=ids["v1"],
             target_labels=(FROG,),
         )
-        nights = dashboard.nightly_activity(session=session, scope=scope)
-        numbers = dashboard.totals(session=session, scope=scope)
+        nights = dashboard_activity.nightly_activity(session=session, scope=scope)
+        numbers = dashboard_activity.totals(session=session, scope=scope)
         assert dashboard.season_nights(session=session) == (date(2024, 3, 1), date(2024, 3, 4))
         assert (
             dashboard.season_nights(session=session, sites=(OTHER_SITE,)) == (date(2024, 3, 1),) * 2
@@ -96,7 +90,7 @@ def test_totals_count_what_awaits_review(seeded) -> None:
     engine, ids = seeded
     with Session(engine) as session:
         v1 = dashboard.Scope(model_version_id=ids["v1"], target_labels=(FROG,))
-        numbers = dashboard.totals(session=session, scope=v1)
+        numbers = dashboard_activity.totals(session=session, scope=v1)
     # Three events of 1.0; two reviewed in the seed; the creek's is not.
     assert (numbers["sites"], numbers["devices"]) == (2, 2)
     # Five readable one-minute recordings (the unreadable file has no duration).
@@ -134,7 +128,9 @@ def test_a_four_second_recording_never_has_more_calls_than_audio(engine: sa.Engi
             session=session, run_id=claim.run_id, worker="t", result=result, labels=labels
         )
     with Session(engine) as session:
-        night = dashboard.nightly_activity(session=session, scope=scope_for(session)).iloc[0]
+        night = dashboard_activity.nightly_activity(session=session, scope=scope_for(session)).iloc[
+            0
+        ]
     assert night["minutes_recorded"] == pytest.approx(4 / 60)
     assert night["minutes_with_calls"] == pytest.approx(4 / 60)
 
@@ -143,7 +139,7 @@ def test_hourly_activity_uses_local_hours(seeded) -> None:
     engine, ids = seeded
     with Session(engine) as session:
         scope = dashboard.Scope(sites=(SITE,), model_version_id=ids["v1"], target_labels=(FROG,))
-        hourly = dashboard.hourly_activity(session=session, scope=scope)
+        hourly = dashboard_activity.hourly_activity(session=session, scope=scope)
     first = hourly[hourly["night"] == date(2024, 3, 1)].set_index("hour")
     assert list(first.index) == [19, 20] and first.loc[19, "minutes_with_calls"] == 1.0
 
@@ -152,7 +148,7 @@ def test_temperature_counts_per_degree_and_night(seeded) -> None:
     engine, ids = seeded
     with Session(engine) as session:
         scope = dashboard.Scope(model_version_id=ids["v1"], target_labels=(FROG,))
-        per_degree, per_night = dashboard.temperature_calling(session=session, scope=scope)
+        per_degree, per_night = dashboard_activity.temperature_calling(session=session, scope=scope)
     # Analysed recordings with a temperature only (the failed run and unreadable file drop out):
     # three at 9.3 °C (two with calls), one at -2.5 °C (floor: -3).
     assert per_degree.to_dict("list") == {
@@ -245,5 +241,21 @@ def test_a_clock_never_set_does_not_stretch_the_season(seeded) -> None:
         )
     with Session(engine) as session:
         assert dashboard.season_nights(session=session) == (date(2024, 3, 1), date(2024, 3, 4))
-        nights = dashboard.nightly_activity(session=session, scope=scope_for(session))
+        nights = dashboard_activity.nightly_activity(session=session, scope=scope_for(session))
     assert nights["night"].min() == date(2024, 3, 1)
+
+
+def test_sums_over_several_groupings_equal_those_of_the_finest(seeded) -> None:
+    # PostgreSQL sums each grouping in the query (GROUPING SETS), SQLite in pandas: both
+    # must give what summing the per-site, night and hour rows gives.
+    engine, ids = seeded
+    sets = [("site_id", "night"), ("night", "hour"), ("site_id",)]
+    with Session(engine) as session:
+        scope = dashboard.Scope(model_version_id=ids["v1"], target_labels=(FROG,))
+        fine = dashboard_activity.activity(session=session, scope=scope)
+        several = dashboard_activity.activity_sets(session=session, scope=scope, sets=sets)
+    assert fine["events"].sum() == 3 and fine["minutes_with_calls"].sum() == 2.0
+    for chosen, frame in zip(sets, several, strict=True):
+        expected = dashboard.rollup(fine, list(chosen)).reset_index(drop=True)
+        got = frame[expected.columns].reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False)

@@ -1,0 +1,166 @@
+"""Read-only queries of the dashboard's device page (see :mod:`db.dashboard`): each
+recorder's nights, schedules, failed files and when it was last seen."""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from db.dashboard import NIGHT, Scope, as_date, read_frame, scoped
+from db.models import Deployment, Device, Recording, RecordingStatus, Site
+from db.reports import device_display
+
+
+def device_nights(*, session: Session, scope: Scope, device_id: int) -> pd.DataFrame:
+    """One device per night: ``night``, ``site_id`` (where it recorded that night),
+    ``first_at`` (its first recording, UTC), ``recordings``, ``minutes_recorded``,
+    ``battery_v`` (lowest), ``temperature_c`` (mean), ``temperature_min``,
+    ``temperature_max``."""
+    night = NIGHT.label("night")
+    query = (
+        select(
+            night,
+            sa.func.max(Recording.site_id),
+            sa.func.min(Recording.recorded_at),
+            sa.func.count(Recording.id),
+            sa.func.coalesce(sa.func.sum(Recording.duration_s), 0.0) / 60.0,
+            sa.func.min(Recording.battery_v),
+            sa.func.avg(Recording.temperature_c),
+            sa.func.min(Recording.temperature_c),
+            sa.func.max(Recording.temperature_c),
+        )
+        .where(Recording.device_id == device_id)
+        .group_by(night)
+        .order_by(night)
+    )
+    columns = [
+        "night",
+        "site_id",
+        "first_at",
+        "recordings",
+        "minutes_recorded",
+        "battery_v",
+        "temperature_c",
+        "temperature_min",
+        "temperature_max",
+    ]
+    frame = read_frame(session, scoped(query, session, scope), columns)
+    frame["night"] = frame["night"].map(as_date)
+    frame["first_at"] = pd.to_datetime(frame["first_at"], utc=True)
+    for column in columns[4:]:
+        frame[column] = frame[column].astype(float)
+    return frame
+
+
+def recording_schedules(
+    *, session: Session, device_id: int
+) -> tuple[pd.DataFrame, dict[int, dict]]:
+    """The schedules the sites file declared for a device: its deployments (``start_at``,
+    ``end_at``, ``schedule``; a schedule is ``None`` where none was declared) and every
+    site's schedule by site id (sites without one left out)."""
+    deployments = read_frame(
+        session,
+        select(Deployment.start_at, Deployment.end_at, Deployment.schedule)
+        .where(Deployment.device_id == device_id)
+        .order_by(Deployment.start_at),
+        ["start_at", "end_at", "schedule"],
+    )
+    for column in ("start_at", "end_at"):
+        deployments[column] = pd.to_datetime(deployments[column], utc=True)
+    sites = {
+        site_id: schedule
+        for site_id, schedule in session.exec(
+            select(Site.id, Site.schedule).where(Site.schedule.is_not(None))  # type: ignore[union-attr]
+        )
+        if schedule
+    }
+    return deployments, sites
+
+
+def failed_files(
+    *, session: Session, scope: Scope, device_id: int | None, limit: int = 200
+) -> pd.DataFrame:
+    """Recordings stored as failed (unreadable) and why, newest first: ``file``, ``device``,
+    ``recorded_at``, ``ingested_at``, ``error``."""
+    query = (
+        select(
+            Recording.path,
+            Device.serial,
+            Device.recorder,
+            Recording.recorded_at,
+            Recording.ingested_at,
+            Recording.error,
+        )
+        .outerjoin(Device, Device.id == Recording.device_id)
+        .where(Recording.status == RecordingStatus.FAILED)
+        .order_by(Recording.ingested_at.desc())  # type: ignore[union-attr]
+        .limit(limit)
+    )
+    if device_id is not None:
+        query = query.where(Recording.device_id == device_id)
+    rows = [
+        (path, device_display(serial, recorder), at, ingested, error)
+        for path, serial, recorder, at, ingested, error in session.exec(
+            scoped(query, session, scope, timed=False)
+        )
+    ]
+    return pd.DataFrame(rows, columns=["file", "device", "recorded_at", "ingested_at", "error"])
+
+
+def device_table(*, session: Session, scope: Scope) -> pd.DataFrame:
+    """Per device in scope: where it recorded, its mean position and when it was last seen.
+
+    Columns ``device_id`` (row id), ``device``, ``site``, ``latitude``, ``longitude`` (means of
+    the positions its recordings carry, else ``NaN``), ``recordings``, ``failed``,
+    ``first_at``, ``last_at`` (UTC), ``last_ingested_at``.
+    """
+    failed = sa.case((Recording.status == RecordingStatus.FAILED, 1), else_=0)
+    query = (
+        select(
+            Device.id,
+            Device.serial,
+            Device.recorder,
+            sa.func.max(Site.name),
+            sa.func.avg(Recording.latitude),
+            sa.func.avg(Recording.longitude),
+            sa.func.count(Recording.id),
+            sa.func.sum(failed),
+            sa.func.min(Recording.recorded_at),
+            sa.func.max(Recording.recorded_at),
+            sa.func.max(Recording.ingested_at),
+        )
+        .select_from(Recording)
+        .join(Device, Device.id == Recording.device_id)
+        .outerjoin(Site, Site.id == Recording.site_id)
+        .group_by(Device.id, Device.serial, Device.recorder)
+        .order_by(Device.serial)
+    )
+    rows = [
+        (rid, device_display(serial, recorder), *rest)
+        for rid, serial, recorder, *rest in session.exec(scoped(query, session, scope, timed=False))
+    ]
+    columns = ["device_id", "device", "site", "latitude", "longitude", "recordings", "failed"]
+    frame = pd.DataFrame(rows, columns=[*columns, "first_at", "last_at", "last_ingested_at"])
+    for column in ("first_at", "last_at", "last_ingested_at"):
+        frame[column] = pd.to_datetime(frame[column], utc=True)
+    frame["failed"] = frame["failed"].fillna(0).astype(int)
+    return frame
+
+
+def scope_devices(*, session: Session, scope: Scope) -> pd.DataFrame:
+    """The devices with recordings in scope: ``device_id``, ``serial``, ``device`` (as shown),
+    found with a lookup per device in the device index instead of reading every recording."""
+    has_audio = scoped(
+        select(Recording.id).where(Recording.device_id == Device.id).limit(1),
+        session,
+        scope,
+        timed=False,
+    ).exists()
+    rows = session.exec(
+        select(Device.id, Device.serial, Device.recorder).where(has_audio).order_by(Device.serial)
+    ).all()
+    return pd.DataFrame(
+        [(rid, serial, device_display(serial, recorder)) for rid, serial, recorder in rows],
+        columns=["device_id", "serial", "device"],
+    )
