@@ -15,15 +15,20 @@ import numpy as np
 import soundfile as sf
 
 WORKLOADS = ("long", "short", "stream-long", "stream-short")
+RIFF_LIMIT_BYTES = 2**32 - 1  # a RIFF size field is 32 bits (and FAT32 files stop at 4 GiB)
 
 
 def write_recording(path: Path, seconds: float, rate: int, seed: int = 0) -> Path:
-    """A chirping tone in noise, written in 60 s pieces (never whole in memory)."""
+    """A chirping tone in noise, written in 60 s pieces (never whole in memory).
+
+    WAV (16-bit PCM), or FLAC where ``path`` ends in ``.flac``.
+    """
     if path.exists():
         return path
     rng = np.random.default_rng(seed)
     tmp = path.with_suffix(".part")
-    with sf.SoundFile(tmp, "w", rate, 1, subtype="PCM_16", format="WAV") as out:
+    container = "FLAC" if path.suffix == ".flac" else "WAV"
+    with sf.SoundFile(tmp, "w", rate, 1, subtype="PCM_16", format=container) as out:
         done = 0
         total = round(seconds * rate)
         while done < total:
@@ -44,7 +49,10 @@ def workload(name: str, args: argparse.Namespace) -> list[Path]:
         return [write_recording(cache / f"long_{args.long_s:g}s_48k.wav", args.long_s, 48_000)]
     if name == "stream-long":
         seconds = args.stream_long_s
-        return [write_recording(cache / f"long_{seconds:g}s_384k.wav", seconds, 384_000)]
+        # Past 4 GiB (about 93 minutes at 384 kHz) no WAV can hold it: FLAC, as a recorder would.
+        wav_bytes = 44 + 2 * round(seconds * 384_000)
+        suffix = "flac" if wav_bytes > RIFF_LIMIT_BYTES else "wav"
+        return [write_recording(cache / f"long_{seconds:g}s_384k.{suffix}", seconds, 384_000)]
     count, seconds = (args.short_n, 60.0) if name == "short" else (args.stream_short_n, 10.0)
     folder = cache / f"{name}_{seconds:g}s"
     folder.mkdir(exist_ok=True)
