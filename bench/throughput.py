@@ -177,7 +177,7 @@ def run_row(spec: str, args: argparse.Namespace) -> dict:
         card, device=str(device), bf16=dtype == "bf16", model=Limited(), compile=args.compile
     )
     warm = write_recording(Path(args.cache) / "warm_20s_48k.wav", 20.0, 48_000)
-    detector.score_file(warm, batch_size=args.batch_size)  # warm up, kernels, compile
+    detector.score_file(warm, batch_size=args.batch_size or None)  # warm up, kernels, compile
     counted["windows"], counted["cpu_s"] = 0, 0.0
     matmul_dtype = torch.bfloat16 if dtype == "bf16" else torch.float32
     probes = [matmul_rate(device, matmul_dtype)]  # before and after: the machine's load drifts
@@ -186,7 +186,7 @@ def run_row(spec: str, args: argparse.Namespace) -> dict:
     start = time.perf_counter()
     try:
         for _, result in detector.score_files(
-            files, batch_size=args.batch_size, prefetch=args.prefetch, times=times
+            files, batch_size=args.batch_size or None, prefetch=args.prefetch, times=times
         ):
             results.append(result)
             audio_s += result.duration_s
@@ -233,7 +233,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default=DEFAULT_ROWS, help="WORKLOAD:MODEL[:fp32|bf16],...")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
+    parser.add_argument(
+        "--batch-size", type=int, default=0, help="windows per forward pass (0: the detector's)"
+    )
     parser.add_argument("--prefetch", type=int, default=2, help="chunks decoded ahead")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     parser.add_argument("--compile", action="store_true", help="torch.compile the model")
@@ -271,7 +273,8 @@ def main() -> None:
 def _header(args: argparse.Namespace) -> str:
     gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
     return (
-        f"device {args.device}, batch {args.batch_size}, prefetch {args.prefetch}, torch "
+        f"device {args.device}, batch {args.batch_size or 'default'}, prefetch {args.prefetch}, "
+        f"torch "
         f"{torch.__version__}{gpu}; seconds per stage (loader stages overlap the model)\n"
         "| row | files | audio h | x real time | wall s | read | resample | fbank | model "
         "| db writes | model GFLOP/s | matmul GFLOP/s | model GFLOP/cpu-s | matmul GFLOP/cpu-s "
