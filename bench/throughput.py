@@ -11,9 +11,15 @@ recordings (mono 16-bit, 48 kHz unless said otherwise, written once under ``--ca
 A row prints seconds per stage (read, resample, fbank, model: the loader's stages overlap
 the model's on its thread), database writes (``db.queue.save_results`` of every result into
 a fresh SQLite database), x real time, the model's achieved FLOP/s against a matrix-multiply
-rate measured in the same process, and the peak resident memory. ``--max-windows`` stops
-the model rows after that many windows (the front end still reads the whole workload, and
-the x real time of the whole is projected from the model's rate: marked ``*``).
+rate measured in the same process, and the peak resident memory. On the CPU both rates are
+also given per CPU-second of this process (``time.process_time``): other work on a shared
+machine slows the wall clock of the model and of the matmul probe at different moments, but
+hardly changes the work done per CPU-second, so ``model/matmul`` (the model's share of the
+matmul rate) is comparable between runs on a busy machine. The model's CPU seconds include
+what the prefetching thread did meanwhile (about 1%), so the share is a lower bound.
+``--max-windows`` stops the model rows after that many windows (the front end still reads
+the whole workload, and the x real time of the whole is projected from the model's rate:
+marked ``*``).
 
     .venv/bin/python bench/throughput.py                                  # the default table
     .venv/bin/python bench/throughput.py --rows long:base384:bf16 --max-windows 64
@@ -37,12 +43,15 @@ import soundfile as sf
 import torch
 from torch import nn
 
-from core.model.ast import ASTModel
-from core.model.card import ASTConfig, ModelCard, load_model_card
-from core.model.detector import build_detector
-from core.model.frontend import StageTimes
+# Run as a script, the repository root is not on sys.path: put it there for ``bench``.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-WORKLOADS = ("long", "short", "stream-long", "stream-short")
+from bench.workloads import workload, write_recording  # noqa: E402
+from core.model.ast import ASTModel  # noqa: E402
+from core.model.card import ASTConfig, ModelCard, load_model_card  # noqa: E402
+from core.model.detector import build_detector  # noqa: E402
+from core.model.frontend import StageTimes  # noqa: E402
+
 DEFAULT_ROWS = "long:frontend,short:frontend,long:base384:fp32,short:base384:fp32,long:base384:bf16"
 
 
@@ -78,10 +87,12 @@ def model_flops(cfg: ASTConfig) -> float:
     return 2 * f_dim * t_dim * d * 256 + cfg.depth * per_block + 2 * d * cfg.label_dim
 
 
-def matmul_rate(device: torch.device, dtype: torch.dtype, d: int = 768) -> float:
-    """FLOP/s of a matmul shaped like the model's MLP (4 windows of 1,190 tokens)."""
+def matmul_rate(device: torch.device, dtype: torch.dtype, d: int = 768) -> tuple[float, float]:
+    """FLOP per wall second (best of 3) and per CPU second (of 6) of a matmul shaped like the
+    model's MLP (4 windows of 1,190 tokens)."""
     a = torch.randn(4 * 1190, d, device=device, dtype=dtype)
     b = torch.randn(d, 4 * d, device=device, dtype=dtype)
+    flop = 2 * a.shape[0] * d * 4 * d
     torch.mm(a, b)
     best = float("inf")
     for _ in range(3):
@@ -92,41 +103,12 @@ def matmul_rate(device: torch.device, dtype: torch.dtype, d: int = 768) -> float
         if device.type == "cuda":
             torch.cuda.synchronize()
         best = min(best, time.perf_counter() - start)
-    return 2 * a.shape[0] * d * 4 * d / best
-
-
-def write_recording(path: Path, seconds: float, rate: int, seed: int = 0) -> Path:
-    """A chirping tone in noise, written in 60 s pieces (never whole in memory)."""
-    if path.exists():
-        return path
-    rng = np.random.default_rng(seed)
-    tmp = path.with_suffix(".part")
-    with sf.SoundFile(tmp, "w", rate, 1, subtype="PCM_16", format="WAV") as out:
-        done = 0
-        total = round(seconds * rate)
-        while done < total:
-            n = min(60 * rate, total - done)
-            t = (done + np.arange(n)) / rate
-            x = 0.2 * np.sin(2 * np.pi * 600 * t) * (np.sin(2 * np.pi * 0.3 * t) > 0)
-            out.write((x + 0.02 * rng.standard_normal(n)).astype(np.float32))
-            done += n
-    tmp.rename(path)
-    return path
-
-
-def workload(name: str, args: argparse.Namespace) -> list[Path]:
-    """The files of a workload, written once under ``args.cache``."""
-    cache = Path(args.cache)
-    cache.mkdir(parents=True, exist_ok=True)
-    if name == "long":
-        return [write_recording(cache / f"long_{args.long_s:g}s_48k.wav", args.long_s, 48_000)]
-    if name == "stream-long":
-        seconds = args.stream_long_s
-        return [write_recording(cache / f"long_{seconds:g}s_384k.wav", seconds, 384_000)]
-    count, seconds = (args.short_n, 60.0) if name == "short" else (args.stream_short_n, 10.0)
-    folder = cache / f"{name}_{seconds:g}s"
-    folder.mkdir(exist_ok=True)
-    return [write_recording(folder / f"{i:05d}.wav", seconds, 48_000, i) for i in range(count)]
+    cpu = time.process_time()
+    for _ in range(6):
+        torch.mm(a, b)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return flop / best, 6 * flop / max(time.process_time() - cpu, 1e-9)
 
 
 def save_all(results: list, card: ModelCard) -> float:
@@ -173,7 +155,7 @@ def run_row(spec: str, args: argparse.Namespace) -> dict:
     card = card_for(size)
     torch.manual_seed(0)
     base = FrontendOnly(card.model) if size == "frontend" else ASTModel(card.model).eval()
-    counted = {"windows": 0}
+    counted = {"windows": 0, "cpu_s": 0.0}
     limit = args.max_windows if size != "frontend" else 0
 
     class Limited(nn.Module):  # stops the model rows after --max-windows windows
@@ -185,20 +167,26 @@ def run_row(spec: str, args: argparse.Namespace) -> dict:
             if limit and counted["windows"] >= limit:
                 raise Budget
             counted["windows"] += x.shape[0]
-            return self.inner(x)
+            cpu = time.process_time()
+            try:
+                return self.inner(x)
+            finally:
+                counted["cpu_s"] += time.process_time() - cpu
 
     detector = build_detector(
         card, device=str(device), bf16=dtype == "bf16", model=Limited(), compile=args.compile
     )
     warm = write_recording(Path(args.cache) / "warm_20s_48k.wav", 20.0, 48_000)
-    detector.score_file(warm, batch_size=args.batch_size)  # warm up, kernels, compile
-    counted["windows"] = 0
+    detector.score_file(warm, batch_size=args.batch_size or None)  # warm up, kernels, compile
+    counted["windows"], counted["cpu_s"] = 0, 0.0
+    matmul_dtype = torch.bfloat16 if dtype == "bf16" else torch.float32
+    probes = [matmul_rate(device, matmul_dtype)]  # before and after: the machine's load drifts
     times = StageTimes()
     results, audio_s = [], 0.0
     start = time.perf_counter()
     try:
         for _, result in detector.score_files(
-            files, batch_size=args.batch_size, prefetch=args.prefetch, times=times
+            files, batch_size=args.batch_size or None, prefetch=args.prefetch, times=times
         ):
             results.append(result)
             audio_s += result.duration_s
@@ -208,6 +196,9 @@ def run_row(spec: str, args: argparse.Namespace) -> dict:
     windows = counted["windows"] if size != "frontend" else sum(len(r.windows) for r in results)
     model_s = times.seconds.get("model", 0.0)
     flops = model_flops(card.model) * windows / model_s if size != "frontend" and model_s else 0
+    model_cpu_s = counted["cpu_s"] if size != "frontend" else 0.0
+    cpu_flops = model_flops(card.model) * windows / model_cpu_s if model_cpu_s else 0
+    probes.append(matmul_rate(device, matmul_dtype))
     total_audio = sum(sf.info(str(f)).duration for f in files)
     projected = bool(limit) and audio_s < total_audio - 1e-6
     stages = dict(times.seconds)
@@ -226,9 +217,12 @@ def run_row(spec: str, args: argparse.Namespace) -> dict:
         "stages": stages,
         "db_s": save_all(results, card) if results and not projected else float("nan"),
         "model_flops": flops,
-        "matmul_flops": matmul_rate(device, torch.bfloat16 if dtype == "bf16" else torch.float32),
+        "matmul_flops": max(wall for wall, _ in probes),
+        "model_cpu_flops": cpu_flops if device.type == "cpu" else 0.0,
+        "matmul_cpu_flops": float(np.mean([cpu for _, cpu in probes])),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "threads": torch.get_num_threads(),
+        "fell_back": dtype == "bf16" and not detector.bf16,  # a CPU without bf16 units
     }
     if device.type == "cuda":
         row["peak_cuda_mb"] = torch.cuda.max_memory_allocated() / 2**20
@@ -239,7 +233,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default=DEFAULT_ROWS, help="WORKLOAD:MODEL[:fp32|bf16],...")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
+    parser.add_argument(
+        "--batch-size", type=int, default=0, help="windows per forward pass (0: the detector's)"
+    )
     parser.add_argument("--prefetch", type=int, default=2, help="chunks decoded ahead")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     parser.add_argument("--compile", action="store_true", help="torch.compile the model")
@@ -277,11 +273,13 @@ def main() -> None:
 def _header(args: argparse.Namespace) -> str:
     gpu = f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
     return (
-        f"device {args.device}, batch {args.batch_size}, prefetch {args.prefetch}, torch "
+        f"device {args.device}, batch {args.batch_size or 'default'}, prefetch {args.prefetch}, "
+        f"torch "
         f"{torch.__version__}{gpu}; seconds per stage (loader stages overlap the model)\n"
         "| row | files | audio h | x real time | wall s | read | resample | fbank | model "
-        "| db writes | model GFLOP/s | matmul GFLOP/s | peak RSS MB |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "| db writes | model GFLOP/s | matmul GFLOP/s | model GFLOP/cpu-s | matmul GFLOP/cpu-s "
+        "| model/matmul | peak RSS MB |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
 
 
@@ -289,11 +287,21 @@ def _row(r: dict) -> str:
     s = r["stages"]
     star = "*" if r["projected"] else ""
     gflops = f"{r['model_flops'] / 1e9:.1f}" if r["model_flops"] else "-"
+    note = " (ran fp32: no bf16 units)" if r.get("fell_back") else ""
+    if r["model_cpu_flops"]:  # per CPU-second: robust to other work on the machine
+        cpu = f"{r['model_cpu_flops'] / 1e9:.1f}"
+        share = f"{r['model_cpu_flops'] / r['matmul_cpu_flops']:.0%}"
+    elif r["model_flops"]:  # a GPU: wall rates (synchronised) are the measure
+        cpu, share = "-", f"{r['model_flops'] / r['matmul_flops']:.0%}"
+    else:
+        cpu = share = "-"
     return (
-        f"| {r['row']} | {r['files']} | {r['audio_s'] / 3600:.2f} | {r['x_real_time']:.1f}{star} "
-        f"| {r['wall_s']:.1f}{star} | {s.get('read', 0):.1f} | {s.get('resample', 0):.1f} "
+        f"| {r['row']}{note} | {r['files']} | {r['audio_s'] / 3600:.2f} "
+        f"| {r['x_real_time']:.1f}{star} | {r['wall_s']:.1f}{star} "
+        f"| {s.get('read', 0):.1f} | {s.get('resample', 0):.1f} "
         f"| {s.get('fbank', 0):.1f} | {s.get('model', 0):.1f} | {r['db_s']:.2f} | {gflops} "
-        f"| {r['matmul_flops'] / 1e9:.1f} | {r['peak_rss_mb']:.0f} |"
+        f"| {r['matmul_flops'] / 1e9:.1f} | {cpu} | {r['matmul_cpu_flops'] / 1e9:.1f} | {share} "
+        f"| {r['peak_rss_mb']:.0f} |"
     )
 
 

@@ -38,7 +38,11 @@ def score(
         callback=common.positive("--hop-s"),
     ),
     batch_size: int | None = typer.Option(
-        None, "--batch-size", min=1, help="Windows per forward pass (default 8)."
+        None,
+        "--batch-size",
+        min=1,
+        help="Windows per forward pass "
+        "(default RANAWATCH_BATCH_SIZE, else 4 on a CPU, 64 on a GPU).",
     ),
     device: Device | None = typer.Option(
         None, "--device", help="auto (cuda when present), cpu or cuda."

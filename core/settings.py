@@ -53,7 +53,12 @@ class Settings(BaseSettings):
     )
     device: Device = Field(default="auto", description="auto: cuda when present, else cpu.")
     bf16: bool = Field(default=False, description="bf16 autocast on CUDA.")
-    batch_size: int = Field(default=8, ge=1)
+    batch_size: int | None = Field(
+        default=None,
+        ge=1,
+        description="Windows per forward pass; default: 4 on a CPU, 64 on a GPU "
+        "(bench/README.md: the sweep behind them).",
+    )
     hop_s: float = Field(default=10.0, gt=0)
     reports_dir: Path | None = Field(default=None, description="default: <data_dir>/reports")
     log_level: str = "INFO"

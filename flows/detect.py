@@ -202,7 +202,7 @@ def _process(
     held: list[queue.Claim],
     worker: str,
     hop_s: float,
-    window_batch_size: int,
+    window_batch_size: int | None,
     max_attempts: int,
     rows: list[dict[str, Any]],
 ) -> list[str]:

@@ -77,6 +77,21 @@ def inferred_config(ckpt: Checkpoint, card: ModelCard) -> ASTConfig:
     return cfg
 
 
+def fast_bf16(device: torch.device) -> bool:
+    """Whether bf16 matrix products run natively on ``device``.
+
+    Every CUDA GPU torch supports does. A CPU does only with AVX-512 BF16 or AMX units: on
+    one without them (AVX2 only, as on many cloud VMs) oneDNN emulates bf16 and a base384
+    window takes about 80 times longer than in float32.
+    """
+    if device.type != "cpu":
+        return True
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a torch without the probe: assume the worst
+        return False
+
+
 def build_detector(
     card: ModelCard,
     checkpoint: Path | str | None = None,
@@ -100,8 +115,9 @@ def build_detector(
     device
         ``auto`` (cuda when present), ``cpu`` or ``cuda``.
     bf16
-        bf16 autocast for the forward pass (fast on GPUs and recent CPUs; scores then differ
-        from float32 in the second or third decimal).
+        bf16 autocast for the forward pass (fast on GPUs and on CPUs with bf16 units; scores
+        then differ from float32 in the second or third decimal). On a CPU without them
+        (:func:`fast_bf16`) the detector scores in float32 and says so in a warning.
     compile
         ``torch.compile`` the model (``True``: inductor; or a backend name).
     model
@@ -117,6 +133,13 @@ def build_detector(
         The device is unavailable, or the model does not match the card.
     """
     torch_device = resolve_device(device)
+    if bf16 and not fast_bf16(torch_device):
+        logger.warning(
+            "bf16 asked for, but this CPU has no bf16 matrix units (AVX-512 BF16 or AMX): "
+            "bf16 would be about 80x slower here, so scoring in float32 (unset "
+            "RANAWATCH_BF16 / --bf16 on this machine to silence this)"
+        )
+        bf16 = False
     sha = None
     if model is None:
         if checkpoint is None:

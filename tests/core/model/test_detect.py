@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -146,6 +147,17 @@ def test_batch_size_does_not_change_scores(tmp_path: Path, detector: Detector) -
     np.testing.assert_allclose(
         [w.logits for w in one.windows], [w.logits for w in many.windows], atol=1e-5
     )
+
+
+def test_default_batch_size_follows_the_device(tmp_path: Path, detector: Detector) -> None:
+    path = write_wav(tmp_path / "b.wav", noise(95.0, 16_000), 16_000)
+    done: list[int] = []
+    detector.score_file(path, progress=lambda windows, total: done.append(windows))
+    assert detector.default_batch_size == 4
+    assert done == [4, 8, 10]  # ten windows in passes of four
+    # Any accelerator (the meta device stands in for a GPU this machine may lack).
+    other = Detector(copy.deepcopy(detector.model), detector.card, torch.device("meta"))
+    assert other.default_batch_size == 64
 
 
 def test_stereo_is_averaged_to_mono(tmp_path: Path, detector: Detector) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import torch
 from torch import nn
 
 from core.errors import AudioError, CorruptHeaderError, UnsupportedFormatError
+from core.model import detector as detector_module
 from core.model.card import ASTConfig
 from core.model.detector import Detector, build_detector
 from core.model.events import decide
@@ -119,7 +121,9 @@ def test_stage_times_are_collected(tmp_path: Path, model: nn.Module) -> None:
 def test_bf16_scores_are_within_1e_2_of_float32(tmp_path: Path, model: nn.Module) -> None:
     [path] = short_files(tmp_path, 1, seconds=25.0)
     fp32 = build_detector(CARD, model=model, device="cpu").score_file(path)
-    bf16 = build_detector(CARD, model=model, device="cpu", bf16=True).score_file(path)
+    # The Detector itself, so bf16 runs even on a CPU where build_detector would refuse it.
+    bf16 = Detector(model, CARD, torch.device("cpu"), bf16=True).score_file(path)
+    assert bf16.windows and fp32.windows
     diff = np.abs(np.array([w.scores for w in fp32.windows]) - [w.scores for w in bf16.windows])
     assert diff.max() < 1e-2
 
@@ -175,3 +179,17 @@ def test_a_score_exactly_on_its_threshold_is_detected(tmp_path: Path) -> None:
     result = Detector(Constant(card.model), card, torch.device("cpu")).score_file(path)
     assert [w.scores[0] for w in result.windows] == [0.5, 0.5]
     assert result.prediction == "Positive" and result.times_heard == "0-12"
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_bf16_on_a_cpu_is_used_only_where_it_is_fast(
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    model: nn.Module,
+    native: bool,
+) -> None:
+    monkeypatch.setattr(detector_module, "fast_bf16", lambda device: native)
+    with caplog.at_level(logging.WARNING, logger="core.model.detector"):
+        detector = build_detector(CARD, model=model, device="cpu", bf16=True)
+    assert detector.bf16 is native
+    assert ("scoring in float32" in caplog.text) is not native
