@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 from core.errors import MetadataError
-from core.metadata.audiomoth_settings import DEPLOYMENT, parse_comment_settings
+from core.metadata.audiomoth_settings import DEPLOYMENT, CommentSettings, parse_comment_settings
 from core.metadata.offsets import format_iso_offset, offset_minutes
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ _ARTIST = re.compile(r"\s*AudioMoth (?P<serial>[0-9A-Fa-f]{16})\s*")
 
 
 @dataclass(frozen=True)
-class AudioMothComment:
+class AudioMothComment(CommentSettings):
     """What one AudioMoth comment says. Every field is ``None`` when the comment does not say it.
 
     Attributes
@@ -104,16 +104,6 @@ class AudioMothComment:
     recorded_at: datetime | None = None
     utc_offset: timedelta | None = None
     device_serial: str | None = None
-    gain: str | None = None
-    battery_v: float | None = None
-    battery_condition: str | None = None
-    temperature_c: float | None = None
-    deployment_id: str | None = None
-    external_microphone: bool | None = None
-    filter: str | None = None
-    trigger: str | None = None
-    stop_reason: str | None = None
-    firmware_hint: str | None = None
 
 
 def is_audiomoth_comment(comment: str | None, artist: str | None = None) -> bool:

@@ -66,7 +66,7 @@ _CONDITIONS = {
 
 @dataclass(frozen=True)
 class CommentSettings:
-    """The settings and state a comment states (fields as in ``AudioMothComment``)."""
+    """The settings and state a comment states (``AudioMothComment`` adds time and serial)."""
 
     gain: str | None = None
     battery_v: float | None = None
