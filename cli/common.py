@@ -19,6 +19,19 @@ from core.errors import RanaWatchError
 from core.settings import get_settings
 from db.session import redact_url
 
+# Options of the commands that score (``ingest``, ``detect``): one declaration each.
+CHECKPOINT_OPTION = typer.Option(
+    None,
+    "--checkpoint",
+    exists=True,
+    dir_okay=False,
+    help="Model checkpoint .pth (default RANAWATCH_CHECKPOINT).",
+)
+MODEL_CARD_OPTION = typer.Option(
+    None, "--model-card", help="Model card YAML or preset name (default: the frog model)."
+)
+
+
 logger = logging.getLogger("ranawatch")
 
 

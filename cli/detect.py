@@ -40,16 +40,8 @@ def detect_command(
     claim_size: int | None = typer.Option(
         None, "--claim-size", min=1, help="Recordings claimed at a time (default 8)."
     ),
-    checkpoint: Path | None = typer.Option(
-        None,
-        "--checkpoint",
-        exists=True,
-        dir_okay=False,
-        help="Model checkpoint .pth (default RANAWATCH_CHECKPOINT).",
-    ),
-    model_card: str | None = typer.Option(
-        None, "--model-card", help="Model card YAML or preset name (default: the frog model)."
-    ),
+    checkpoint: Path | None = common.CHECKPOINT_OPTION,
+    model_card: str | None = common.MODEL_CARD_OPTION,
     device: Device | None = typer.Option(None, "--device", help="auto, cpu or cuda."),
     bf16: bool | None = typer.Option(
         None, "--bf16/--no-bf16", help="bf16 autocast on CUDA (default RANAWATCH_BF16)."

@@ -56,16 +56,8 @@ def ingest_command(
         dir_okay=False,
         help="YAML of sites, device deployments and folder rules (default RANAWATCH_SITES_FILE).",
     ),
-    checkpoint: Path | None = typer.Option(
-        None,
-        "--checkpoint",
-        exists=True,
-        dir_okay=False,
-        help="Model checkpoint .pth (default RANAWATCH_CHECKPOINT).",
-    ),
-    model_card: str | None = typer.Option(
-        None, "--model-card", help="Model card YAML or preset name (default: the frog model)."
-    ),
+    checkpoint: Path | None = common.CHECKPOINT_OPTION,
+    model_card: str | None = common.MODEL_CARD_OPTION,
     device: Device | None = typer.Option(None, "--device", help="auto, cpu or cuda."),
     detect: bool = typer.Option(
         True, "--detect/--no-detect", help="Score the new recordings after storing them."
