@@ -65,12 +65,18 @@ def database_url(option: str | None = None, *, create: bool = False) -> str:
 
 
 @contextmanager
-def user_errors() -> Iterator[None]:
-    """Print a RanaWatch error as one ``error: ...`` line and exit 1 (no traceback)."""
+def user_errors(out: Path | None = None) -> Iterator[None]:
+    """Print a RanaWatch error as one ``error: ...`` line and exit 1 (no traceback); with
+    ``out``, an operating-system error (a folder that cannot be written) too."""
     try:
         yield
     except RanaWatchError as exc:
         typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except OSError as exc:
+        if out is None:
+            raise
+        typer.echo(f"error: cannot write into {out}: {exc}", err=True)
         raise typer.Exit(1) from exc
 
 

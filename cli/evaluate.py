@@ -10,14 +10,12 @@ the datafile or the settings cannot be used.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from core.errors import RanaWatchError
+from cli import common
 
 if TYPE_CHECKING:
     from core.model.card import ModelCard
@@ -49,19 +47,6 @@ DATABASE_OPTION = typer.Option(
 def register(app: typer.Typer) -> None:
     """Add the ``evaluate`` command group to the ``ranawatch`` app."""
     app.add_typer(evaluate_app, name="evaluate")
-
-
-@contextmanager
-def _exit_1_on_error(out: Path) -> Iterator[None]:
-    """One ``error: ...`` line and exit status 1 for a RanaWatch error or an unwritable --out."""
-    try:
-        yield
-    except RanaWatchError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    except OSError as exc:
-        typer.echo(f"error: cannot write into {out}: {exc}", err=True)
-        raise typer.Exit(1) from exc
 
 
 def summary_lines(report: dict) -> list[str]:
@@ -241,7 +226,7 @@ def report_command(
     from core.errors import ConfigError
     from core.training.report import write_evaluation
 
-    with _exit_1_on_error(out):
+    with common.user_errors(out):
         if (model is None) == (card is None and checkpoint is None):
             raise ConfigError("give either --model, or --card and --checkpoint")
         cfg = evaluation_config(config, target_precision, review_s)
@@ -278,7 +263,7 @@ def compare_command(
     from core.errors import ConfigError
     from core.training.compare import write_comparison
 
-    with _exit_1_on_error(out):
+    with common.user_errors(out):
         cfg = evaluation_config(config, target_precision, review_s)
         found = _models(models, cards, checkpoints, database_url)
         if len(found) < 2:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import typer
 
-from core.errors import RanaWatchError
+from cli import common
 from core.settings import get_settings
 
 train_app = typer.Typer(help="Fine-tune AST models, report on the test split, register them.")
@@ -54,7 +54,7 @@ def run_command(
     from core.training.trainer import TrainProgress, train
 
     console = Console()
-    try:
+    with common.user_errors(out):
         cfg = load_config(TrainConfig, config)
         if device is not None:
             cfg = TrainConfig.model_validate(cfg.model_dump() | {"device": device})
@@ -110,12 +110,6 @@ def run_command(
         if register_version:
             version_id = _register(result, dataset, test, hop_s)
             console.print(f"registered as model version {version_id}")
-    except RanaWatchError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    except OSError as exc:
-        typer.echo(f"error: cannot write into {out}: {exc}", err=True)
-        raise typer.Exit(1) from exc
 
 
 def _register(result, dataset: Path, test: dict, hop_s: float | None) -> int:
