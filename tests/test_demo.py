@@ -149,6 +149,9 @@ def test_demo_recovers_the_planted_calls_reports_and_serves_them(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C must reach the demo even when the tests themselves run in the background
+        # (a shell starts background jobs with SIGINT ignored, and children inherit that).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         printed = "".join(_wait_for_line(proc, "Dashboard: http", 900))
