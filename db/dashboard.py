@@ -22,6 +22,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from db.models import (
+    RECORDING_HOUR,
+    RECORDING_NIGHT,
     DetectionRun,
     ModelVersion,
     Recording,
@@ -31,8 +33,7 @@ from db.models import (
 from db.reports import decision_of
 
 # The recording's night and local hour, computed by the database (migration 0004).
-NIGHT: sa.Column[Any] = Recording.__table__.c.night
-HOUR: sa.Column[Any] = Recording.__table__.c.local_hour
+NIGHT, HOUR = RECORDING_NIGHT, RECORDING_HOUR
 ACTIVITY_COLUMNS = (
     "recordings",
     "minutes_recorded",
@@ -106,14 +107,6 @@ def dialect_of(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def floor_of(expr: Any, dialect: str) -> sa.ColumnElement[Any]:
-    """``floor(expr)`` for values above -1000, on SQLite without its optional math
-    functions (its CAST truncates; PostgreSQL's CAST rounds, so it gets ``floor``)."""
-    if dialect == "sqlite":
-        return sa.cast(expr + 1000, sa.Integer) - 1000
-    return sa.cast(sa.func.floor(expr), sa.Integer)
-
-
 def scoped(query: Any, session: Session, scope: Scope, *, timed: bool = True) -> Any:
     """``query`` (over ``recordings``) limited to the scope's sites and nights.
 
@@ -122,16 +115,20 @@ def scoped(query: Any, session: Session, scope: Scope, *, timed: bool = True) ->
     season over decades.
     """
     del session  # the night column makes the filter the same on every back end
-    if scope.sites:
-        query = query.where(
-            Recording.site_id.in_(select(Site.id).where(Site.name.in_(scope.sites)))  # type: ignore[union-attr]
-        )
     if timed or scope.date_from or scope.date_to:
         query = query.where(NIGHT.is_not(None))
+    return in_scope(query, scope, Recording.site_id, NIGHT)
+
+
+def in_scope(query: Any, scope: Scope, site_id: Any, night: Any) -> Any:
+    """``query`` limited to the scope's sites and nights, given its site id and night
+    columns (of ``recordings`` or of a sums table, :mod:`db.activity_sums`)."""
+    if scope.sites:
+        query = query.where(site_id.in_(select(Site.id).where(Site.name.in_(scope.sites))))  # type: ignore[union-attr]
     if scope.date_from is not None:
-        query = query.where(NIGHT >= scope.date_from)  # noqa: SIM300 (a column)
+        query = query.where(night >= scope.date_from)
     if scope.date_to is not None:
-        query = query.where(NIGHT <= scope.date_to)  # noqa: SIM300 (a column)
+        query = query.where(night <= scope.date_to)
     return query
 
 

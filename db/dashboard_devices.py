@@ -7,8 +7,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from db.dashboard import NIGHT, Scope, as_date, read_frame, scoped
-from db.models import Deployment, Device, Recording, RecordingStatus, Site
+from db.dashboard import NIGHT, Scope, as_date, in_scope, read_frame, scoped
+from db.models import Deployment, Device, DeviceNight, Recording, RecordingStatus, Site
 from db.reports import device_display
 
 
@@ -145,6 +145,72 @@ def device_table(*, session: Session, scope: Scope) -> pd.DataFrame:
     for column in ("first_at", "last_at", "last_ingested_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     frame["failed"] = frame["failed"].fillna(0).astype(int)
+    return frame
+
+
+def device_positions(*, session: Session, scope: Scope) -> pd.DataFrame:
+    """Per device in scope: where it recorded and its mean position, from the sums per
+    device and night (:mod:`db.activity_sums`) and the few recordings on no night.
+
+    Columns ``device_id``, ``device``, ``site``, ``latitude``, ``longitude`` (means of the
+    positions its recordings carry, else ``NaN``), ``last_at`` (its newest recording, UTC).
+    """
+    sums = DeviceNight
+    parts = [
+        in_scope(
+            select(
+                sums.device_id,
+                sums.site_id,
+                sums.latitude_sum,
+                sums.latitude_n,
+                sums.longitude_sum,
+                sums.longitude_n,
+                sums.last_at,
+            ),
+            scope,
+            sums.site_id,
+            sums.night,
+        )
+    ]
+    if scope.date_from is None and scope.date_to is None:
+        # Recordings on no night (no time, or a clock never set) count without dates.
+        lat, lon = Recording.latitude, Recording.longitude
+        untimed = select(
+            Recording.device_id,
+            Recording.site_id,
+            sa.func.coalesce(lat, 0.0),
+            sa.case((lat.is_not(None), 1), else_=0),  # type: ignore[union-attr]
+            sa.func.coalesce(lon, 0.0),
+            sa.case((lon.is_not(None), 1), else_=0),  # type: ignore[union-attr]
+            Recording.recorded_at,
+        ).where(NIGHT.is_(None), Recording.device_id.is_not(None))  # type: ignore[union-attr]
+        parts.append(scoped(untimed, session, scope, timed=False))
+    rows = sa.union_all(*parts).subquery("device_sums")
+    query = (
+        select(
+            Device.id,
+            Device.serial,
+            Device.recorder,
+            sa.func.max(Site.name),
+            sa.func.sum(rows.c.latitude_sum) / sa.func.nullif(sa.func.sum(rows.c.latitude_n), 0),
+            sa.func.sum(rows.c.longitude_sum) / sa.func.nullif(sa.func.sum(rows.c.longitude_n), 0),
+            sa.func.max(rows.c.last_at),
+        )
+        .select_from(rows)
+        .join(Device, Device.id == rows.c.device_id)
+        .outerjoin(Site, Site.id == rows.c.site_id)
+        .group_by(Device.id, Device.serial, Device.recorder)
+        .order_by(Device.serial)
+    )
+    out = [
+        (rid, device_display(serial, recorder), *rest)
+        for rid, serial, recorder, *rest in session.execute(query)
+    ]
+    columns = ["device_id", "device", "site", "latitude", "longitude", "last_at"]
+    frame = pd.DataFrame(out, columns=columns)
+    for column in ("latitude", "longitude"):
+        frame[column] = frame[column].astype(float)
+    frame["last_at"] = pd.to_datetime(frame["last_at"], utc=True)
     return frame
 
 
