@@ -101,9 +101,8 @@ def refresh_sums(*, session: Session, units: Iterable[Unit] | None = None) -> No
         if not chosen:
             return
         _lock(session, chosen)
-        where = _in_units(chosen, Recording.site_id, NIGHT)
     else:
-        chosen, where = [], NIGHT.is_not(None)
+        chosen = []
         if session.get_bind().dialect.name == "postgresql":
             names = ", ".join(table.__tablename__ for table in SUM_TABLES)  # type: ignore[attr-defined]
             session.execute(sa.text(f"LOCK TABLE {names} IN EXCLUSIVE MODE"))
@@ -112,15 +111,33 @@ def refresh_sums(*, session: Session, units: Iterable[Unit] | None = None) -> No
         if chosen:
             stmt = stmt.where(_in_units(chosen, table.site_id, table.night))  # type: ignore[attr-defined]
         session.execute(stmt)
-    sums = compute_sums(
+    sums = source_sums(session=session, units=chosen if units is not None else None)
+    for table, rows in zip(SUM_TABLES, sums, strict=True):
+        for chunk in _chunks(rows):
+            session.execute(sa.insert(table), chunk)
+
+
+def source_sums(
+    *, session: Session, units: Iterable[Unit] | None = None
+) -> tuple[list[dict], list[dict], list[dict]]:
+    """What the sums tables hold for ``units`` (``None``: all), computed from the source rows
+    (recordings, finished runs, events, reviews, model versions); nothing is written.
+
+    Returns
+    -------
+    tuple of lists of dict
+        Rows of ``activity_hours``, ``activity_degrees`` and ``device_nights`` (without ids).
+    """
+    chosen = None if units is None else list(units)
+    if chosen == []:
+        return [], [], []
+    where = NIGHT.is_not(None) if chosen is None else _in_units(chosen, Recording.site_id, NIGHT)
+    return compute_sums(
         _recordings(session, where),
         _runs(session, where),
         _events(session, where),
         _targets(session),
     )
-    for table, rows in zip(SUM_TABLES, sums, strict=True):
-        for chunk in _chunks(rows):
-            session.execute(sa.insert(table), chunk)
 
 
 @dataclass(frozen=True)
