@@ -167,28 +167,31 @@ def site_ids(*, session: Session) -> pd.DataFrame:
 
 def rolled_up(
     session: Session,
-    query: Any,
+    rows: Any,
     keys: list[str],
     values: list[str],
     sets: list[tuple[str, ...]],
 ) -> list[pd.DataFrame]:
-    """The rows of ``query`` (grouped by ``keys``, then additive ``values``) summed over each
-    of ``sets`` (tuples of keys), one frame per set.
+    """The rows of ``rows`` (a select of ``keys``, then additive ``values``) summed over each
+    of ``sets`` (tuples of keys) in SQL, one frame per set, sorted by its keys.
 
-    PostgreSQL sums them in the query (``GROUPING SETS``), so only the sums travel; other
-    databases send the rows of ``query`` and pandas sums them (:func:`rollup`).
+    PostgreSQL sums every set in one pass (``GROUPING SETS``); other databases run one
+    grouped query per set. Only the sums travel.
     """
-    if [tuple(keys)] == [tuple(chosen) for chosen in sets]:
-        return [read_frame(session, query, [*keys, *values])]
-    if dialect_of(session) != "postgresql":
-        frame = read_frame(session, query, [*keys, *values])
-        return [rollup(frame, list(chosen), values) for chosen in sets]
-    inner = query.subquery("fine")
+    inner = rows.subquery("fine")
     columns = [inner.c[i] for i in range(len(keys))]
-    # grouping(k1, k2, ...) has a bit set for each key summed away, the first key highest.
-    grouping = sa.func.grouping(*columns).label("grouping_id")
     # As floats: PostgreSQL sums integers to numeric (Decimal in Python).
     sums = [sa.cast(sa.func.sum(inner.c[len(keys) + i]), sa.Float) for i in range(len(values))]
+    if dialect_of(session) != "postgresql" or len(sets) == 1:
+        frames = []
+        for chosen in sets:
+            grouped = [columns[keys.index(k)] for k in chosen]
+            query = select(*grouped, *sums).group_by(*grouped)
+            frame = read_frame(session, query, [*chosen, *values])
+            frames.append(frame.sort_values(list(chosen), kind="stable").reset_index(drop=True))
+        return frames
+    # grouping(k1, k2, ...) has a bit set for each key summed away, the first key highest.
+    grouping = sa.func.grouping(*columns).label("grouping_id")
     outer = select(grouping, *columns, *sums).group_by(
         sa.func.grouping_sets(
             *(sa.tuple_(*(columns[keys.index(k)] for k in chosen)) for chosen in sets)
@@ -198,8 +201,8 @@ def rolled_up(
     frames = []
     for chosen in sets:
         mask = sum(1 << (len(keys) - 1 - i) for i, key in enumerate(keys) if key not in chosen)
-        rows = frame[frame["grouping_id"] == mask].sort_values(list(chosen), kind="stable")
-        frames.append(rows[[*chosen, *values]].reset_index(drop=True))
+        picked = frame[frame["grouping_id"] == mask].sort_values(list(chosen), kind="stable")
+        frames.append(picked[[*chosen, *values]].reset_index(drop=True))
     return frames
 
 

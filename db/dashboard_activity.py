@@ -37,9 +37,9 @@ def activity_sets(
 ) -> list[pd.DataFrame]:
     """Effort and calls in scope summed over each of ``sets``: the dashboard's sums, in SQL.
 
-    One grouped query over the sums per site, night and hour (:mod:`db.activity_sums`): the
+    Summed in SQL from the sums per site, night and hour (:mod:`db.activity_sums`): the
     rows of every recording and those of the scope's model version; on PostgreSQL every set
-    is summed in the same query (see :func:`db.dashboard.rolled_up`).
+    in the same pass (see :func:`db.dashboard.rolled_up`).
 
     Parameters
     ----------
@@ -66,23 +66,18 @@ def activity_sets(
         else sa.false()
     )
 
-    def total(rows: Any, column: Any, per: float = 1.0) -> Any:
-        summed = sa.func.sum(sa.case((rows, column), else_=0))
-        return summed / per if per != 1.0 else summed
+    def of(rows: Any, column: Any) -> Any:
+        return sa.case((rows, column), else_=0)
 
-    query = (
-        select(
-            *keys,
-            total(every, sums.recordings),
-            total(every, sums.audio_s, 60.0),
-            total(model, sums.audio_s, 60.0),
-            total(model, sums.call_s, 60.0),
-            total(model, sums.events),
-            total(model, sums.awaiting_review),
-        )
-        .where(sa.or_(every, model))
-        .group_by(*keys)
-    )
+    query = select(
+        *keys,
+        of(every, sums.recordings),
+        of(every, sums.audio_s) / 60.0,
+        of(model, sums.audio_s) / 60.0,
+        of(model, sums.call_s) / 60.0,
+        of(model, sums.events),
+        of(model, sums.awaiting_review),
+    ).where(sa.or_(every, model))
     query = in_scope(query, scope, sums.site_id, sums.night)
     frames = rolled_up(session, query, names, list(ACTIVITY_COLUMNS), sets)
     return [_typed(frame) for frame in frames]
@@ -168,17 +163,14 @@ def temperature_calling(*, session: Session, scope: Scope) -> tuple[pd.DataFrame
     if scope.model_version_id is None:
         return pd.DataFrame(columns=degree_columns), pd.DataFrame(columns=night_columns)
     sums = ActivityDegree
-    keys = [sums.site_id.label("site_id"), sums.night.label("night"), sums.degree.label("degree")]
-    query = (
-        select(
-            *keys,
-            sa.func.sum(sums.recordings),
-            sa.func.sum(sums.with_calls),
-            sa.func.sum(sums.temperature_sum_c),
-        )
-        .where(sums.model_version_id == scope.model_version_id)
-        .group_by(*keys)
-    )
+    query = select(
+        sums.site_id,
+        sums.night,
+        sums.degree,
+        sums.recordings,
+        sums.with_calls,
+        sums.temperature_sum_c,
+    ).where(sums.model_version_id == scope.model_version_id)
     query = in_scope(query, scope, sums.site_id, sums.night)
     values = ["recordings", "with_calls", "sum_c"]
     per_degree, per_site_night = rolled_up(
