@@ -61,7 +61,8 @@ DEGREE_KEYS = ("site_id", "night", "degree", "model_version_id")
 DEGREE_VALUES = ("recordings", "with_calls", "temperature_sum_c")
 DEVICE_KEYS = ("device_id", "site_id", "night")
 DEVICE_VALUES = (
-    "recordings", "latitude_sum", "latitude_n", "longitude_sum", "longitude_n", "last_at"
+    "recordings", "latitude_sum", "latitude_n", "longitude_sum", "longitude_n",
+    "first_at", "last_at", "last_ingested_at",
 )  # fmt: skip
 
 
@@ -154,6 +155,7 @@ class SourceRecording:
     latitude: float | None
     longitude: float | None
     recorded_at: datetime
+    ingested_at: datetime
 
 
 def compute_sums(
@@ -218,7 +220,7 @@ def compute_sums(
                 devices,
                 (rec.device_id, rec.site_id, rec.night),
                 [1, lat or 0.0, int(lat is not None), lon or 0.0, int(lon is not None)],
-                last_at=rec.recorded_at,
+                (rec.recorded_at, rec.recorded_at, rec.ingested_at),
             )
     return (
         _rows(hours, HOUR_KEYS, HOUR_VALUES),
@@ -248,16 +250,24 @@ def call_seconds(duration_s: float | None, spans: Iterable[tuple[float, float]])
 
 
 def _add(
-    sums: dict[tuple, list], key: tuple, values: list, last_at: datetime | None = None
+    sums: dict[tuple, list],
+    key: tuple,
+    values: list,
+    times: tuple[datetime, datetime, datetime] | None = None,
 ) -> None:
+    """Add ``values`` to the sums of ``key``; ``times`` (first, last, last ingested) are
+    kept as the earliest, latest and latest."""
     if key not in sums:
-        sums[key] = [*values, last_at] if last_at is not None else list(values)
+        sums[key] = [*values, *times] if times is not None else list(values)
         return
     row = sums[key]
     for i, value in enumerate(values):
         row[i] += value
-    if last_at is not None:
-        row[-1] = max(row[-1], last_at)
+    if times is not None:
+        first, last, ingested = times
+        row[-3] = min(row[-3], first)
+        row[-2] = max(row[-2], last)
+        row[-1] = max(row[-1], ingested)
 
 
 def _rows(sums: dict[tuple, list], keys: tuple[str, ...], values: tuple[str, ...]) -> list[dict]:
@@ -280,6 +290,7 @@ def _recordings(session: Session, where: Any) -> Iterator[SourceRecording]:
             Recording.latitude,
             Recording.longitude,
             Recording.recorded_at,
+            Recording.ingested_at,
         )
         .where(where)
         .order_by(Recording.id)  # type: ignore[arg-type]

@@ -461,7 +461,8 @@ class ActivityDegree(SQLModel, table=True):
 
 class DeviceNight(SQLModel, table=True):
     """Per device, site and night: its recordings, the sums and counts of the positions they
-    carry (decimal degrees), and the start of the newest (UTC)."""
+    carry (decimal degrees), the start of the first and of the newest, and when the newest
+    was stored (UTC)."""
 
     __tablename__ = "device_nights"
     __table_args__ = (sa.Index("ix_device_nights_site_night", "site_id", "night"),)
@@ -475,4 +476,6 @@ class DeviceNight(SQLModel, table=True):
     latitude_n: int
     longitude_sum: float
     longitude_n: int
+    first_at: datetime = Field(sa_type=UTCDateTime)
     last_at: datetime = Field(sa_type=UTCDateTime)
+    last_ingested_at: datetime = Field(sa_type=UTCDateTime)

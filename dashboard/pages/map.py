@@ -19,7 +19,7 @@ from dashboard.app import TILE_ATTRIBUTION_KEY, TILE_URL_KEY
 from dashboard.components import keep_view, refresh_input, scope_inputs, simple_table
 from db.dashboard import site_ids, site_table, with_site_names
 from db.dashboard_activity import activity
-from db.dashboard_devices import device_positions
+from db.dashboard_devices import device_table
 from db.dashboard_events import last_calls
 
 dash.register_page(__name__, path="/map", name="Map", title="RanaWatch - Map", order=2)
@@ -123,7 +123,7 @@ def map_points(
 
 
 def newest_in_scope(devices: pd.DataFrame) -> datetime:
-    """The newest recording's time in scope (of :func:`db.dashboard_devices.device_positions`):
+    """The newest recording's time in scope (of :func:`db.dashboard_devices.device_table`):
     "days since the last call" counts back from it, so an old season reads as it did at its
     end, not as years of silence."""
     newest = devices["last_at"].max() if not devices.empty else None
@@ -141,7 +141,7 @@ def update(
             site_rows = site_table(session=session)
             if scope.sites:
                 site_rows = site_rows[site_rows["site"].isin(scope.sites)]
-            devices = device_positions(session=session, scope=scope)
+            devices = device_table(session=session, scope=scope)
             per_site = with_site_names(
                 activity(session=session, scope=scope, by=("site_id",)),
                 site_ids(session=session),

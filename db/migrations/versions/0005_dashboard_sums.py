@@ -4,7 +4,8 @@
 audio, seconds in minutes with calls, events, events awaiting review; model version NULL:
 every recording), ``activity_degrees`` (per site, night, whole degree and model version:
 analysed recordings with a temperature, those with calls, their temperature sum) and
-``device_nights`` (per device, site and night: recordings, position sums, newest start).
+``device_nights`` (per device, site and night: recordings, position sums, first and newest
+start, newest ingest).
 :mod:`db.activity_sums` keeps them; this migration fills them from the rows already stored.
 
 Revision ID: 0005
@@ -83,7 +84,9 @@ def upgrade() -> None:
         sa.Column("latitude_n", sa.Integer(), nullable=False),
         sa.Column("longitude_sum", sa.Float(), nullable=False),
         sa.Column("longitude_n", sa.Integer(), nullable=False),
+        sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_ingested_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["device_id"],
             ["devices.id"],
@@ -144,6 +147,7 @@ def _backfill(bind: sa.Connection) -> None:
         *(sa.column(name) for name in ("duration_s", "temperature_c", "latitude", "longitude")),
         sa.column("night", sa.Date()),
         sa.column("recorded_at", sa.DateTime(timezone=True)),
+        sa.column("ingested_at", sa.DateTime(timezone=True)),
     )
     query = sa.select(recordings).where(recordings.c.night.is_not(None)).order_by(recordings.c.id)
     hours: dict[tuple, list] = {}
@@ -171,7 +175,7 @@ def _backfill(bind: sa.Connection) -> None:
             lat, lon = rec["latitude"], rec["longitude"]
             key = (rec["device_id"], site, night)
             values = [1, lat or 0.0, int(lat is not None), lon or 0.0, int(lon is not None)]
-            _add(devices, key, values, rec["recorded_at"])
+            _add(devices, key, values, (rec["recorded_at"], rec["recorded_at"], rec["ingested_at"]))
     _insert(
         bind,
         "activity_hours",
@@ -190,7 +194,8 @@ def _backfill(bind: sa.Connection) -> None:
         bind,
         "device_nights",
         ("device_id", "site_id", "night"),
-        ("recordings", "latitude_sum", "latitude_n", "longitude_sum", "longitude_n", "last_at"),
+        ("recordings", "latitude_sum", "latitude_n", "longitude_sum", "longitude_n")
+        + ("first_at", "last_at", "last_ingested_at"),
         devices,
     )
 
@@ -215,26 +220,29 @@ def _call_seconds(duration_s: float | None, found: list) -> float:
     return total
 
 
-def _add(sums: dict[tuple, list], key: tuple, values: list, last_at: object = None) -> None:
+def _add(sums: dict[tuple, list], key: tuple, values: list, times: tuple | None = None) -> None:
     if key not in sums:
-        sums[key] = [*values, last_at] if last_at is not None else list(values)
+        sums[key] = [*values, *times] if times is not None else list(values)
         return
     row = sums[key]
     for i, value in enumerate(values):
         row[i] += value
-    if last_at is not None:
-        row[-1] = max(row[-1], last_at)
+    if times is not None:
+        row[-3] = min(row[-3], times[0])
+        row[-2] = max(row[-2], times[1])
+        row[-1] = max(row[-1], times[2])
 
 
 def _insert(
     bind: sa.Connection, name: str, keys: tuple, values: tuple, sums: dict[tuple, list]
 ) -> None:
+    times = {"first_at", "last_at", "last_ingested_at"}
     table = sa.table(
         name,
         *(sa.column(c) for c in keys if c != "night"),
-        *(sa.column(c) for c in values if c != "last_at"),
+        *(sa.column(c) for c in values if c not in times),
         sa.column("night", sa.Date()),
-        *([sa.column("last_at", sa.DateTime(timezone=True))] if "last_at" in values else []),
+        *(sa.column(c, sa.DateTime(timezone=True)) for c in values if c in times),
     )
     rows = [
         dict(zip(keys, key, strict=True)) | dict(zip(values, row, strict=True))
