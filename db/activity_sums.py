@@ -13,10 +13,11 @@ A unit is a few dozen recordings, so that costs milliseconds, and the rows of a 
 always exactly what its source rows sum to: no increment can drift or be lost.
 
 Concurrent writers: on PostgreSQL each unit is locked for the rest of the transaction
-(``pg_advisory_xact_lock``, units in one order so two writers never wait on each other)
-before it is recomputed, so the second writer's recomputation runs after the first has
-committed and sees its rows (READ COMMITTED takes a new snapshot per statement). SQLite
-lets one writer at a time. Rows written around these functions (a bulk load) need
+(``pg_advisory_xact_lock``, the units of one refresh in one order) before it is recomputed,
+so a second writer of the same night recomputes after the first has committed and sees its
+rows (READ COMMITTED takes a new snapshot per statement); writers of other nights do not
+wait. Ingest and detect write one file per transaction, so the lock is held for
+milliseconds. SQLite lets one writer at a time. Rows written around these functions (a bulk load) need
 :func:`refresh_sums` without units afterwards, which recomputes everything.
 
 "Minutes with calls" counts each minute of a recording that an event of a target label

@@ -23,11 +23,10 @@ from db.dashboard import (
     in_scope,
     rolled_up,
     rollup,
-    scoped,
     site_ids,
     with_site_names,
 )
-from db.models import ActivityDegree, ActivityHour, Device, Recording
+from db.models import ActivityDegree, ActivityHour, DeviceNight
 
 KEYS = ("site_id", "night", "hour")
 
@@ -132,11 +131,16 @@ def totals(
     """
     if frame is None:
         frame = activity(session=session, scope=scope, by=("site_id",))
-    # Each device in the scope, found through the device index (a lookup per device).
-    has_audio = scoped(
-        select(Recording.id).where(Recording.device_id == Device.id).limit(1), session, scope
-    ).exists()
-    devices = session.exec(select(sa.func.count(Device.id)).where(has_audio)).one()
+    # The devices with a recording on a night in scope, from their sums per night.
+    nights = DeviceNight
+    devices = session.exec(
+        in_scope(
+            select(sa.func.count(sa.distinct(nights.device_id))),
+            scope,
+            nights.site_id,
+            nights.night,
+        )
+    ).one()
     return {
         "sites": int(frame["site_id"].nunique()),
         "devices": int(devices),

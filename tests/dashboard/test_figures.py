@@ -107,6 +107,8 @@ def _season_figures() -> list[go.Figure]:
         figures.temperature_bins(bins, stats.fit_logistic(bins)),
         figures.temperature_nights(stats.nights_by_temperature(per_night)),
         figures.empty_figure("Nothing here", "A title"),
+        figures_devices.site_map(POINTS),
+        figures_devices.site_map(POINTS, tile_url="https://tiles.test/{z}/{x}/{y}.png"),
     ]
 
 
