@@ -9,7 +9,7 @@ night instead, and the dashboard reads those (thousands of rows).
 They are kept by recomputing: every write that changes what they count (a recording stored,
 re-read or forgotten, a run's results saved, an event's first review) ends with
 :func:`refresh_sums` of the (site, night) *units* it touched, in the writer's transaction.
-A unit is a few dozen recordings, so that costs milliseconds, and the rows of a unit are
+A unit is a few dozen recordings (a dozen small statements), and the rows of a unit are
 always exactly what its source rows sum to: no increment can drift or be lost.
 
 Concurrent writers: on PostgreSQL each unit is locked for the rest of the transaction
@@ -17,8 +17,8 @@ Concurrent writers: on PostgreSQL each unit is locked for the rest of the transa
 so a second writer of the same night recomputes after the first has committed and sees its
 rows (READ COMMITTED takes a new snapshot per statement); writers of other nights do not
 wait. Ingest and detect write one file per transaction, so the lock is held for
-milliseconds. SQLite lets one writer at a time. Rows written around these functions (a bulk load) need
-:func:`refresh_sums` without units afterwards, which recomputes everything.
+milliseconds. SQLite lets one writer at a time. Rows written around these functions (a bulk
+load) need :func:`refresh_sums` without units afterwards, which recomputes everything.
 
 "Minutes with calls" counts each minute of a recording that an event of a target label
 overlaps, weighted by how much audio that minute holds, so a 4-second recording with a call
@@ -116,7 +116,7 @@ def refresh_sums(*, session: Session, units: Iterable[Unit] | None = None) -> No
     sums = source_sums(session=session, units=chosen if units is not None else None)
     for table, rows in zip(SUM_TABLES, sums, strict=True):
         for chunk in _chunks(rows):
-            session.execute(sa.insert(table), chunk)
+            session.execute(sa.insert(table.__table__), chunk)  # type: ignore[attr-defined]
 
 
 def source_sums(
@@ -133,13 +133,16 @@ def source_sums(
     chosen = None if units is None else list(units)
     if chosen == []:
         return [], [], []
-    where = NIGHT.is_not(None) if chosen is None else _in_units(chosen, Recording.site_id, NIGHT)
-    return compute_sums(
-        _recordings(session, where),
-        _runs(session, where),
-        _events(session, where),
-        _targets(session),
-    )
+    if chosen is None:
+        recordings = _recordings(session, NIGHT.is_not(None))
+        # Every recording on a night: its runs and events through a subquery.
+        of: Any = select(Recording.id).where(NIGHT.is_not(None))
+    else:
+        recordings = _recordings(session, _in_units(chosen, Recording.site_id, NIGHT))
+        # A few dozen: their runs and events by id (a join to recordings took the planner
+        # longer than the queries).
+        of = [rec.id for rec in recordings]
+    return compute_sums(recordings, _runs(session, of), _events(session, of), _targets(session))
 
 
 @dataclass(frozen=True)
@@ -278,7 +281,7 @@ def _rows(sums: dict[tuple, list], keys: tuple[str, ...], values: tuple[str, ...
     ]
 
 
-def _recordings(session: Session, where: Any) -> Iterator[SourceRecording]:
+def _recordings(session: Session, where: Any) -> list[SourceRecording]:
     query = (
         select(
             Recording.id,
@@ -296,23 +299,21 @@ def _recordings(session: Session, where: Any) -> Iterator[SourceRecording]:
         .where(where)
         .order_by(Recording.id)  # type: ignore[arg-type]
     )
-    for rid, site, night, hour, *rest in session.execute(query):
-        yield SourceRecording(rid, site, _as_date(night), int(hour), *rest)
+    return [
+        SourceRecording(rid, site, _as_date(night), int(hour), *rest)
+        for rid, site, night, hour, *rest in session.execute(query)
+    ]
 
 
-def _in_scope(where: Any) -> Any:
-    return select(Recording.id).where(where)
-
-
-def _runs(session: Session, where: Any) -> list[tuple[int, int]]:
+def _runs(session: Session, recording_ids: Any) -> list[tuple[int, int]]:
     query = select(DetectionRun.recording_id, DetectionRun.model_version_id).where(
         DetectionRun.status == RecordingStatus.DONE,
-        DetectionRun.recording_id.in_(_in_scope(where)),  # type: ignore[attr-defined]
+        DetectionRun.recording_id.in_(recording_ids),  # type: ignore[attr-defined]
     )
     return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
 
 
-def _events(session: Session, where: Any) -> list[tuple[int, int, str, float, float, bool]]:
+def _events(session: Session, recording_ids: Any) -> list[tuple[int, int, str, float, float, bool]]:
     reviewed = sa.exists().where(Review.detection_id == Detection.id)
     query = select(
         Detection.recording_id,
@@ -321,7 +322,7 @@ def _events(session: Session, where: Any) -> list[tuple[int, int, str, float, fl
         Detection.start_s,
         Detection.end_s,
         reviewed,
-    ).where(Detection.recording_id.in_(_in_scope(where)))  # type: ignore[attr-defined]
+    ).where(Detection.recording_id.in_(recording_ids))  # type: ignore[attr-defined]
     return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
 
 
