@@ -425,7 +425,23 @@ class ActivityHour(SQLModel, table=True):
     ``awaiting_review``: events never reviewed)."""
 
     __tablename__ = "activity_hours"
-    __table_args__ = (sa.Index("ix_activity_hours_site_night", "site_id", "night"),)
+    __table_args__ = (
+        sa.Index("ix_activity_hours_site_night", "site_id", "night"),
+        # Sums per night and hour read in order from the index alone (SQLite sorted 70,000
+        # rows a season for them; PostgreSQL hashes either way).
+        sa.Index(
+            "ix_activity_hours_night_hour",
+            "night",
+            "local_hour",
+            "model_version_id",
+            "site_id",
+            "recordings",
+            "audio_s",
+            "call_s",
+            "events",
+            "awaiting_review",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     site_id: int | None = Field(default=None, foreign_key="sites.id", ondelete="SET NULL")

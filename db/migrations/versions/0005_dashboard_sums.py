@@ -96,6 +96,12 @@ def upgrade() -> None:
     )
     for table in TABLES:
         op.create_index(f"ix_{table}_site_night", table, ["site_id", "night"])
+    op.create_index(
+        "ix_activity_hours_night_hour",
+        "activity_hours",
+        ["night", "local_hour", "model_version_id", "site_id"]
+        + ["recordings", "audio_s", "call_s", "events", "awaiting_review"],
+    )
     for table in TABLES[:2]:
         op.create_index(f"ix_{table}_model_version_id", table, ["model_version_id"])
     op.create_index("ix_device_nights_device_id", "device_nights", ["device_id"])
