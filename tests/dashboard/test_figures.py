@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import json
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
