@@ -10,7 +10,8 @@ The season (bench/season.py) defaults to the issue's: 50 devices (25 sites x 2),
 each device misses a twelfth of its nights), events at a realistic rate. Window scores are
 not written: no dashboard query reads them. Each callback runs ``--repeat`` times over three
 scopes (all sites and nights; one site; 30 nights) after one warm-up call, and the
-p50 / p95 wall times are printed. Figures only: nothing here asserts a time.
+p50 / p95 wall times are printed, then what one write pays to keep the dashboard's sums
+(db.activity_sums). Figures only: nothing here asserts a time.
 
 Each filled database is kept and its URL printed, so ``--reuse URL`` can time it again after
 a change (it is upgraded to the newest migration and analysed first).
@@ -35,12 +36,16 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
 import psycopg  # noqa: E402
+import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+from sqlmodel import Session  # noqa: E402
 
 from bench.season import SeasonSize, fill_season  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
+from db.activity_sums import refresh_recordings  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
+from db.models import Recording  # noqa: E402
 from db.session import get_engine  # noqa: E402
 
 
@@ -121,6 +126,28 @@ def time_callbacks(url: str, size: SeasonSize, repeat: int) -> None:
             )
 
 
+def time_refresh(url: str, samples: int = 30) -> None:
+    """Print what a writer pays to keep the dashboard's sums: recomputing one recording's
+    (site, night) unit, as ingest, detect and a review do, in a transaction rolled back."""
+    engine = get_engine(url)
+    with Session(engine) as session:
+        last = session.execute(sa.select(sa.func.max(Recording.id))).scalar_one() or 0
+        taken = []
+        for recording_id in range(1, last + 1, max(1, last // samples)):
+            started = time.perf_counter()
+            refresh_recordings(session=session, recording_ids=[recording_id])
+            taken.append(1000 * (time.perf_counter() - started))
+        session.rollback()
+    if taken:
+        taken.sort()
+        p95 = taken[min(len(taken) - 1, int(round(0.95 * (len(taken) - 1))))]
+        print(
+            f"  {'sums refresh (one write)':28s} {statistics.median(taken):5.0f} ms "
+            f"{p95:5.0f} ms   ({len(taken)} recordings' nights, rolled back)",
+            flush=True,
+        )
+
+
 def _analyse(url: str) -> None:
     # What autovacuum does soon after a bulk load (PostgreSQL 13+ vacuums after inserts too):
     # without table statistics PostgreSQL plans these joins for one row per table (the
@@ -170,8 +197,14 @@ def main() -> None:
     targets = []
     if args.reuse:
         for url in args.reuse:
-            upgrade(url)
+            started = time.perf_counter()
+            revision = upgrade(url)
             _analyse(url)
+            print(
+                f"{make_url(url).render_as_string()}: at migration {revision}, analysed "
+                f"({time.perf_counter() - started:.0f} s)",
+                flush=True,
+            )
             targets.append((make_url(url).get_backend_name(), url))
     else:
         if not args.no_sqlite:
@@ -183,6 +216,7 @@ def main() -> None:
     for label, url in targets:
         print(f"{label} ({make_url(url).render_as_string()}); {machine_note()}:", flush=True)
         time_callbacks(url, size, args.repeat)
+        time_refresh(url)
         print(f"  after: {machine_note()}", flush=True)
 
 

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import sqlalchemy as sa
 
+from db.activity_sums import refresh_sums
 from db.models import (
     Deployment,
     Detection,
@@ -30,6 +31,7 @@ from db.models import (
     Review,
     Site,
 )
+from db.session import session_scope
 
 FROG = "Rana draytonii"
 LABELS = [FROG, "Negative"]
@@ -268,4 +270,7 @@ def fill_season(
                         f"(SELECT max(id) FROM {table}))"
                     )
                 )
+    # Rows written around db's functions: the dashboard's sums are computed once, at the end.
+    with session_scope(engine) as session:
+        refresh_sums(session=session)
     return counts

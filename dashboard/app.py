@@ -8,6 +8,7 @@ is served by the app itself (Dash's and plotly.js's bundles included), so it wor
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 
@@ -92,6 +93,10 @@ def create_app(database_url: str | None = None, *, settings: Settings | None = N
     )(refresh_shell)
     server.add_url_rule(HEALTH_PATH, "ranawatch_health", lambda: _health(url))
     logger.info("dashboard for database %s", redact_url(url))
+    # What is loaded now (dash, plotly, pandas, the app: ~200,000 objects) lives as long as
+    # the server: kept out of the garbage collector's full passes, which otherwise walked it
+    # every few requests (0.2 s pauses on a busy 2-core machine, the p95 of the season's pages).
+    gc.freeze()
     return app
 
 

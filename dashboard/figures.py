@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
 
 from dashboard.stats import LogisticFit, logistic
 
@@ -58,6 +59,15 @@ LAYOUT = {
 SIDE_LEGEND = {"orientation": "v", "x": 1.01, "y": 1, "xanchor": "left", "yanchor": "top"}
 
 
+def figure(data: list[dict], layout: dict) -> go.Figure:
+    """A figure of plain trace and layout dicts, built without plotly's check of every
+    property on the way in: a season's traces took tens of milliseconds a figure to check,
+    which is what plotly.js is sent unchanged. Named colour scales must be given as lists
+    (plotly.js reverses some names); the tests build every figure checked as well and
+    compare the two."""
+    return go.Figure(data=data, layout=layout, _validate=False)
+
+
 def colour_of(index: int) -> str:
     """The ``index``-th colour of the palette (cycling)."""
     return PALETTE[index % len(PALETTE)]
@@ -66,14 +76,15 @@ def colour_of(index: int) -> str:
 def empty_figure(message: str, title: str = "") -> go.Figure:
     """A figure with no axes and ``message`` in the middle (nothing to show, and why)."""
     note = {"text": message, "showarrow": False, "xref": "paper", "yref": "paper"}
-    return go.Figure(
-        layout=LAYOUT
+    return figure(
+        [],
+        LAYOUT
         | {
             "title": LAYOUT["title"] | {"text": title},
             "xaxis": {"visible": False},
             "yaxis": {"visible": False},
             "annotations": [note | {"x": 0.5, "y": 0.5, "font": {"size": 15}}],
-        }
+        },
     )
 
 
@@ -158,10 +169,17 @@ def calls_per_night(nightly: pd.DataFrame) -> go.Figure:
     if nightly.empty:
         return empty_figure("No recordings of known time in this range", "Calls per night")
     traces: list = []
-    by_site = nightly.groupby("site", sort=True)
+    # One pass over the frame sorted by site and night, cut into sites (rows without a
+    # site are in the audio total only).
+    named = nightly[nightly["site"].notna()].sort_values(["site", "night"], kind="stable")
+    sites = named["site"].astype(str).to_numpy()
+    starts = np.flatnonzero(np.r_[True, sites[1:] != sites[:-1]]) if len(sites) else []
+    ends = np.r_[starts[1:], len(sites)] if len(sites) else []
+    all_nights_ns = pd.to_datetime(named["night"]).to_numpy(dtype="datetime64[ns]")
+    all_numbers = named[["minutes_with_calls", "minutes_recorded", "events"]].to_numpy(float)
     # More sites than colours: their audio is one total per night (25 stacked bars in 8
     # repeating colours read as noise, and cost a trace each).
-    per_site_effort = by_site.ngroups <= len(PALETTE)
+    per_site_effort = len(starts) <= len(PALETTE)
     if not per_site_effort:
         total = nightly.groupby("night", sort=True).agg(
             minutes_recorded=("minutes_recorded", "sum"), sites=("site", "nunique")
@@ -174,17 +192,16 @@ def calls_per_night(nightly: pd.DataFrame) -> go.Figure:
                 customdata=total["sites"].to_numpy(dtype=float),
                 width=0.8 * DAY_MS,
                 name="Audio recorded (all sites)",
-                marker_color=EFFORT_COLOUR,
+                marker={"color": EFFORT_COLOUR},
                 hovertemplate="%{x|%d %b %Y}: %{y:.0f} min recorded at %{customdata:.0f} "
                 "sites<extra></extra>",
                 **axis_ref(2),
             )
         )
-    for i, (site, rows) in enumerate(by_site):
-        rows = rows.sort_values("night")
-        nights = pd.to_datetime(rows["night"]).to_numpy(dtype="datetime64[ns]")
-        recorded = rows["minutes_recorded"].to_numpy(dtype=float)
-        numbers = rows[["minutes_with_calls", "minutes_recorded", "events"]].to_numpy(dtype=float)
+    for i, (a, b) in enumerate(zip(starts, ends, strict=True)):
+        site = sites[a]
+        nights, numbers = all_nights_ns[a:b], all_numbers[a:b]
+        recorded = numbers[:, 1]
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(recorded > 0, 100.0 * numbers[:, 0] / recorded, np.nan)
         x, y, custom = with_gaps(nights, share, numbers)
@@ -194,8 +211,8 @@ def calls_per_night(nightly: pd.DataFrame) -> go.Figure:
                 type="scatter",
                 x=x,
                 y=y,
-                name=str(site),
-                legendgroup=str(site),
+                name=site,
+                legendgroup=site,
                 mode="lines+markers",
                 line={"color": colour, "width": 1.5},
                 marker={"size": 6, "color": colour},
@@ -217,9 +234,9 @@ def calls_per_night(nightly: pd.DataFrame) -> go.Figure:
                 y=recorded,
                 width=0.8 * DAY_MS,
                 name=f"{site} (audio)",
-                legendgroup=str(site),
+                legendgroup=site,
                 showlegend=False,
-                marker_color=colour,
+                marker={"color": colour},
                 opacity=0.45,
                 hovertemplate=f"%{{x|%d %b %Y}}: %{{y:.0f}} min recorded<extra>{site}</extra>",
                 **axis_ref(2),
@@ -235,9 +252,9 @@ def calls_per_night(nightly: pd.DataFrame) -> go.Figure:
     layout["xaxis2"]["title"] = {"text": NIGHT_AXIS_TITLE}
     layout["yaxis"] |= {"title": {"text": "% with calls"}, "rangemode": "tozero"}
     layout["yaxis2"] |= {"title": {"text": "Minutes"}, "rangemode": "tozero"}
-    return go.Figure(
-        data=traces,
-        layout=LAYOUT
+    return figure(
+        traces,
+        LAYOUT
         | layout
         | {
             "barmode": "stack",
@@ -262,34 +279,41 @@ def night_heatmap(hourly: pd.DataFrame) -> go.Figure:
     if hourly.empty:
         return empty_figure("No recordings of known time in this range", title)
     nights = all_nights(min(hourly["night"]), max(hourly["night"]))
-    share = hourly.assign(
-        share=100.0
-        * hourly["minutes_with_calls"]
-        / hourly["minutes_recorded"].where(hourly["minutes_recorded"] > 0)
-    ).pivot_table(index="hour", columns="night", values="share", aggfunc="mean")
     # Only the hours the recorders cover, in night order (evening first).
-    hours = [h for h in NIGHT_HOURS if h in set(hourly["hour"])]
-    grid = share.reindex(index=hours, columns=nights)
-    top = (
-        float(np.nanmax(grid.to_numpy(dtype=float)))
-        if np.isfinite(grid.to_numpy(dtype=float)).any()
-        else 0.0
+    present = set(hourly["hour"])
+    hours = [h for h in NIGHT_HOURS if h in present]
+    recorded = hourly["minutes_recorded"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(
+            recorded > 0,
+            100.0 * hourly["minutes_with_calls"].to_numpy(dtype=float) / recorded,
+            np.nan,
+        )
+    # One cell per night and hour (the rows are one per night and hour).
+    grid = np.full((len(hours), len(nights)), np.nan)
+    row = {h: i for i, h in enumerate(hours)}
+    first = nights[0].toordinal()
+    rows = np.fromiter((row[h] for h in hourly["hour"]), dtype=int, count=len(hourly))
+    columns = np.fromiter(
+        (n.toordinal() - first for n in hourly["night"]), dtype=int, count=len(hourly)
     )
+    grid[rows, columns] = share
+    top = float(np.nanmax(grid)) if np.isfinite(grid).any() else 0.0
     heat = {
         "type": "heatmap",
         "x": pd.to_datetime(nights).to_numpy(dtype="datetime64[ns]"),
         "y": [f"{h:02d}:00" for h in hours],
-        "z": grid.to_numpy(dtype=float),
-        "colorscale": "YlGnBu",
+        "z": grid,
+        "colorscale": get_colorscale("YlGnBu"),
         "zmin": 0,
         "zmax": max(top, 1.0),
         "colorbar": {"title": {"text": "% with<br>calls"}},
         "hoverongaps": False,
         "hovertemplate": "%{x|%d %b %Y} %{y}: %{z:.0f}% of recorded minutes<extra></extra>",
     }
-    return go.Figure(
-        data=[heat],
-        layout=LAYOUT
+    return figure(
+        [heat],
+        LAYOUT
         | {
             "title": LAYOUT["title"] | {"text": title},
             "margin": LAYOUT["margin"] | {"t": 60},
@@ -365,9 +389,9 @@ def temperature_bins(bins: pd.DataFrame, fit: LogisticFit | None) -> go.Figure:
                 "showarrow": False,
             }
         )
-    return go.Figure(
-        data=traces,
-        layout=LAYOUT
+    return figure(
+        traces,
+        LAYOUT
         | {
             "hovermode": "closest",
             "title": LAYOUT["title"] | {"text": title},
@@ -396,30 +420,35 @@ def temperature_nights(nights: pd.DataFrame) -> go.Figure:
     ticks = np.unique(np.linspace(ordinal.min(), ordinal.max(), 5).round().astype(int))
     # Numbers and one text array, as numpy arrays: plotly checks lists element by element.
     where = (nights["night"].astype(str) + " at " + nights["site"].astype(str)).to_numpy(dtype=str)
-    fig = go.Figure(
-        go.Scatter(
-            x=nights["temperature_c"].to_numpy(dtype=float),
-            y=100.0 * nights["share"].to_numpy(dtype=float),
-            mode="markers",
-            marker={
-                "size": 9,
-                "color": ordinal,
-                "colorscale": "Viridis",
-                "showscale": True,
-                "colorbar": {
-                    "title": {"text": "Night"},
-                    "tickvals": ticks,
-                    "ticktext": [date.fromordinal(int(t)).isoformat() for t in ticks],
-                },
-            },
-            text=where,
-            customdata=nights["recordings"].to_numpy(dtype=float),
-            hovertemplate="%{text}: %{x:.1f} °C, %{y:.0f}% of %{customdata:.0f} recordings "
-            "with calls<extra></extra>",
-        ),
-        layout=LAYOUT
-        | {"title": LAYOUT["title"] | {"text": title}, "margin": LAYOUT["margin"] | {"t": 60}},
+    marker = {
+        "size": 9,
+        "color": ordinal,
+        "colorscale": get_colorscale("Viridis"),
+        "showscale": True,
+        "colorbar": {
+            "title": {"text": "Night"},
+            "tickvals": ticks,
+            "ticktext": [date.fromordinal(int(t)).isoformat() for t in ticks],
+        },
+    }
+    trace = {
+        "type": "scatter",
+        "x": nights["temperature_c"].to_numpy(dtype=float),
+        "y": 100.0 * nights["share"].to_numpy(dtype=float),
+        "mode": "markers",
+        "marker": marker,
+        "text": where,
+        "customdata": nights["recordings"].to_numpy(dtype=float),
+        "hovertemplate": "%{text}: %{x:.1f} °C, %{y:.0f}% of %{customdata:.0f} recordings "
+        "with calls<extra></extra>",
+    }
+    return figure(
+        [trace],
+        LAYOUT
+        | {
+            "title": LAYOUT["title"] | {"text": title},
+            "margin": LAYOUT["margin"] | {"t": 60},
+            "xaxis": {"title": {"text": "Mean recorder temperature that night (°C)"}},
+            "yaxis": {"title": {"text": "% of recordings with calls"}, "rangemode": "tozero"},
+        },
     )
-    fig.update_xaxes(title_text="Mean recorder temperature that night (°C)")
-    fig.update_yaxes(title_text="% of recordings with calls", rangemode="tozero")
-    return fig

@@ -18,6 +18,7 @@ from dashboard.figures import (
     all_nights,
     axis_ref,
     empty_figure,
+    figure,
     stacked_layout,
 )
 
@@ -100,42 +101,38 @@ def site_map(
                 **where,
             }
         )
+    layout = LAYOUT | {"title": LAYOUT["title"] | {"text": title}}
     if tile_url:
-        fig = go.Figure(data=traces)
-        fig.update_layout(
-            map={
-                "style": "white-bg",
-                "zoom": _zoom(points),
-                "center": {"lat": points["latitude"].mean(), "lon": points["longitude"].mean()},
-                "layers": [
-                    {
-                        "below": "traces",
-                        "sourcetype": "raster",
-                        "source": [tile_url],
-                        "sourceattribution": attribution,
-                    }
-                ],
+        layout["map"] = {
+            "style": "white-bg",
+            "zoom": _zoom(points),
+            "center": {
+                "lat": float(points["latitude"].mean()),
+                "lon": float(points["longitude"].mean()),
             },
-        )
-        fig.update_layout(**LAYOUT)
-        fig.update_layout(title_text=title)
-        return fig
-    fig = go.Figure(data=traces)
+            "layers": [
+                {
+                    "below": "traces",
+                    "sourcetype": "raster",
+                    "source": [tile_url],
+                    "sourceattribution": attribution,
+                }
+            ],
+        }
+        return figure(traces, layout)
     lat = float(points["latitude"].mean())
-    fig.update_layout(**LAYOUT)
-    fig.update_layout(title_text=title)
     pad = max(points["longitude"].max() - points["longitude"].min(), 0.01) * 0.15
-    fig.update_xaxes(
-        title_text="Longitude (°)",
-        range=[points["longitude"].min() - pad, points["longitude"].max() + pad],
-    )
+    layout["xaxis"] = {
+        "title": {"text": "Longitude (°)"},
+        "range": [float(points["longitude"].min() - pad), float(points["longitude"].max() + pad)],
+    }
     # Equal distances on both axes at this latitude.
-    fig.update_yaxes(
-        title_text="Latitude (°)",
-        scaleanchor="x",
-        scaleratio=1 / max(math.cos(math.radians(lat)), 0.1),
-    )
-    return fig
+    layout["yaxis"] = {
+        "title": {"text": "Latitude (°)"},
+        "scaleanchor": "x",
+        "scaleratio": 1 / max(math.cos(math.radians(lat)), 0.1),
+    }
+    return figure(traces, layout)
 
 
 def _zoom(points: pd.DataFrame) -> float:

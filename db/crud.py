@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, select
 
+from db.activity_sums import refresh_recordings
 from db.models import (
     Deployment,
     Detection,
@@ -151,7 +152,7 @@ def get_recording_by_sha256(*, session: Session, sha256: str) -> Recording | Non
 
 
 def add_recording(*, session: Session, recording: Recording) -> Recording:
-    """Store a new recording (flushed, so its ``id`` is set).
+    """Store a new recording (flushed, so its ``id`` is set) and the sums of its night.
 
     Raises
     ------
@@ -160,6 +161,8 @@ def add_recording(*, session: Session, recording: Recording) -> Recording:
     """
     session.add(recording)
     session.flush()
+    assert recording.id is not None
+    refresh_recordings(session=session, recording_ids=[recording.id])
     return recording
 
 

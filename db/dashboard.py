@@ -22,6 +22,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from db.models import (
+    RECORDING_HOUR,
+    RECORDING_NIGHT,
     DetectionRun,
     ModelVersion,
     Recording,
@@ -31,8 +33,7 @@ from db.models import (
 from db.reports import decision_of
 
 # The recording's night and local hour, computed by the database (migration 0004).
-NIGHT: sa.Column[Any] = Recording.__table__.c.night
-HOUR: sa.Column[Any] = Recording.__table__.c.local_hour
+NIGHT, HOUR = RECORDING_NIGHT, RECORDING_HOUR
 ACTIVITY_COLUMNS = (
     "recordings",
     "minutes_recorded",
@@ -106,14 +107,6 @@ def dialect_of(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def floor_of(expr: Any, dialect: str) -> sa.ColumnElement[Any]:
-    """``floor(expr)`` for values above -1000, on SQLite without its optional math
-    functions (its CAST truncates; PostgreSQL's CAST rounds, so it gets ``floor``)."""
-    if dialect == "sqlite":
-        return sa.cast(expr + 1000, sa.Integer) - 1000
-    return sa.cast(sa.func.floor(expr), sa.Integer)
-
-
 def scoped(query: Any, session: Session, scope: Scope, *, timed: bool = True) -> Any:
     """``query`` (over ``recordings``) limited to the scope's sites and nights.
 
@@ -122,16 +115,20 @@ def scoped(query: Any, session: Session, scope: Scope, *, timed: bool = True) ->
     season over decades.
     """
     del session  # the night column makes the filter the same on every back end
-    if scope.sites:
-        query = query.where(
-            Recording.site_id.in_(select(Site.id).where(Site.name.in_(scope.sites)))  # type: ignore[union-attr]
-        )
     if timed or scope.date_from or scope.date_to:
         query = query.where(NIGHT.is_not(None))
+    return in_scope(query, scope, Recording.site_id, NIGHT)
+
+
+def in_scope(query: Any, scope: Scope, site_id: Any, night: Any) -> Any:
+    """``query`` limited to the scope's sites and nights, given its site id and night
+    columns (of ``recordings`` or of a sums table, :mod:`db.activity_sums`)."""
+    if scope.sites:
+        query = query.where(site_id.in_(select(Site.id).where(Site.name.in_(scope.sites))))  # type: ignore[union-attr]
     if scope.date_from is not None:
-        query = query.where(NIGHT >= scope.date_from)  # noqa: SIM300 (a column)
+        query = query.where(night >= scope.date_from)
     if scope.date_to is not None:
-        query = query.where(NIGHT <= scope.date_to)  # noqa: SIM300 (a column)
+        query = query.where(night <= scope.date_to)
     return query
 
 
@@ -170,28 +167,31 @@ def site_ids(*, session: Session) -> pd.DataFrame:
 
 def rolled_up(
     session: Session,
-    query: Any,
+    rows: Any,
     keys: list[str],
     values: list[str],
     sets: list[tuple[str, ...]],
 ) -> list[pd.DataFrame]:
-    """The rows of ``query`` (grouped by ``keys``, then additive ``values``) summed over each
-    of ``sets`` (tuples of keys), one frame per set.
+    """The rows of ``rows`` (a select of ``keys``, then additive ``values``) summed over each
+    of ``sets`` (tuples of keys) in SQL, one frame per set, sorted by its keys.
 
-    PostgreSQL sums them in the query (``GROUPING SETS``), so only the sums travel; other
-    databases send the rows of ``query`` and pandas sums them (:func:`rollup`).
+    PostgreSQL sums every set in one pass (``GROUPING SETS``); other databases run one
+    grouped query per set. Only the sums travel.
     """
-    if [tuple(keys)] == [tuple(chosen) for chosen in sets]:
-        return [read_frame(session, query, [*keys, *values])]
-    if dialect_of(session) != "postgresql":
-        frame = read_frame(session, query, [*keys, *values])
-        return [rollup(frame, list(chosen), values) for chosen in sets]
-    inner = query.subquery("fine")
+    inner = rows.subquery("fine")
     columns = [inner.c[i] for i in range(len(keys))]
-    # grouping(k1, k2, ...) has a bit set for each key summed away, the first key highest.
-    grouping = sa.func.grouping(*columns).label("grouping_id")
     # As floats: PostgreSQL sums integers to numeric (Decimal in Python).
     sums = [sa.cast(sa.func.sum(inner.c[len(keys) + i]), sa.Float) for i in range(len(values))]
+    if dialect_of(session) != "postgresql" or len(sets) == 1:
+        frames = []
+        for chosen in sets:
+            grouped = [columns[keys.index(k)] for k in chosen]
+            query = select(*grouped, *sums).group_by(*grouped)
+            frame = read_frame(session, query, [*chosen, *values])
+            frames.append(frame.sort_values(list(chosen), kind="stable").reset_index(drop=True))
+        return frames
+    # grouping(k1, k2, ...) has a bit set for each key summed away, the first key highest.
+    grouping = sa.func.grouping(*columns).label("grouping_id")
     outer = select(grouping, *columns, *sums).group_by(
         sa.func.grouping_sets(
             *(sa.tuple_(*(columns[keys.index(k)] for k in chosen)) for chosen in sets)
@@ -201,8 +201,8 @@ def rolled_up(
     frames = []
     for chosen in sets:
         mask = sum(1 << (len(keys) - 1 - i) for i, key in enumerate(keys) if key not in chosen)
-        rows = frame[frame["grouping_id"] == mask].sort_values(list(chosen), kind="stable")
-        frames.append(rows[[*chosen, *values]].reset_index(drop=True))
+        picked = frame[frame["grouping_id"] == mask].sort_values(list(chosen), kind="stable")
+        frames.append(picked[[*chosen, *values]].reset_index(drop=True))
     return frames
 
 

@@ -1,9 +1,11 @@
 """The dashboard's sums over a scope: effort and calls per site, night and hour, the
 headline totals, and calling against temperature (see :mod:`db.dashboard` for the scope).
 
-"Minutes with calls" counts each minute of a recording that an event of a target label
-overlaps, weighted by how much audio that minute holds, so a 4-second recording with a call
-counts 4/60 of a minute with calls and calls never exceed the audio.
+They are read from the sums tables (:mod:`db.activity_sums`: per site, night and local hour,
+and per site, night and degree), so a season is a few thousand rows here, not every
+recording and event. "Minutes with calls" counts each minute of a recording that an event of
+a target label overlaps, weighted by how much audio that minute holds, so a 4-second
+recording with a call counts 4/60 of a minute with calls and calls never exceed the audio.
 """
 
 from __future__ import annotations
@@ -15,80 +17,18 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from db.dashboard import (
-    HOUR,
-    NIGHT,
+    ACTIVITY_COLUMNS,
     Scope,
     as_date,
-    dialect_of,
-    floor_of,
+    in_scope,
     rolled_up,
     rollup,
-    scoped,
     site_ids,
     with_site_names,
 )
-from db.models import Detection, DetectionRun, Device, Recording, RecordingStatus, Review
-
-
-def _events_of(scope: Scope) -> list[sa.ColumnElement[bool]]:
-    # The scope model's events of its target labels.
-    return [
-        Detection.model_version_id == scope.model_version_id,
-        Detection.label.in_(scope.target_labels),  # type: ignore[attr-defined]
-    ]
-
-
-def _calls(session: Session, scope: Scope, keys: list[Any]) -> Any:
-    """Per ``keys`` (columns of ``recordings``): minutes with calls, target events, and
-    those never reviewed, in one pass over the scope's events.
-
-    Minute ``k`` of a recording (``[60k, 60k + 60)`` s) has a call when a target event
-    ``[start, end)`` overlaps it: ``60k < end`` and ``60k + 60 > start``, i.e.
-    ``k = floor(start / 60) + j`` for ``j`` from 0 up to the longest event's span in minutes.
-    Each such minute counts once, weighted by the audio it holds (the recording's end cuts
-    the last one), so calls never exceed the audio. Each event is counted on its ``j = 0``
-    row.
-    """
-    dialect = dialect_of(session)
-    first = floor_of(Detection.start_s / 60.0, dialect)
-    span = (
-        select(sa.func.max(floor_of(Detection.end_s / 60.0, dialect) - first))
-        .where(*_events_of(scope))
-        .scalar_subquery()
-    )
-    j = select(sa.literal(0).label("j")).cte("minute_offsets", recursive=True)
-    j = j.union_all(select(j.c.j + 1).where(j.c.j < span))
-    k = first + j.c.j
-    own = j.c.j == 0
-    never_reviewed = ~sa.exists().where(Review.detection_id == Detection.id)
-    per_minute = (
-        select(
-            *keys,
-            sa.func.min(Recording.duration_s - k * 60).label("left"),
-            sa.func.sum(sa.case((own, 1), else_=0)).label("events"),
-            sa.func.sum(sa.case((sa.and_(own, never_reviewed), 1), else_=0)).label("awaiting"),
-        )
-        .select_from(Detection)
-        .join(Recording, Recording.id == Detection.recording_id)
-        .join(j, k * 60 < Detection.end_s)
-        .where(*_events_of(scope))
-        .group_by(*keys, Detection.recording_id, k)
-    )
-    minutes = scoped(per_minute, session, scope).subquery("call_minutes")
-    left = minutes.c.left
-    weight = sa.case((left <= 0, 0.0), (left < 60, left), else_=60.0)
-    outer = [minutes.c[c.key] for c in keys]
-    return select(
-        *outer,
-        sa.func.sum(weight) / 60.0,
-        sa.func.sum(minutes.c.events),
-        sa.func.sum(minutes.c.awaiting),
-    ).group_by(*outer)
-
+from db.models import ActivityDegree, ActivityHour, DeviceNight
 
 KEYS = ("site_id", "night", "hour")
-EFFORT = ["recordings", "minutes_recorded", "minutes_analysed"]
-CALLS = ["minutes_with_calls", "events", "awaiting_review"]
 
 
 def activity_sets(
@@ -96,9 +36,9 @@ def activity_sets(
 ) -> list[pd.DataFrame]:
     """Effort and calls in scope summed over each of ``sets``: the dashboard's sums, in SQL.
 
-    Two grouped queries over the recordings in scope (effort; minutes with calls, events
-    and those awaiting review), the first read from the night index (migration 0004); on
-    PostgreSQL every set is summed in the same query (see :func:`db.dashboard.rolled_up`).
+    Summed in SQL from the sums per site, night and hour (:mod:`db.activity_sums`): the
+    rows of every recording and those of the scope's model version; on PostgreSQL every set
+    in the same pass (see :func:`db.dashboard.rolled_up`).
 
     Parameters
     ----------
@@ -115,36 +55,31 @@ def activity_sets(
         ``awaiting_review`` (those never reviewed). Only groups with audio have a row.
     """
     names = [key for key in KEYS if any(key in chosen for chosen in sets)]
-    columns = {"site_id": Recording.site_id, "night": NIGHT, "hour": HOUR}
+    sums = ActivityHour
+    columns = {"site_id": sums.site_id, "night": sums.night, "hour": sums.local_hour}
     keys = [columns[name].label(name) for name in names]
-    analysed = sa.case((DetectionRun.id.is_not(None), Recording.duration_s), else_=0.0)  # type: ignore[union-attr]
-    effort = (
-        select(
-            *keys,
-            sa.func.count(Recording.id),
-            sa.func.coalesce(sa.func.sum(Recording.duration_s), 0.0) / 60.0,
-            sa.func.coalesce(sa.func.sum(analysed), 0.0) / 60.0,
-        )
-        .select_from(Recording)
-        .outerjoin(
-            DetectionRun,
-            sa.and_(
-                DetectionRun.recording_id == Recording.id,
-                DetectionRun.model_version_id == (scope.model_version_id or -1),
-                DetectionRun.status == RecordingStatus.DONE,
-            ),
-        )
-        .group_by(*keys)
+    every = sums.model_version_id.is_(None)  # type: ignore[union-attr]
+    model = (
+        sums.model_version_id == scope.model_version_id
+        if scope.model_version_id is not None
+        else sa.false()
     )
-    efforts = rolled_up(session, scoped(effort, session, scope), names, EFFORT, sets)
-    if scope.model_version_id is not None and scope.target_labels:
-        calls = rolled_up(session, _calls(session, scope, keys), names, CALLS, sets)
-    else:
-        calls = [pd.DataFrame(columns=[*chosen, *CALLS]) for chosen in sets]
-    return [
-        _typed(frame.merge(called, on=list(chosen), how="left"))
-        for frame, called, chosen in zip(efforts, calls, sets, strict=True)
-    ]
+
+    def of(rows: Any, column: Any) -> Any:
+        return sa.case((rows, column), else_=0)
+
+    query = select(
+        *keys,
+        of(every, sums.recordings),
+        of(every, sums.audio_s) / 60.0,
+        of(model, sums.audio_s) / 60.0,
+        of(model, sums.call_s) / 60.0,
+        of(model, sums.events),
+        of(model, sums.awaiting_review),
+    ).where(sa.or_(every, model))
+    query = in_scope(query, scope, sums.site_id, sums.night)
+    frames = rolled_up(session, query, names, list(ACTIVITY_COLUMNS), sets)
+    return [_typed(frame) for frame in frames]
 
 
 def activity(*, session: Session, scope: Scope, by: tuple[str, ...] = KEYS) -> pd.DataFrame:
@@ -196,11 +131,16 @@ def totals(
     """
     if frame is None:
         frame = activity(session=session, scope=scope, by=("site_id",))
-    # Each device in the scope, found through the device index (a lookup per device).
-    has_audio = scoped(
-        select(Recording.id).where(Recording.device_id == Device.id).limit(1), session, scope
-    ).exists()
-    devices = session.exec(select(sa.func.count(Device.id)).where(has_audio)).one()
+    # The devices with a recording on a night in scope, from their sums per night.
+    nights = DeviceNight
+    devices = session.exec(
+        in_scope(
+            select(sa.func.count(sa.distinct(nights.device_id))),
+            scope,
+            nights.site_id,
+            nights.night,
+        )
+    ).one()
     return {
         "sites": int(frame["site_id"].nunique()),
         "devices": int(devices),
@@ -211,18 +151,9 @@ def totals(
     }
 
 
-def _called_recordings(scope: Scope) -> sa.Subquery:
-    # Recordings with an event of a target label (one row each).
-    return (
-        select(Detection.recording_id.label("rid"))
-        .where(*_events_of(scope))
-        .distinct()
-        .subquery("called")
-    )
-
-
 def temperature_calling(*, session: Session, scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Analysed recordings with a temperature, counted per whole degree and per site and night.
+    """Analysed recordings with a temperature, counted per whole degree and per site and night
+    (from the sums per site, night and degree, :mod:`db.activity_sums`).
 
     Returns
     -------
@@ -235,33 +166,20 @@ def temperature_calling(*, session: Session, scope: Scope) -> tuple[pd.DataFrame
     night_columns = ["site", "night", "temperature_c", "recordings", "with_calls"]
     if scope.model_version_id is None:
         return pd.DataFrame(columns=degree_columns), pd.DataFrame(columns=night_columns)
-    called = _called_recordings(scope)
-    degree = floor_of(Recording.temperature_c, dialect_of(session)).label("degree")
-    keys = [Recording.site_id, NIGHT.label("night"), degree]
-    query = (
-        select(
-            *keys,
-            sa.func.count(Recording.id),
-            sa.func.count(called.c.rid),
-            sa.func.sum(Recording.temperature_c),
-        )
-        .select_from(Recording)
-        .join(
-            DetectionRun,
-            sa.and_(
-                DetectionRun.recording_id == Recording.id,
-                DetectionRun.model_version_id == scope.model_version_id,
-                DetectionRun.status == RecordingStatus.DONE,
-            ),
-        )
-        .outerjoin(called, called.c.rid == Recording.id)
-        .where(Recording.temperature_c.is_not(None))  # type: ignore[union-attr]
-        .group_by(*keys)
-    )
+    sums = ActivityDegree
+    query = select(
+        sums.site_id,
+        sums.night,
+        sums.degree,
+        sums.recordings,
+        sums.with_calls,
+        sums.temperature_sum_c,
+    ).where(sums.model_version_id == scope.model_version_id)
+    query = in_scope(query, scope, sums.site_id, sums.night)
     values = ["recordings", "with_calls", "sum_c"]
     per_degree, per_site_night = rolled_up(
         session,
-        scoped(query, session, scope),
+        query,
         ["site_id", "night", "degree"],
         values,
         [("degree",), ("site_id", "night")],

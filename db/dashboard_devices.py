@@ -7,8 +7,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from db.dashboard import NIGHT, Scope, as_date, read_frame, scoped
-from db.models import Deployment, Device, Recording, RecordingStatus, Site
+from db.dashboard import NIGHT, Scope, as_date, in_scope, read_frame, scoped
+from db.models import Deployment, Device, DeviceNight, Recording, RecordingStatus, Site
 from db.reports import device_display
 
 
@@ -111,40 +111,92 @@ def failed_files(
 def device_table(*, session: Session, scope: Scope) -> pd.DataFrame:
     """Per device in scope: where it recorded, its mean position and when it was last seen.
 
+    Read from the sums per device and night (:mod:`db.activity_sums`), the few recordings on
+    no night (counted when no dates are chosen) and the failed ones (through their status
+    index), not from every recording.
+
     Columns ``device_id`` (row id), ``device``, ``site``, ``latitude``, ``longitude`` (means of
     the positions its recordings carry, else ``NaN``), ``recordings``, ``failed``,
     ``first_at``, ``last_at`` (UTC), ``last_ingested_at``.
     """
-    failed = sa.case((Recording.status == RecordingStatus.FAILED, 1), else_=0)
+    sums = DeviceNight
+    parts = [
+        in_scope(
+            select(
+                sums.device_id,
+                sums.site_id,
+                sums.recordings,
+                sums.latitude_sum,
+                sums.latitude_n,
+                sums.longitude_sum,
+                sums.longitude_n,
+                sums.first_at,
+                sums.last_at,
+                sums.last_ingested_at,
+            ),
+            scope,
+            sums.site_id,
+            sums.night,
+        )
+    ]
+    if scope.date_from is None and scope.date_to is None:
+        # Recordings on no night (no time, or a clock never set) count without dates.
+        lat, lon = Recording.latitude, Recording.longitude
+        untimed = select(
+            Recording.device_id,
+            Recording.site_id,
+            sa.literal(1),
+            sa.func.coalesce(lat, 0.0),
+            sa.case((lat.is_not(None), 1), else_=0),  # type: ignore[union-attr]
+            sa.func.coalesce(lon, 0.0),
+            sa.case((lon.is_not(None), 1), else_=0),  # type: ignore[union-attr]
+            Recording.recorded_at,
+            Recording.recorded_at,
+            Recording.ingested_at,
+        ).where(NIGHT.is_(None), Recording.device_id.is_not(None))  # type: ignore[union-attr]
+        parts.append(scoped(untimed, session, scope, timed=False))
+    rows = sa.union_all(*parts).subquery("device_sums")
     query = (
         select(
             Device.id,
             Device.serial,
             Device.recorder,
             sa.func.max(Site.name),
-            sa.func.avg(Recording.latitude),
-            sa.func.avg(Recording.longitude),
-            sa.func.count(Recording.id),
-            sa.func.sum(failed),
-            sa.func.min(Recording.recorded_at),
-            sa.func.max(Recording.recorded_at),
-            sa.func.max(Recording.ingested_at),
+            sa.func.sum(rows.c.latitude_sum) / sa.func.nullif(sa.func.sum(rows.c.latitude_n), 0),
+            sa.func.sum(rows.c.longitude_sum) / sa.func.nullif(sa.func.sum(rows.c.longitude_n), 0),
+            sa.func.sum(rows.c.recordings),
+            sa.func.min(rows.c.first_at),
+            sa.func.max(rows.c.last_at),
+            sa.func.max(rows.c.last_ingested_at),
         )
-        .select_from(Recording)
-        .join(Device, Device.id == Recording.device_id)
-        .outerjoin(Site, Site.id == Recording.site_id)
+        .select_from(rows)
+        .join(Device, Device.id == rows.c.device_id)
+        .outerjoin(Site, Site.id == rows.c.site_id)
         .group_by(Device.id, Device.serial, Device.recorder)
         .order_by(Device.serial)
     )
-    rows = [
+    out = [
         (rid, device_display(serial, recorder), *rest)
-        for rid, serial, recorder, *rest in session.exec(scoped(query, session, scope, timed=False))
+        for rid, serial, recorder, *rest in session.execute(query)
     ]
-    columns = ["device_id", "device", "site", "latitude", "longitude", "recordings", "failed"]
-    frame = pd.DataFrame(rows, columns=[*columns, "first_at", "last_at", "last_ingested_at"])
+    columns = ["device_id", "device", "site", "latitude", "longitude", "recordings"]
+    frame = pd.DataFrame(out, columns=[*columns, "first_at", "last_at", "last_ingested_at"])
+    # Failed files are few: counted through the status index.
+    failed = scoped(
+        select(Recording.device_id, sa.func.count(Recording.id))
+        .where(Recording.status == RecordingStatus.FAILED)
+        .group_by(Recording.device_id),
+        session,
+        scope,
+        timed=False,
+    )
+    counts = dict(session.execute(failed).all())
+    frame.insert(6, "failed", frame["device_id"].map(counts).fillna(0).astype(int))
+    frame["recordings"] = frame["recordings"].astype(int)
+    for column in ("latitude", "longitude"):
+        frame[column] = frame[column].astype(float)
     for column in ("first_at", "last_at", "last_ingested_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
-    frame["failed"] = frame["failed"].fillna(0).astype(int)
     return frame
 
 

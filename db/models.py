@@ -8,7 +8,9 @@ one row per distinct audio file (same content under a second path goes to
 hash; ``detection_runs`` is the work queue and the per-(recording, model version) state, so a
 new model version processes every recording again and keeps the old results beside the new;
 ``window_scores`` and ``detections`` are the results; ``reviews`` are human verdicts on
-detections; ``run_log`` records each flow run.
+detections; ``run_log`` records each flow run. ``activity_hours``, ``activity_degrees`` and
+``device_nights`` are sums of those rows per site and night that the dashboard reads (kept
+by :mod:`db.activity_sums` in the transaction of every write that changes them).
 
 Every timestamp column is :class:`UTCDateTime`: written as aware UTC, read back as aware UTC
 on SQLite and PostgreSQL alike.
@@ -16,7 +18,7 @@ on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -280,6 +282,11 @@ class Recording(SQLModel, table=True):
     )
 
 
+# A recording's night and local hour as columns to select, group and filter by.
+RECORDING_NIGHT: sa.Column[Any] = Recording.__table__.c.night  # type: ignore[attr-defined]
+RECORDING_HOUR: sa.Column[Any] = Recording.__table__.c.local_hour  # type: ignore[attr-defined]
+
+
 class DuplicateFile(SQLModel, table=True):
     """A second path holding exactly the content of a stored recording (counted once)."""
 
@@ -400,3 +407,91 @@ class RunLog(SQLModel, table=True):
     status: FlowStatus = Field(default=FlowStatus.RUNNING, sa_type=_enum(FlowStatus, "flow_status"))
     counts: dict[str, int] = Field(default_factory=dict, sa_type=sa.JSON)
     message: str | None = Field(default=None, sa_type=sa.Text)
+
+
+# --------------------------------------------------------------------------- dashboard sums
+# Sums of the rows above per site and night (the recording's ``night``, migration 0004), kept
+# exact by db.activity_sums: every write that changes a recording, a finished run, an event
+# or a first review recomputes the sums of its (site, night) in the same transaction
+# (migration 0005). Only recordings on a night count. A deleted site turns its rows'
+# site_id to NULL as it does its recordings', so the sums the dashboard reads stay right.
+
+
+class ActivityHour(SQLModel, table=True):
+    """Per site, night and local hour: with ``model_version_id`` NULL, every recording
+    (``recordings``, ``audio_s`` recorded); otherwise the recordings that model version
+    finished (``recordings``, ``audio_s`` analysed) and its events of its target labels
+    (``call_s``: seconds of audio in minutes that an event overlaps, ``events``,
+    ``awaiting_review``: events never reviewed)."""
+
+    __tablename__ = "activity_hours"
+    __table_args__ = (
+        sa.Index("ix_activity_hours_site_night", "site_id", "night"),
+        # Sums per night and hour read in order from the index alone (SQLite sorted 70,000
+        # rows a season for them; PostgreSQL hashes either way).
+        sa.Index(
+            "ix_activity_hours_night_hour",
+            "night",
+            "local_hour",
+            "model_version_id",
+            "site_id",
+            "recordings",
+            "audio_s",
+            "call_s",
+            "events",
+            "awaiting_review",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int | None = Field(default=None, foreign_key="sites.id", ondelete="SET NULL")
+    night: date
+    local_hour: int = Field(sa_type=sa.SmallInteger)
+    model_version_id: int | None = Field(
+        default=None, foreign_key="model_versions.id", ondelete="CASCADE", index=True
+    )
+    recordings: int
+    audio_s: float
+    call_s: float
+    events: int
+    awaiting_review: int
+
+
+class ActivityDegree(SQLModel, table=True):
+    """Per site, night, whole degree (°C, rounded down) and model version: the recordings it
+    finished that carry a temperature, those with an event of its target labels, and the sum
+    of their temperatures (°C)."""
+
+    __tablename__ = "activity_degrees"
+    __table_args__ = (sa.Index("ix_activity_degrees_site_night", "site_id", "night"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int | None = Field(default=None, foreign_key="sites.id", ondelete="SET NULL")
+    night: date
+    degree: int = Field(sa_type=sa.SmallInteger)
+    model_version_id: int = Field(foreign_key="model_versions.id", ondelete="CASCADE", index=True)
+    recordings: int
+    with_calls: int
+    temperature_sum_c: float
+
+
+class DeviceNight(SQLModel, table=True):
+    """Per device, site and night: its recordings, the sums and counts of the positions they
+    carry (decimal degrees), the start of the first and of the newest, and when the newest
+    was stored (UTC)."""
+
+    __tablename__ = "device_nights"
+    __table_args__ = (sa.Index("ix_device_nights_site_night", "site_id", "night"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    device_id: int = Field(foreign_key="devices.id", ondelete="CASCADE", index=True)
+    site_id: int | None = Field(default=None, foreign_key="sites.id", ondelete="SET NULL")
+    night: date
+    recordings: int
+    latitude_sum: float
+    latitude_n: int
+    longitude_sum: float
+    longitude_n: int
+    first_at: datetime = Field(sa_type=UTCDateTime)
+    last_at: datetime = Field(sa_type=UTCDateTime)
+    last_ingested_at: datetime = Field(sa_type=UTCDateTime)

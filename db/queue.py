@@ -26,6 +26,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from db.activity_sums import refresh_recordings
 from db.crud import insert_for
 from db.models import Detection, DetectionRun, Recording, RecordingStatus, WindowScore, utcnow
 from db.results import ResultLike, event_rows, window_rows
@@ -139,7 +140,8 @@ def touch_claim(*, session: Session, run_id: int, worker: str) -> bool:
 def save_results(
     *, session: Session, run_id: int, worker: str, result: ResultLike, labels: Sequence[str]
 ) -> bool:
-    """Write a run's window scores and events and mark it done (one transaction: the caller's).
+    """Write a run's window scores and events, mark it done and recompute the sums of its
+    recording's night (:mod:`db.activity_sums`), in one transaction: the caller's.
 
     Parameters
     ----------
@@ -173,6 +175,7 @@ def save_results(
     if events := [row | key for row in event_rows(result)]:
         session.execute(sa.insert(Detection), events)
     _set_recording_status(session, [recording_id], DONE)
+    refresh_recordings(session=session, recording_ids=[recording_id])
     return True
 
 

@@ -25,6 +25,7 @@ from core.audio.files import display_path
 from core.audio.io import AudioInfo
 from core.metadata.plausibility import clock_issue
 from core.metadata.recording import RecordingMetadata
+from db.activity_sums import recording_units, refresh_recordings, refresh_sums
 from db.models import (
     Detection,
     DetectionRun,
@@ -185,7 +186,13 @@ def set_file_stamp(*, session: Session, recording_id: int, size_bytes: int, mtim
 
 
 def drop_results(*, session: Session, recording_id: int) -> None:
-    """Delete every score, event, review, queue entry and duplicate of a recording."""
+    """Delete every score, event, review, queue entry and duplicate of a recording (and
+    recompute the sums of its night)."""
+    _drop_results(session, recording_id)
+    refresh_recordings(session=session, recording_ids=[recording_id])
+
+
+def _drop_results(session: Session, recording_id: int) -> None:
     detections = select(Detection.id).where(Detection.recording_id == recording_id)
     session.execute(delete(Review).where(col(Review.detection_id).in_(detections)))
     for table in (Detection, WindowScore, DetectionRun, DuplicateFile):
@@ -193,12 +200,15 @@ def drop_results(*, session: Session, recording_id: int) -> None:
 
 
 def forget_file(*, session: Session, path: str, previous: StoredFile) -> None:
-    """Drop what is stored under ``path`` (a duplicate row, or a recording and its results)."""
+    """Drop what is stored under ``path`` (a duplicate row, or a recording and its results,
+    recomputing the sums of the night it was on)."""
     if previous.duplicate:
         session.execute(delete(DuplicateFile).where(col(DuplicateFile.path) == path))
         return
-    drop_results(session=session, recording_id=previous.recording_id)
+    units = recording_units(session=session, recording_ids=[previous.recording_id])
+    _drop_results(session, previous.recording_id)
     session.execute(delete(Recording).where(col(Recording.id) == previous.recording_id))
+    refresh_sums(session=session, units=units)
 
 
 def store_file(
@@ -209,27 +219,30 @@ def store_file(
     A recording whose content changed keeps its id: its columns are overwritten with the
     new ones and the results of the old content are dropped, so detection scores the new
     content (once per model version). A duplicate or a row that could not be read is
-    replaced by the new row.
+    replaced by the new row. The sums of the nights the file was and is on are recomputed
+    (:mod:`db.activity_sums`).
 
     Raises
     ------
     sqlalchemy.exc.IntegrityError
         The path or content is already stored otherwise (e.g. by a concurrent ingest).
     """
-    if previous is None:
+    if previous is None or previous.duplicate or not previous.readable:
+        if previous is not None:
+            forget_file(session=session, path=recording.path, previous=previous)
+            session.flush()
         session.add(recording)
         session.flush()
+        assert recording.id is not None
+        refresh_recordings(session=session, recording_ids=[recording.id])
         return recording
-    if previous.duplicate or not previous.readable:
-        forget_file(session=session, path=recording.path, previous=previous)
-        session.flush()
-        session.add(recording)
-        session.flush()
-        return recording
-    drop_results(session=session, recording_id=previous.recording_id)
+    before = recording_units(session=session, recording_ids=[previous.recording_id])
+    _drop_results(session, previous.recording_id)
     stored = session.get_one(Recording, previous.recording_id)
     for name, value in recording.model_dump(exclude={"id"}).items():
         setattr(stored, name, value)
     session.add(stored)
     session.flush()
+    after = recording_units(session=session, recording_ids=[previous.recording_id])
+    refresh_sums(session=session, units=before | after)
     return stored

@@ -12,6 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from db.activity_sums import refresh_recordings
 from db.models import Detection, Review, Verdict, utcnow
 
 
@@ -58,6 +59,9 @@ def add_review(
 ) -> Review:
     """Record a verdict on a detection (earlier reviews are kept as history).
 
+    A detection's first review takes it out of the events awaiting review: the sums of its
+    recording's night are recomputed (:mod:`db.activity_sums`) in the same transaction.
+
     Raises
     ------
     LookupError
@@ -65,11 +69,15 @@ def add_review(
     ValueError
         When the verdict is not one of :class:`db.models.Verdict` or the reviewer is empty.
     """
-    if session.get(Detection, detection_id) is None:
+    detection = session.get(Detection, detection_id)
+    if detection is None:
         raise LookupError(f"no detection with id {detection_id}")
     reviewer = reviewer.strip()
     if not reviewer:
         raise ValueError("a review needs the reviewer's name")
+    first = (
+        session.exec(select(Review.id).where(Review.detection_id == detection_id)).first() is None
+    )
     review = Review(
         detection_id=detection_id,
         verdict=Verdict(verdict),
@@ -79,6 +87,8 @@ def add_review(
     )
     session.add(review)
     session.flush()
+    if first:
+        refresh_recordings(session=session, recording_ids=[detection.recording_id])
     return review
 
 

@@ -123,7 +123,7 @@ def map_points(
 
 
 def newest_in_scope(devices: pd.DataFrame) -> datetime:
-    """The newest recording's time in scope (of :func:`db.dashboard_events.device_table`):
+    """The newest recording's time in scope (of :func:`db.dashboard_devices.device_table`):
     "days since the last call" counts back from it, so an old season reads as it did at its
     end, not as years of silence."""
     newest = devices["last_at"].max() if not devices.empty else None

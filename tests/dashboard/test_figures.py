@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
 from dashboard import figures, figures_devices, stats
@@ -79,6 +82,42 @@ def test_heatmap_has_one_column_per_night_and_gaps_without_audio() -> None:
     z = np.array(heat.z, dtype=float)
     assert z[0, 0] == 50.0 and z[1, 0] == 0.0 and z[0, 4] == 100.0
     assert np.isnan(z[:, 1:4]).all()  # no audio: no colour, not zero
+
+
+def _season_figures() -> list[go.Figure]:
+    nights = [date(2024, 3, 1) + timedelta(days=k) for k in (0, 1, 2, 5, 6)]
+    frame = nightly(
+        [(site, n, 120.0, 10.0 * k, k) for k, n in enumerate(nights) for site in "ABCDEFGHIJ"]
+    )
+    hourly = pd.DataFrame(
+        {"night": nights, "hour": [20, 21, 2, 3, 20], "minutes_recorded": [60.0] * 5}
+    ).assign(minutes_with_calls=[0.0, 10.0, 20.0, 60.0, 5.0])
+    per_degree = pd.DataFrame(
+        {"degree": np.arange(4.0, 20.0), "recordings": [40] * 16, "with_calls": np.arange(16)}
+    )
+    bins = stats.bin_by_temperature(per_degree)
+    per_night = pd.DataFrame(
+        {"site": "A", "night": nights, "temperature_c": [8.0, 9.5, 11.0, 14.0, 16.0]}
+    ).assign(recordings=4, with_calls=[0, 1, 2, 3, 4])
+    return [
+        figures.calls_per_night(frame),
+        figures.calls_per_night(frame[frame["site"] < "C"]),
+        figures.night_heatmap(hourly),
+        figures.temperature_bins(bins, stats.fit_logistic(bins)),
+        figures.temperature_nights(stats.nights_by_temperature(per_night)),
+        figures.empty_figure("Nothing here", "A title"),
+        figures_devices.site_map(POINTS),
+        figures_devices.site_map(POINTS, tile_url="https://tiles.test/{z}/{x}/{y}.png"),
+    ]
+
+
+def test_figures_built_unchecked_are_what_plotly_checks_and_sends() -> None:
+    # figures.figure skips plotly's property checks for speed: building each figure again
+    # with the checks must neither fail (a misspelt property) nor change what plotly.js
+    # gets (a named colour scale that plotly.js would read reversed).
+    for fig in _season_figures():
+        checked = go.Figure(fig.to_plotly_json())
+        assert json.loads(pio.to_json(checked)) == json.loads(pio.to_json(fig))
 
 
 def test_logistic_fit_finds_the_half_maximum_temperature() -> None:

@@ -27,7 +27,8 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from db import crud, queue
-from db.models import Detection, Recording, RecordingStatus, Review, Verdict
+from db.models import Detection, Recording, RecordingStatus, Verdict
+from db.reviews import add_review
 from db.session import session_scope
 from tests.db.helpers import FakeEvent, FakeWindow
 
@@ -154,16 +155,15 @@ def seed(engine: sa.Engine) -> dict[str, int]:
             .where(Detection.recording_id == ids["calls"], Detection.model_version_id == v1)
             .order_by(Detection.start_s)
         ).all()
-        session.add_all(
-            [
-                Review(detection_id=first, verdict=Verdict.UNSURE, reviewer="bo",
-                       reviewed_at=datetime(2024, 4, 1, 9, tzinfo=UTC)),
-                Review(detection_id=first, verdict=Verdict.CONFIRMED, reviewer="ann",
-                       reviewed_at=datetime(2024, 4, 2, 17, tzinfo=UTC), note="+cmd"),
-                Review(detection_id=second, verdict=Verdict.REJECTED, reviewer="ann",
-                       reviewed_at=datetime(2024, 4, 2, 17, 5, tzinfo=UTC), note="wind"),
-            ]
-        )  # fmt: skip
+        for detection_id, verdict, reviewer, reviewed_at, note in (
+            (first, Verdict.UNSURE, "bo", datetime(2024, 4, 1, 9, tzinfo=UTC), None),
+            (first, Verdict.CONFIRMED, "ann", datetime(2024, 4, 2, 17, tzinfo=UTC), "+cmd"),
+            (second, Verdict.REJECTED, "ann", datetime(2024, 4, 2, 17, 5, tzinfo=UTC), "wind"),
+        ):
+            add_review(
+                session=session, detection_id=detection_id, verdict=verdict,
+                reviewer=reviewer, reviewed_at=reviewed_at, note=note,
+            )  # fmt: skip
         v2 = crud.get_or_create_model_version(
             session=session, name="AST_Rana_Draytonii", version="2.0",
             checkpoint_sha256="b" * 64, labels=LABELS, settings=SETTINGS,
