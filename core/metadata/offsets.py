@@ -8,32 +8,7 @@ columns that copy the recorder's comment).
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
-
-_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*(?:(?P<sign>[+-])(?P<h>\d{1,2}):?(?P<m>\d{2})?)?$")
-#: Offsets in use on Earth lie within UTC-12:00 .. UTC+14:00.
-MAX_OFFSET_MIN = 14 * 60
-
-
-def parse_utc_offset(text: str | None) -> int:
-    """Minutes east of UTC from ``-08:00``, ``+0530``, ``+1``, ``UTC-8``, ``Z`` or empty (0).
-
-    Raises
-    ------
-    ValueError
-        When the text is not an offset, or one beyond +-14 hours (the message quotes it).
-    """
-    value = (text or "").strip().upper()
-    if value in {"", "Z", "UTC", "GMT"}:
-        return 0
-    match = _OFFSET.match(value)
-    if not match or not match["sign"]:
-        raise ValueError(f"not a UTC offset: {text!r} (expected e.g. '-08:00' or '+05:30')")
-    minutes = int(match["h"]) * 60 + int(match["m"] or 0)
-    if minutes > MAX_OFFSET_MIN or int(match["m"] or 0) >= 60:
-        raise ValueError(f"not a UTC offset: {text!r} (beyond UTC-12:00 .. UTC+14:00)")
-    return -minutes if match["sign"] == "-" else minutes
 
 
 def offset_minutes(offset: timedelta) -> int:

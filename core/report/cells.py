@@ -28,8 +28,8 @@ from pathlib import PurePath, PureWindowsPath
 
 import pandas as pd
 
-# The one offset parser and formatter (core.metadata.offsets), also importable from here.
-from core.metadata.offsets import format_utc_offset, parse_utc_offset  # noqa: F401
+# The one offset formatter (core.metadata.offsets), also importable from here.
+from core.metadata.offsets import format_utc_offset  # noqa: F401
 from core.report.nights import local_start
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")

@@ -24,8 +24,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def _minutes(text: str | None) -> int | None:
-    # A copy of the rule of core.metadata.offsets.parse_utc_offset as it was when this
-    # migration was written: migrations must not change when the code does.
+    # The rule the code read stored offsets with when this migration was written (text
+    # such as "-08:00", "UTC-8", "+0530"), kept here: migrations must not change with the code.
     import re
 
     value = (text or "").strip().upper()

@@ -6,10 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from core.metadata.audiomoth import format_offset, parse_audiomoth_comment
+from core.metadata.audiomoth import parse_audiomoth_comment
 from core.report.cells import (
     file_stem,
     format_recorder_timestamp,
@@ -18,7 +16,6 @@ from core.report.cells import (
     format_utc_offset,
     guard_formula,
     guard_frame,
-    parse_utc_offset,
 )
 from core.report.nights import night_of
 from core.report.tables import RESULTS_COLUMNS, build_report
@@ -32,28 +29,6 @@ from tests.core.report import report_frames as rf
 )  # fmt: skip
 def test_offsets_read_as_the_firmware_writes_them(minutes: int, text: str) -> None:
     assert format_utc_offset(minutes) == text
-    assert parse_utc_offset(text) == minutes
-
-
-@pytest.mark.parametrize(
-    ("text", "minutes"),
-    [("-08:00", -480), ("+05:30", 330), ("+0100", 60), ("Z", 0), ("", 0), (None, 0),
-     ("+00:00", 0), ("UTC-8", -480)],
-)  # fmt: skip
-def test_parse_utc_offset_accepts_stored_forms(text: str | None, minutes: int) -> None:
-    assert parse_utc_offset(text) == minutes
-
-
-@pytest.mark.parametrize("bad", ["PST", "8", "+8:7", "-08:00:00"])
-def test_parse_utc_offset_refuses_other_text(bad: str) -> None:
-    with pytest.raises(ValueError, match="not a UTC offset"):
-        parse_utc_offset(bad)
-
-
-@given(st.integers(min_value=-14 * 60, max_value=14 * 60))
-def test_offset_round_trips_through_both_spellings(minutes: int) -> None:
-    assert parse_utc_offset(format_utc_offset(minutes)) == minutes
-    assert parse_utc_offset(format_offset(timedelta(minutes=minutes))) == minutes
 
 
 def test_timestamp_reproduces_the_audiomoth_comment() -> None:
