@@ -47,7 +47,7 @@ def test_inspect_reads_the_generated_files_with_their_metadata(tmp_path: Path) -
     for row in expected:
         got = read[row["file"]]
         assert got["ok"] and got["recorder"] == "AudioMoth"
-        assert got["device_serial"] == row["device_id"]
+        assert got["device_serial"] == row["device_serial"]
         assert got["recorded_at"] == row["recorded_at"]
         assert got["utc_offset"] == "-08:00"
         assert got["temperature_c"] == pytest.approx(float(row["temperature_c"]), abs=0.05)
@@ -221,7 +221,7 @@ def test_demo_recovers_the_planted_calls_reports_and_serves_them(
         files = list(csv.DictReader((demo / "audio" / "recordings.csv").open()))
         # Figures travel as binary arrays, so look for what is sent as text: the site's
         # recorders (device chooser, map) and the time of its last call (map hover).
-        devices = {row["device_id"] for row in files if row["site"] == site}
+        devices = {row["device_serial"] for row in files if row["site"] == site}
         assert devices and all(serial in answer for serial in devices), "the site's devices"
         assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", answer), "the site's last call"
     finally:

@@ -37,7 +37,7 @@ SITES_FILE = "sites.yaml"
 GROUND_TRUTH_COLUMNS = (
     "file",
     "site",
-    "device_id",
+    "device_serial",
     "recorded_at",
     "start_s",
     "end_s",
@@ -150,7 +150,7 @@ def generate_season(
                 {
                     "file": relative.as_posix(),
                     "site": plan.site.name,
-                    "device_id": plan.serial,
+                    "device_serial": plan.serial,
                     "recorded_at": plan.start_utc.isoformat().replace("+00:00", "Z"),
                     "start_s": call.start_s,
                     "end_s": call.end_s,
@@ -164,7 +164,7 @@ def generate_season(
             {
                 "file": relative.as_posix(),
                 "site": plan.site.name,
-                "device_id": plan.serial,
+                "device_serial": plan.serial,
                 "recorded_at": plan.start_utc.isoformat().replace("+00:00", "Z"),
                 "night": plan.night.date.isoformat(),
                 "duration_s": plan.duration_s,

@@ -26,10 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
+from core.metadata.audiomoth_settings import GAIN_WORDS
+
 FIRMWARE = "AudioMoth-Firmware-Basic (1.11.0)"
 COMMENT_BYTES = 384
 ARTIST_BYTES = 32
-GAIN_WORDS = ("low", "low-medium", "medium", "medium-high", "high")
 
 
 @dataclass(frozen=True)
