@@ -8,8 +8,10 @@
 The season (bench/season.py) defaults to the issue's: 50 devices (25 sites x 2), 120 nights,
 10-minute files every 30 minutes from 19:00 to 07:00 (144 000 slots; 132 000 recordings, as
 each device misses a twelfth of its nights), events at a realistic rate. Window scores are
-not written: no dashboard query reads them. Each callback runs ``--repeat`` times over three
-scopes (all sites and nights; one site; 30 nights) after one warm-up call, and the
+not written: no dashboard query reads them. A second model version, "retrained" on the
+season's reviews, is run on the season again (``--one-version`` leaves it out), so the
+Models page compares two versions over 264 000 runs. Each callback runs ``--repeat`` times
+over three scopes (all sites and nights; one site; 30 nights) after one warm-up call, and the
 p50 / p95 wall times are printed, then what one write pays to keep the dashboard's sums
 (db.activity_sums). Figures only: nothing here asserts a time.
 
@@ -40,7 +42,7 @@ import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from bench.season import SeasonSize, fill_season  # noqa: E402
+from bench.season import SeasonSize, add_retrained_version, fill_season  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
 from db.activity_sums import refresh_recordings  # noqa: E402
@@ -58,7 +60,7 @@ def _postgres_database(admin_url: str) -> str:
 
 
 def _calls(size: SeasonSize) -> dict[str, Callable[[list, str | None, str | None], object]]:
-    from dashboard.pages import detections, devices, map, overview, temperature
+    from dashboard.pages import detections, devices, map, models, overview, temperature
 
     def detections_page(sites, start, end):
         return detections.load_page(sites, start, end, None, None, [0, 1], "", 0, 20)
@@ -75,6 +77,15 @@ def _calls(size: SeasonSize) -> dict[str, Callable[[list, str | None, str | None
             chosen[key] = devices.list_devices(sites, start, end, None)[2]
         return devices.show_device(chosen[key], sites, start, end)
 
+    pairs: dict[tuple, tuple] = {}
+
+    def models_compare(sites, start, end):
+        # The two versions the page compares first, found once (outside the timing).
+        key = (tuple(sites), start, end)
+        if key not in pairs:
+            pairs[key] = models.update(sites, start, end)[3:6:2]
+        return models.compare(*pairs[key], sites, start, end)
+
     return {
         "overview.update": overview.update,
         "temperature.update": temperature.update,
@@ -83,6 +94,8 @@ def _calls(size: SeasonSize) -> dict[str, Callable[[list, str | None, str | None
         "detections.filter_options": detections_filters,
         "devices.list_devices": lambda s, a, b: devices.list_devices(s, a, b, None),
         "devices.show_device": device_detail,
+        "models.update": lambda s, a, b: models.update(s, a, b),
+        "models.compare": models_compare,
     }
 
 
@@ -163,7 +176,7 @@ def _analyse(url: str) -> None:
         conn.commit()
 
 
-def _fill(label: str, url: str, size: SeasonSize) -> None:
+def _fill(label: str, url: str, size: SeasonSize, retrained: bool = True) -> None:
     upgrade(url)
     started = time.perf_counter()
 
@@ -172,6 +185,9 @@ def _fill(label: str, url: str, size: SeasonSize) -> None:
         print(f"  {label}: site {done}/{total} written ({elapsed:.0f} s)", flush=True)
 
     counts = fill_season(get_engine(url), size, progress=progress)
+    if retrained:
+        add_retrained_version(get_engine(url))
+        print(f"  {label}: version 1.1 run on the season ({time.perf_counter() - started:.0f} s)")
     _analyse(url)
     print(
         f"{label}: {counts['recordings']:,} recordings, {counts['detections']:,} events, "
@@ -192,6 +208,9 @@ def main() -> None:
     parser.add_argument("--devices-per-site", type=int, default=2)
     parser.add_argument("--nights", type=int, default=120)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--one-version", action="store_true", help="no second (retrained) model version"
+    )
     args = parser.parse_args()
     size = SeasonSize(sites=args.sites, devices_per_site=args.devices_per_site, nights=args.nights)
     targets = []
@@ -212,7 +231,7 @@ def main() -> None:
         if args.postgres:
             targets.append(("PostgreSQL", _postgres_database(args.postgres)))
         for label, url in targets:
-            _fill(label, url, size)
+            _fill(label, url, size, retrained=not args.one_version)
     for label, url in targets:
         print(f"{label} ({make_url(url).render_as_string()}); {machine_note()}:", flush=True)
         time_callbacks(url, size, args.repeat)

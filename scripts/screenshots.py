@@ -30,6 +30,7 @@ PAGES = (
     ("detections", "/detections"),
     ("devices", "/devices"),
     ("reports", "/reports"),
+    ("models", "/models"),
 )
 CHROME_OPTIONS = (
     "--headless",
@@ -157,7 +158,7 @@ def main() -> None:
 
     url = args.database_url
     if url is None:
-        from bench.season import SeasonSize, fill_season
+        from bench.season import SeasonSize, add_retrained_version, fill_season
         from db.migrate import upgrade
         from db.session import get_engine
 
@@ -165,6 +166,7 @@ def main() -> None:
         url = f"sqlite:///{tmp / 'season.db'}"
         upgrade(url)
         fill_season(get_engine(url), SeasonSize(sites=5, nights=75, audio_path=str(tmp / "audio")))
+        add_retrained_version(get_engine(url))
         write_newest_event_audio(get_engine(url))
         roots = [tmp / "audio"]
     else:

@@ -30,6 +30,7 @@ PAGES = {
     "/detections": "Detections",
     "/devices": "Devices",
     "/reports": "Reports",
+    "/models": "Models",
 }
 
 
@@ -176,6 +177,8 @@ def test_every_data_callback_is_driven_by_the_refresh_timer(app: dash.Dash) -> N
         "det-device.options",
         "devices-summary.children",
         "devices-graph.figure",
+        "models-nights.figure",
+        "models-agreement.figure",
         "scope-sites.options",
     }
     driven = {
@@ -270,6 +273,35 @@ def test_devices_callbacks(ctx) -> None:
     assert "inferred" in said and "no schedule is declared" in said
     assert any(t.name == "Expected (inferred)" for t in fig.data)
     assert failed.data[0]["Reason"] == "not a RIFF/WAVE file"
+
+
+def test_models_callbacks_compare_the_two_versions(ctx) -> None:
+    models = page("models")
+    table, fig, options, first, _options, second, message = models.update([], None, None)
+    assert message == "2 model versions registered."
+    rows = {row["Model"]: row for row in table.data}
+    assert rows["AST_Rana_Draytonii:1.0"]["Recordings scored"] == "4"
+    assert rows["AST_Rana_Draytonii:1.0"]["With calls"] == "2 (50%)"
+    assert rows["AST_Rana_Draytonii:2.0"]["Confirmed calls found"] == "1 of 1"
+    assert rows["AST_Rana_Draytonii:2.0"]["Rejected avoided"] == "1 of 1"
+    assert rows["AST_Rana_Draytonii:1.0"]["Rejected avoided"] == "0 of 1"
+    assert [t.name for t in fig.data] == ["AST_Rana_Draytonii:2.0", "AST_Rana_Draytonii:1.0"]
+    # The newest two are compared unless the user chose otherwise.
+    assert [o["label"] for o in options if o["value"] in (first, second)] == [
+        "AST_Rana_Draytonii:2.0",
+        "AST_Rana_Draytonii:1.0",
+    ]
+    agreement, said = models.compare(first, second, [], None, None)
+    # One recording in common, called positive by both: kappa is undefined, said in words.
+    assert said == "They call every one of the 1 recording the same way."
+    assert agreement.data[0].type == "heatmap" and int(agreement.data[0].z[0][0]) == 1
+    # At Upper Creek 2.0 never ran: nothing in common to compare.
+    _fig, said = models.compare(first, second, [OTHER_SITE], None, None)
+    assert said == (
+        "AST_Rana_Draytonii:2.0 and AST_Rana_Draytonii:1.0 have not both scored any "
+        "recording in this scope."
+    )
+    assert models.compare(first, first, [], None, None)[1] == ""
 
 
 def test_reports_download_the_workbook_and_csv(ctx) -> None:

@@ -20,6 +20,7 @@ PAGES = [
     ("/detections", "#det-table", "event of model"),
     ("/devices", "#devices-graph .js-plotly-plot", "AudioMoth 249BC30461CBB1E6"),
     ("/reports", "#reports-xlsx", "Download workbook"),
+    ("/models", "#models-nights .js-plotly-plot", "Confirmed calls found"),
 ]
 
 

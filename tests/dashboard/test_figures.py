@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from dashboard import figures, figures_devices, stats
+from dashboard import figures, figures_devices, figures_models, stats
 from dashboard.figures import DAY_MS
 
 
@@ -108,6 +108,8 @@ def _season_figures() -> list[go.Figure]:
         figures.empty_figure("Nothing here", "A title"),
         figures_devices.site_map(POINTS),
         figures_devices.site_map(POINTS, tile_url="https://tiles.test/{z}/{x}/{y}.png"),
+        figures_models.calls_per_night_by_model(BY_MODEL, {2: "m:2.0", 1: "m:1.0"}),
+        figures_models.agreement_figure(figures_models.Agreement(5, 1, 2, 40), "m:2.0", "m:1.0"),
     ]
 
 
@@ -243,3 +245,53 @@ def test_spectrogram_is_cut_at_the_chosen_frequency_and_marks_the_event() -> Non
         np.zeros((257, 50)), times, freqs, event_s=(10, 20), max_hz=6000
     )
     assert max(wider.data[0].y) > 3000
+
+
+BY_MODEL = pd.DataFrame(
+    {
+        "night": pd.to_datetime(["2024-03-01", "2024-03-02", "2024-03-09", "2024-03-01"]),
+        "model_version_id": [1, 1, 1, 2],
+        "recordings": [10, 20, 5, 4],
+        "with_calls": [5, 0, 5, 1],
+    }
+)
+
+
+def test_calls_per_night_by_model_is_a_share_of_what_each_version_scored() -> None:
+    fig = figures_models.calls_per_night_by_model(BY_MODEL, {2: "m:2.0", 1: "m:1.0"})
+    assert [t.name for t in fig.data] == ["m:2.0", "m:1.0"]
+    old = fig.data[1]
+    # 2 March to 9 March has no runs: the line breaks there instead of crossing a week.
+    assert np.isnan(old.y[2]) and pd.Timestamp(old.x[2]) == pd.Timestamp(2024, 3, 3)
+    assert [y for y in old.y if not np.isnan(y)] == [0.5, 0.0, 1.0]
+    assert fig.data[0].customdata.tolist() == [[1.0, 4.0]]  # 1 of 4 in the hover
+    empty = figures_models.calls_per_night_by_model(BY_MODEL.iloc[:0], {})
+    assert not empty.data and empty.layout.annotations[0].text.startswith("No model")
+
+
+def test_agreement_and_kappa_equal_scikit_learn() -> None:
+    from sklearn.metrics import cohen_kappa_score
+
+    found = figures_models.agreement_of(
+        pd.DataFrame(
+            {
+                "first_calls": [True, True, False, False],
+                "second_calls": [True, False, True, False],
+                "recordings": [5, 1, 2, 40],
+            }
+        )
+    )
+    assert (found.both, found.first_only, found.second_only, found.neither) == (5, 1, 2, 40)
+    first = [1] * 5 + [1] * 1 + [0] * 2 + [0] * 40
+    second = [1] * 5 + [0] * 1 + [1] * 2 + [0] * 40
+    assert found.kappa == pytest.approx(cohen_kappa_score(first, second))
+    assert found.share_agreeing == pytest.approx(45 / 48)
+    # The heatmap puts each count where its row and column say.
+    fig = figures_models.agreement_figure(found, "new", "old")
+    (heat,) = fig.data
+    cell = {(y, x): heat.z[i][j] for i, y in enumerate(heat.y) for j, x in enumerate(heat.x)}
+    assert cell[("old: calls", "new: calls")] == 5
+    assert cell[("old: none", "new: calls")] == 1  # only the first ("new") hears calls
+    assert cell[("old: calls", "new: none")] == 2
+    assert figures_models.Agreement().kappa is None
+    assert figures_models.Agreement(both=3).kappa is None  # all alike: chance is 1
