@@ -2,8 +2,8 @@
 
 Pure functions of the frames :mod:`db.dashboard_models` reads. Versions often scored
 different recordings (a new version run on one site, an old one on the season), so nights
-show the *share* of the recordings each version scored that it called positive, with the
-counts in the hover, and agreement is counted on the recordings both scored.
+show the *share* of the audio each version analysed that holds calls, with the minutes and
+events in the hover, and agreement is counted on the recordings both scored.
 """
 
 from __future__ import annotations
@@ -72,17 +72,19 @@ def agreement_of(pairs: pd.DataFrame) -> Agreement:
 
 
 def calls_per_night_by_model(nightly: pd.DataFrame, names: dict[int, str]) -> go.Figure:
-    """The share of scored recordings called positive, per night, one line per version.
+    """Per night, the share of the audio each version analysed that holds calls (minutes
+    with calls over minutes analysed, as on the Overview), one line per version.
 
     Parameters
     ----------
     nightly
         :func:`db.dashboard_models.nightly_by_version`: ``night``, ``model_version_id``,
-        ``recordings``, ``with_calls``.
+        ``minutes_analysed``, ``minutes_with_calls``, ``events``.
     names
         ``NAME:VERSION`` per model version id; versions are drawn in this order.
     """
-    title = "Recordings with calls per night, by model version"
+    title = "Minutes with calls per night, by model version"
+    nightly = nightly[nightly["minutes_analysed"] > 0]
     if nightly.empty:
         return empty_figure("No model has finished a recording in this scope.", title)
     traces = []
@@ -91,8 +93,14 @@ def calls_per_night_by_model(nightly: pd.DataFrame, names: dict[int, str]) -> go
         if rows.empty:
             continue
         nights = rows["night"].to_numpy("datetime64[D]")
-        share = rows["with_calls"].to_numpy(float) / rows["recordings"].to_numpy(float)
-        x, y, counts = with_gaps(nights, share, rows[["with_calls", "recordings"]].to_numpy(float))
+        share = rows["minutes_with_calls"].to_numpy(float) / rows["minutes_analysed"].to_numpy(
+            float
+        )
+        x, y, counts = with_gaps(
+            nights,
+            share,
+            rows[["minutes_with_calls", "minutes_analysed", "events"]].to_numpy(float),
+        )
         traces.append(
             {
                 "type": "scatter",
@@ -102,10 +110,11 @@ def calls_per_night_by_model(nightly: pd.DataFrame, names: dict[int, str]) -> go
                 "y": y,
                 "customdata": counts,
                 "line": {"color": colour_of(index), "width": 2},
-                "marker": {"size": 6},
+                "marker": {"size": 5},
                 "hovertemplate": (
-                    f"{name}<br>%{{x|%Y-%m-%d}}: %{{customdata[0]:,.0f}} of "
-                    "%{customdata[1]:,.0f} recordings with calls (%{y:.0%})<extra></extra>"
+                    f"{name}<br>%{{x|%Y-%m-%d}}: %{{customdata[0]:,.1f}} of "
+                    "%{customdata[1]:,.0f} minutes analysed with calls (%{y:.1%}), "
+                    "%{customdata[2]:,.0f} events<extra></extra>"
                 ),
             }
         )
@@ -116,9 +125,9 @@ def calls_per_night_by_model(nightly: pd.DataFrame, names: dict[int, str]) -> go
             "title": LAYOUT["title"] | {"text": title},
             "xaxis": {"type": "date", "title": {"text": NIGHT_AXIS_TITLE}},
             "yaxis": {
-                "title": {"text": "Share of scored recordings with calls"},
+                "title": {"text": "Share of analysed minutes with calls"},
                 "tickformat": ".0%",
-                "range": [0, 1.05],
+                "rangemode": "tozero",
             },
         },
     )

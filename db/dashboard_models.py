@@ -1,9 +1,11 @@
 """Model versions side by side: what each was trained on, what it found, how it agrees.
 
 The dashboard's Models page reads these. Counts cover the page scope (sites, nights) and
-only finished detection runs; everything is counted in SQL, grouped by model version, so a
-season of runs costs one pass per query. Recordings a version never scored count for it
-neither way: two versions are compared on the recordings both scored.
+only finished detection runs, and are summed in SQL: effort, calls and events per night
+from the sums the Overview reads (:mod:`db.activity_sums`), failed runs and the reviews
+from their rows. Recordings a version never scored count for it neither way: two versions
+are compared on the recordings both scored (with no site or night chosen, also those whose
+clock was never set, which belong to no night).
 
 The reviews are the ground truth people made: a version *finds* a confirmed call when one
 of its events of the same label overlaps it, and *avoids* a rejected one when none does,
@@ -12,15 +14,25 @@ whichever version's detection was reviewed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from db.dashboard import NIGHT, Scope, read_frame, scoped
+from db.dashboard import Scope, dialect_of, in_scope, read_frame, scoped
 from db.model_versions import model_tag
-from db.models import Detection, DetectionRun, ModelVersion, Recording, RecordingStatus, Verdict
+from db.models import (
+    ActivityHour,
+    Detection,
+    DetectionRun,
+    ModelVersion,
+    Recording,
+    RecordingStatus,
+    Verdict,
+)
 from db.reviews import latest_reviews
 
 VERSION_COLUMNS = [
@@ -34,13 +46,37 @@ VERSION_COLUMNS = [
     "test_ap",
     "recordings_scored",
     "recordings_failed",
-    "recordings_with_calls",
+    "minutes_analysed",
+    "minutes_with_calls",
     "events",
     "confirmed",
     "confirmed_found",
     "rejected",
     "rejected_avoided",
 ]
+NIGHT_COLUMNS = [
+    "night",
+    "model_version_id",
+    "recordings",
+    "minutes_analysed",
+    "minutes_with_calls",
+    "events",
+]
+
+
+@contextmanager
+def _serial_plan(session: Session) -> Iterator[None]:
+    """PostgreSQL without parallel workers for the statements inside: it plans the two
+    sides of a comparison as a parallel hash join, which took 3x the merge join of two
+    index-only scans on a 2-core server."""
+    postgres = dialect_of(session) == "postgresql"
+    if postgres:
+        session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    try:
+        yield
+    finally:
+        if postgres:
+            session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather TO DEFAULT"))
 
 
 def _is_positive(run: Any = DetectionRun) -> Any:
@@ -61,31 +97,58 @@ def _training(settings: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _runs(session: Session, scope: Scope) -> pd.DataFrame:
-    """Finished and failed runs, runs with calls and events per version, in scope."""
-    done = DetectionRun.status == RecordingStatus.DONE
-    query = scoped(
+def nightly_by_version(*, session: Session, scope: Scope) -> pd.DataFrame:
+    """Per night and version in scope: recordings it finished, their minutes, the minutes
+    with calls (of its target labels) and its events; from the sums per site, night and hour
+    (:mod:`db.activity_sums`), as on the Overview.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`NIGHT_COLUMNS`; ``night`` as a timestamp, nights ascending.
+    """
+    sums = ActivityHour
+    query = in_scope(
         select(
-            DetectionRun.model_version_id,
-            sa.func.sum(sa.case((done, 1), else_=0)),
-            sa.func.sum(sa.case((DetectionRun.status == RecordingStatus.FAILED, 1), else_=0)),
-            sa.func.sum(sa.case((done, _is_positive()), else_=0)),
-            sa.func.sum(sa.case((done, DetectionRun.n_events), else_=0)),
+            sums.night,
+            sums.model_version_id,
+            sa.func.sum(sums.recordings),
+            sa.func.sum(sums.audio_s) / 60.0,
+            sa.func.sum(sums.call_s) / 60.0,
+            sa.func.sum(sums.events),
         )
+        .where(sums.model_version_id.is_not(None))  # type: ignore[union-attr]
+        .group_by(sums.night, sums.model_version_id)
+        .order_by(sums.night),
+        scope,
+        sums.site_id,
+        sums.night,
+    )
+    frame = read_frame(session, query, NIGHT_COLUMNS)
+    return frame.astype(
+        {
+            "night": "datetime64[ns]",
+            "model_version_id": "int64",
+            "recordings": "int64",
+            "minutes_analysed": float,
+            "minutes_with_calls": float,
+            "events": "int64",
+        }
+    )
+
+
+def failed_runs(*, session: Session, scope: Scope) -> pd.DataFrame:
+    """Recordings each version could not score, in scope: ``model_version_id``,
+    ``recordings_failed``."""
+    query = scoped(
+        select(DetectionRun.model_version_id, sa.func.count())
         .join(Recording, Recording.id == DetectionRun.recording_id)
+        .where(DetectionRun.status == RecordingStatus.FAILED)
         .group_by(DetectionRun.model_version_id),
         session,
         scope,
-        timed=False,
     )
-    columns = [
-        "model_version_id",
-        "recordings_scored",
-        "recordings_failed",
-        "recordings_with_calls",
-        "events",
-    ]
-    return read_frame(session, query, columns)
+    return read_frame(session, query, ["model_version_id", "recordings_failed"])
 
 
 def review_check(*, session: Session, scope: Scope) -> pd.DataFrame:
@@ -111,33 +174,46 @@ def review_check(*, session: Session, scope: Scope) -> pd.DataFrame:
         )
         .correlate(reviewed, DetectionRun)
     )
-    found = sa.case((overlaps, 1), else_=0)
-    confirmed = latest.c.verdict == Verdict.CONFIRMED.value
-    rejected = latest.c.verdict == Verdict.REJECTED.value
-    query = scoped(
+    # One row per reviewed call and version that scored its recording, the overlap looked
+    # up once per row.
+    rows = scoped(
         select(
-            DetectionRun.model_version_id,
-            sa.func.sum(sa.case((confirmed, 1), else_=0)),
-            sa.func.sum(sa.case((confirmed, found), else_=0)),
-            sa.func.sum(sa.case((rejected, 1), else_=0)),
-            sa.func.sum(sa.case((rejected, 1 - found), else_=0)),
+            DetectionRun.model_version_id.label("version"),
+            (latest.c.verdict == Verdict.CONFIRMED.value).label("confirmed"),
+            sa.case((overlaps, 1), else_=0).label("found"),
         )
         .select_from(reviewed)
         .join(latest, latest.c.detection_id == reviewed.id)
         .join(Recording, Recording.id == reviewed.recording_id)
         .join(DetectionRun, DetectionRun.recording_id == reviewed.recording_id)
-        .where(DetectionRun.status == RecordingStatus.DONE, confirmed | rejected)
-        .group_by(DetectionRun.model_version_id),
+        .where(
+            DetectionRun.status == RecordingStatus.DONE,
+            latest.c.verdict.in_([Verdict.CONFIRMED.value, Verdict.REJECTED.value]),
+        ),
         session,
         scope,
-        timed=False,
-    )
+    ).subquery()
+    confirmed = rows.c.confirmed
+    query = select(
+        rows.c.version,
+        sa.func.sum(sa.case((confirmed, 1), else_=0)),
+        sa.func.sum(sa.case((confirmed, rows.c.found), else_=0)),
+        sa.func.sum(sa.case((confirmed, 0), else_=1)),
+        sa.func.sum(sa.case((confirmed, 0), else_=1 - rows.c.found)),
+    ).group_by(rows.c.version)
     columns = ["model_version_id", "confirmed", "confirmed_found", "rejected", "rejected_avoided"]
     return read_frame(session, query, columns)
 
 
-def model_versions(*, session: Session, scope: Scope) -> pd.DataFrame:
+def model_versions(
+    *, session: Session, scope: Scope, nightly: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Every registered version, newest first, with its training and its results in scope.
+
+    Parameters
+    ----------
+    nightly
+        The scope's :func:`nightly_by_version`, when the caller has it.
 
     Returns
     -------
@@ -159,9 +235,24 @@ def model_versions(*, session: Session, scope: Scope) -> pd.DataFrame:
         ],
         columns=VERSION_COLUMNS[:8],
     )
-    out = base.merge(_runs(session, scope), on="model_version_id", how="left")
-    out = out.merge(review_check(session=session, scope=scope), on="model_version_id", how="left")
-    counts = VERSION_COLUMNS[8:]
+    if nightly is None:
+        nightly = nightly_by_version(session=session, scope=scope)
+    totals = (
+        nightly.drop(columns="night")
+        .groupby("model_version_id", as_index=False)
+        .sum()
+        .rename(columns={"recordings": "recordings_scored"})
+    )
+    out = base.merge(totals, on="model_version_id", how="left")
+    for part in (
+        failed_runs(session=session, scope=scope),
+        review_check(session=session, scope=scope),
+    ):
+        out = out.merge(part, on="model_version_id", how="left")
+    out[["minutes_analysed", "minutes_with_calls"]] = (
+        out[["minutes_analysed", "minutes_with_calls"]].astype(float).fillna(0.0)
+    )
+    counts = [c for c in VERSION_COLUMNS[8:] if not c.startswith("minutes")]
     out[counts] = out[counts].fillna(0).astype("int64")
     return out[VERSION_COLUMNS]
 
@@ -170,33 +261,6 @@ def version_names(*, session: Session, ids: list[int]) -> dict[int, str]:
     """``NAME:VERSION`` of the model versions ``ids`` (unknown ids left out)."""
     found = session.exec(select(ModelVersion).where(ModelVersion.id.in_(ids))).all()  # type: ignore[union-attr]
     return {v.id: model_tag(v) for v in found if v.id is not None}
-
-
-def nightly_by_version(*, session: Session, scope: Scope) -> pd.DataFrame:
-    """Scored recordings and recordings with calls per night and version, in scope.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``night``, ``model_version_id``, ``recordings``, ``with_calls``; nights ascending.
-    """
-    query = scoped(
-        select(
-            NIGHT,
-            DetectionRun.model_version_id,
-            sa.func.count(),
-            sa.func.sum(_is_positive()),
-        )
-        .join(Recording, Recording.id == DetectionRun.recording_id)
-        .where(DetectionRun.status == RecordingStatus.DONE)
-        .group_by(NIGHT, DetectionRun.model_version_id)
-        .order_by(NIGHT),
-        session,
-        scope,
-    )
-    frame = read_frame(session, query, ["night", "model_version_id", "recordings", "with_calls"])
-    frame["night"] = pd.to_datetime(frame["night"])
-    return frame
 
 
 def agreement(*, session: Session, scope: Scope, first_id: int, second_id: int) -> pd.DataFrame:
@@ -211,21 +275,22 @@ def agreement(*, session: Session, scope: Scope, first_id: int, second_id: int) 
     first = sa.orm.aliased(DetectionRun, name="first_run")
     second = sa.orm.aliased(DetectionRun, name="second_run")
     first_calls, second_calls = _is_positive(first), _is_positive(second)
-    query = scoped(
+    # Both sides read from the runs' index alone (version, status, recording, events),
+    # already in recording order: a merge join, not a hash table of a season's runs.
+    query = (
         select(first_calls, second_calls, sa.func.count())
         .select_from(first)
         .join(second, second.recording_id == first.recording_id)
-        .join(Recording, Recording.id == first.recording_id)
         .where(
             first.model_version_id == first_id,
             second.model_version_id == second_id,
             first.status == RecordingStatus.DONE,
             second.status == RecordingStatus.DONE,
         )
-        .group_by(first_calls, second_calls),
-        session,
-        scope,
-        timed=False,
+        .group_by(first_calls, second_calls)
     )
-    frame = read_frame(session, query, ["first_calls", "second_calls", "recordings"])
+    if scope.sites or scope.date_from or scope.date_to:
+        query = scoped(query.join(Recording, Recording.id == first.recording_id), session, scope)
+    with _serial_plan(session):
+        frame = read_frame(session, query, ["first_calls", "second_calls", "recordings"])
     return frame.astype({"first_calls": bool, "second_calls": bool, "recordings": "int64"})

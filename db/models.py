@@ -320,7 +320,11 @@ class DetectionRun(SQLModel, table=True):
     __tablename__ = "detection_runs"
     __table_args__ = (
         sa.UniqueConstraint("recording_id", "model_version_id"),
-        sa.Index("ix_detection_runs_queue", "model_version_id", "status"),
+        # The queue's claims, and two versions' runs compared by recording from the index
+        # alone (migration 0006).
+        sa.Index(
+            "ix_detection_runs_queue", "model_version_id", "status", "recording_id", "n_events"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

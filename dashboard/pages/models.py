@@ -44,7 +44,9 @@ def layout(**_query: str) -> html.Div:
         [
             html.H2("Model versions"),
             html.P(
-                "Counts cover the chosen sites and nights. A version finds a reviewed call "
+                "Counts cover the chosen sites and nights; a minute with calls is a minute of "
+                "audio that an event of the version's target labels overlaps, as on the "
+                "Overview. A version finds a reviewed call "
                 "when one of its events overlaps a detection that reviewers confirmed, and "
                 "avoids a rejected one when none does (whichever version's detection was "
                 "reviewed, so the reviews favour the calls older versions found). Average "
@@ -82,10 +84,13 @@ def _ap(value: object) -> str:
     return "" if value is None or pd.isna(value) else f"{float(value):.3f}"
 
 
+def _hours(minutes: pd.Series) -> pd.Series:
+    return (minutes / 60.0).map("{:,.1f}".format)
+
+
 def table_frame(versions: pd.DataFrame) -> pd.DataFrame:
     """The versions table as shown."""
-    scored = versions["recordings_scored"]
-    with_calls = versions["recordings_with_calls"]
+    analysed, calls = versions["minutes_analysed"], versions["minutes_with_calls"]
     return pd.DataFrame(
         {
             "Model": versions["model"],
@@ -101,10 +106,12 @@ def table_frame(versions: pd.DataFrame) -> pd.DataFrame:
             ],
             "Validation AP": versions["validation_ap"].map(_ap),
             "Test AP": versions["test_ap"].map(_ap),
-            "Recordings scored": scored.map("{:,}".format),
+            "Recordings scored": versions["recordings_scored"].map("{:,}".format),
             "Failed": versions["recordings_failed"].map("{:,}".format),
-            "With calls": [
-                f"{w:,} ({w / s:.0%})" if s else "" for w, s in zip(with_calls, scored, strict=True)
+            "Hours analysed": _hours(analysed),
+            "Hours with calls": [
+                f"{c / 60:,.2f} ({c / a:.1%})" if a else ""
+                for c, a in zip(calls, analysed, strict=True)
             ],
             "Events": versions["events"].map("{:,}".format),
             "Confirmed calls found": [
@@ -153,8 +160,8 @@ def update(
     try:
         with data.reading() as session:
             scope, _ = data.build_scope(session, sites, start, end)
-            versions = model_versions(session=session, scope=scope)
             nightly = nightly_by_version(session=session, scope=scope)
+            versions = model_versions(session=session, scope=scope, nightly=nightly)
     except data.Unavailable as exc:
         return None, figures.empty_figure(str(exc)), [], None, [], None, str(exc)
     if versions.empty:

@@ -281,7 +281,7 @@ def test_models_callbacks_compare_the_two_versions(ctx) -> None:
     assert message == "2 model versions registered."
     rows = {row["Model"]: row for row in table.data}
     assert rows["AST_Rana_Draytonii:1.0"]["Recordings scored"] == "4"
-    assert rows["AST_Rana_Draytonii:1.0"]["With calls"] == "2 (50%)"
+    assert rows["AST_Rana_Draytonii:1.0"]["Hours with calls"] == "0.03 (50.0%)"
     assert rows["AST_Rana_Draytonii:2.0"]["Confirmed calls found"] == "1 of 1"
     assert rows["AST_Rana_Draytonii:2.0"]["Rejected avoided"] == "1 of 1"
     assert rows["AST_Rana_Draytonii:1.0"]["Rejected avoided"] == "0 of 1"

@@ -252,19 +252,22 @@ BY_MODEL = pd.DataFrame(
         "night": pd.to_datetime(["2024-03-01", "2024-03-02", "2024-03-09", "2024-03-01"]),
         "model_version_id": [1, 1, 1, 2],
         "recordings": [10, 20, 5, 4],
-        "with_calls": [5, 0, 5, 1],
+        "minutes_analysed": [100.0, 200.0, 50.0, 40.0],
+        "minutes_with_calls": [50.0, 0.0, 50.0, 10.0],
+        "events": [7, 0, 9, 2],
     }
 )
 
 
-def test_calls_per_night_by_model_is_a_share_of_what_each_version_scored() -> None:
+def test_calls_per_night_by_model_is_a_share_of_what_each_version_analysed() -> None:
     fig = figures_models.calls_per_night_by_model(BY_MODEL, {2: "m:2.0", 1: "m:1.0"})
     assert [t.name for t in fig.data] == ["m:2.0", "m:1.0"]
     old = fig.data[1]
     # 2 March to 9 March has no runs: the line breaks there instead of crossing a week.
     assert np.isnan(old.y[2]) and pd.Timestamp(old.x[2]) == pd.Timestamp(2024, 3, 3)
     assert [y for y in old.y if not np.isnan(y)] == [0.5, 0.0, 1.0]
-    assert fig.data[0].customdata.tolist() == [[1.0, 4.0]]  # 1 of 4 in the hover
+    assert fig.data[0].y.tolist() == [0.25]
+    assert fig.data[0].customdata.tolist() == [[10.0, 40.0, 2.0]]  # minutes, events in hover
     empty = figures_models.calls_per_night_by_model(BY_MODEL.iloc[:0], {})
     assert not empty.data and empty.layout.annotations[0].text.startswith("No model")
 

@@ -31,10 +31,12 @@ def test_each_version_with_its_runs_events_and_the_reviews(engine, ids) -> None:
     rows = versions_in(engine, Scope())
     assert list(rows) == ["AST_Rana_Draytonii:2.0", "AST_Rana_Draytonii:1.0"]  # newest first
     old, new = rows["AST_Rana_Draytonii:1.0"], rows["AST_Rana_Draytonii:2.0"]
-    # 1.0: four recordings finished (two with calls: the first and Upper Creek's), one failed.
+    # 1.0: four one-minute recordings finished (calls in the first and in Upper Creek's),
+    # one failed.
     assert (old["recordings_scored"], old["recordings_failed"]) == (4, 1)
-    assert (old["recordings_with_calls"], old["events"]) == (2, 3)
-    assert (new["recordings_scored"], new["recordings_with_calls"], new["events"]) == (1, 1, 1)
+    assert (old["minutes_analysed"], old["minutes_with_calls"], old["events"]) == (4.0, 2.0, 3)
+    assert (new["recordings_scored"], new["recordings_failed"]) == (1, 0)
+    assert (new["minutes_analysed"], new["minutes_with_calls"], new["events"]) == (1.0, 1.0, 1)
     # The first recording's calls: 0-20 s confirmed, 40-60 s rejected (the latest reviews).
     # 1.0 found both (it made them); 2.0's one event (10-20 s) finds the confirmed call only.
     assert (old["confirmed"], old["confirmed_found"], old["rejected"], old["rejected_avoided"]) == (
@@ -52,9 +54,17 @@ def test_counts_keep_to_the_sites_and_nights_in_scope(engine, ids) -> None:
     assert creek["AST_Rana_Draytonii:1.0"]["recordings_scored"] == 1
     assert creek["AST_Rana_Draytonii:1.0"]["confirmed"] == 0  # the reviews are at the pond
     assert creek["AST_Rana_Draytonii:2.0"]["recordings_scored"] == 0  # listed, nothing run
-    third = versions_in(engine, Scope(date_from=date(2024, 3, 3), date_to=date(2024, 3, 3)))
-    old = third["AST_Rana_Draytonii:1.0"]
+    third = Scope(date_from=date(2024, 3, 3), date_to=date(2024, 3, 3))
+    old = versions_in(engine, third)["AST_Rana_Draytonii:1.0"]
     assert (old["recordings_scored"], old["recordings_failed"], old["events"]) == (1, 1, 0)
+    # Both versions compared on the night of 1 March only: the first recording.
+    with Session(engine) as session:
+        first_night = Scope(date_from=date(2024, 3, 1), date_to=date(2024, 3, 1))
+        pairs = agreement(
+            session=session, scope=first_night, first_id=ids["v2"], second_id=ids["v1"]
+        )
+        none = agreement(session=session, scope=third, first_id=ids["v2"], second_id=ids["v1"])
+    assert pairs["recordings"].tolist() == [1] and none.empty
 
 
 def test_a_trained_version_shows_its_clips_and_average_precision(engine, ids) -> None:
@@ -73,6 +83,7 @@ def test_a_trained_version_shows_its_clips_and_average_precision(engine, ids) ->
     assert row["trained_here"] and row["training_clips"] == 100
     assert (row["validation_ap"], row["test_ap"]) == (0.91, 0.87)
     assert (row["recordings_scored"], row["events"], row["confirmed"]) == (0, 0, 0)
+    assert row["minutes_analysed"] == 0.0
 
 
 def test_nights_per_version_and_agreement_on_recordings_both_scored(engine, ids) -> None:
@@ -81,13 +92,15 @@ def test_nights_per_version_and_agreement_on_recordings_both_scored(engine, ids)
         pairs = agreement(session=session, scope=Scope(), first_id=ids["v1"], second_id=ids["v2"])
         names = version_names(session=session, ids=[ids["v2"], 10_000])
     got = {
-        (row.night.date(), row.model_version_id): (row.recordings, row.with_calls)
+        (row.night.date(), row.model_version_id): (
+            row.recordings, row.minutes_analysed, row.minutes_with_calls, row.events
+        )
         for row in nightly.itertuples()
-    }
+    }  # fmt: skip
     assert got == {
-        (date(2024, 3, 1), ids["v1"]): (2, 1),
-        (date(2024, 3, 3), ids["v1"]): (1, 0),
-        (date(2024, 3, 1), ids["v2"]): (1, 1),
+        (date(2024, 3, 1), ids["v1"]): (2, 2.0, 1.0, 2),
+        (date(2024, 3, 3), ids["v1"]): (1, 1.0, 0.0, 0),
+        (date(2024, 3, 1), ids["v2"]): (1, 1.0, 1.0, 1),
     }
     # Only the first recording was scored by both, and both found calls in it.
     assert pairs.to_dict("records") == [
