@@ -17,7 +17,7 @@ Layout
     (and one write transaction per review). The queries are :mod:`db.dashboard` (the
     scope), :mod:`db.dashboard_activity`, :mod:`db.dashboard_events` and
     :mod:`db.dashboard_devices`; they aggregate in SQL and return DataFrames.
-``figures.py``, ``figures_devices.py``
+``figures.py``, ``figures_temperature.py``, ``figures_devices.py``
     Pure ``DataFrame -> go.Figure`` functions; ``stats.py`` bins and fits (temperature);
     ``expected.py`` the minutes a device should record per night (its schedule).
 ``auth.py``, ``media.py``

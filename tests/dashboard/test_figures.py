@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from dashboard import figures, figures_devices, figures_models, stats
+from dashboard import figures, figures_devices, figures_models, figures_temperature, stats
 from dashboard.figures import DAY_MS
 
 
@@ -103,8 +103,8 @@ def _season_figures() -> list[go.Figure]:
         figures.calls_per_night(frame),
         figures.calls_per_night(frame[frame["site"] < "C"]),
         figures.night_heatmap(hourly),
-        figures.temperature_bins(bins, stats.fit_logistic(bins)),
-        figures.temperature_nights(stats.nights_by_temperature(per_night)),
+        figures_temperature.temperature_bins(bins, stats.fit_logistic(bins)),
+        figures_temperature.temperature_nights(stats.nights_by_temperature(per_night)),
         figures.empty_figure("Nothing here", "A title"),
         figures_devices.site_map(POINTS),
         figures_devices.site_map(POINTS, tile_url="https://tiles.test/{z}/{x}/{y}.png"),
@@ -133,7 +133,7 @@ def test_logistic_fit_finds_the_half_maximum_temperature() -> None:
     fit = stats.fit_logistic(bins)
     assert fit is not None
     assert fit.t50_c == pytest.approx(12.5, abs=0.8) and fit.p_max == pytest.approx(0.8, abs=0.08)
-    fig = figures.temperature_bins(bins, fit)
+    fig = figures_temperature.temperature_bins(bins, fit)
     assert [t.name for t in fig.data] == ["Recordings with calls", "Logistic fit"]
     assert fig.data[0].text[0].startswith("n=")
     assert "half of max" in fig.layout.annotations[0].text
@@ -167,7 +167,7 @@ def test_nights_are_coloured_by_date() -> None:
     )
     nights = stats.nights_by_temperature(per_night)
     assert list(nights["share"]) == [0.5, 1.0] and list(nights["temperature_c"]) == [9.0, 15.0]
-    (points,) = figures.temperature_nights(nights).data
+    (points,) = figures_temperature.temperature_nights(nights).data
     assert points.marker.color[0] < points.marker.color[1]
 
 
