@@ -17,9 +17,12 @@ Layout
     (and one write transaction per review). The queries are :mod:`db.dashboard` (the
     scope), :mod:`db.dashboard_activity`, :mod:`db.dashboard_events` and
     :mod:`db.dashboard_devices`; they aggregate in SQL and return DataFrames.
-``figures.py``, ``figures_temperature.py``, ``figures_devices.py``
-    Pure ``DataFrame -> go.Figure`` functions; ``stats.py`` bins and fits (temperature);
-    ``expected.py`` the minutes a device should record per night (its schedule).
+``figures*.py``
+    Pure ``DataFrame -> go.Figure`` functions: ``figures.py`` their shared look and helpers,
+    ``figures_activity.py`` calls per night and hour, ``figures_temperature.py`` calling
+    against temperature, ``figures_devices.py`` the map and device health,
+    ``figures_models.py`` model versions compared; ``stats.py`` bins and fits
+    (temperature); ``expected.py`` the minutes a device should record per night (its schedule).
 ``auth.py``, ``media.py``
     Reviewer sign-in; an event's audio and spectrogram from the audio roots only.
 """

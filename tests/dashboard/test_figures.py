@@ -1,4 +1,4 @@
-"""dashboard.figures and dashboard.stats: pure functions on small frames, no browser."""
+"""dashboard.figures* and dashboard.stats: pure functions on small frames, no browser."""
 
 from __future__ import annotations
 
@@ -11,7 +11,14 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from dashboard import figures, figures_devices, figures_models, figures_temperature, stats
+from dashboard import (
+    figures,
+    figures_activity,
+    figures_devices,
+    figures_models,
+    figures_temperature,
+    stats,
+)
 from dashboard.figures import DAY_MS
 
 
@@ -23,7 +30,7 @@ def nightly(rows: list[tuple[str, date, float, float, int]]) -> pd.DataFrame:
 
 def test_sparse_season_draws_each_night_one_night_wide() -> None:
     # Two nights two years apart: the bug drew each as a bar months wide.
-    fig = figures.calls_per_night(
+    fig = figures_activity.calls_per_night(
         nightly(
             [("Pond", date(2017, 4, 1), 120.0, 30.0, 4), ("Pond", date(2019, 4, 1), 60.0, 0.0, 0)]
         )
@@ -45,7 +52,7 @@ def test_multi_year_range_keeps_true_dates_per_site() -> None:
     frame = nightly(
         [("A", n, 100.0, 10.0, 2) for n in nights] + [("B", n, 50.0, 50.0, 9) for n in nights[:3]]
     )
-    fig = figures.calls_per_night(frame)
+    fig = figures_activity.calls_per_night(frame)
     names = [t.name for t in fig.data if t.type == "scatter"]
     assert names == ["A", "B"]
     (b,) = [t for t in fig.data if t.name == "B"]
@@ -55,13 +62,13 @@ def test_multi_year_range_keeps_true_dates_per_site() -> None:
 
 def test_calls_are_a_share_of_the_audio_so_never_exceed_it() -> None:
     # A 4-second recording with a call: 4/60 of a minute with calls, 100% of its audio.
-    fig = figures.calls_per_night(nightly([("Pond", date(2024, 3, 1), 4 / 60, 4 / 60, 1)]))
+    fig = figures_activity.calls_per_night(nightly([("Pond", date(2024, 3, 1), 4 / 60, 4 / 60, 1)]))
     (calls,) = [t for t in fig.data if t.type == "scatter"]
     assert np.nanmax(calls.y) == pytest.approx(100.0)
 
 
 def test_empty_frames_say_so_without_a_year_2000_axis() -> None:
-    fig = figures.calls_per_night(nightly([]))
+    fig = figures_activity.calls_per_night(nightly([]))
     assert "No recordings" in fig.layout.annotations[0].text
     assert fig.layout.xaxis.visible is False
 
@@ -75,7 +82,7 @@ def test_heatmap_has_one_column_per_night_and_gaps_without_audio() -> None:
             "minutes_with_calls": [30.0, 0.0, 30.0],
         }
     )
-    fig = figures.night_heatmap(hourly)
+    fig = figures_activity.night_heatmap(hourly)
     (heat,) = fig.data
     assert len(heat.x) == 5  # 1 to 5 March, each night its own column
     assert list(heat.y) == ["20:00", "02:00"]  # evening first, only hours with audio
@@ -100,9 +107,9 @@ def _season_figures() -> list[go.Figure]:
         {"site": "A", "night": nights, "temperature_c": [8.0, 9.5, 11.0, 14.0, 16.0]}
     ).assign(recordings=4, with_calls=[0, 1, 2, 3, 4])
     return [
-        figures.calls_per_night(frame),
-        figures.calls_per_night(frame[frame["site"] < "C"]),
-        figures.night_heatmap(hourly),
+        figures_activity.calls_per_night(frame),
+        figures_activity.calls_per_night(frame[frame["site"] < "C"]),
+        figures_activity.night_heatmap(hourly),
         figures_temperature.temperature_bins(bins, stats.fit_logistic(bins)),
         figures_temperature.temperature_nights(stats.nights_by_temperature(per_night)),
         figures.empty_figure("Nothing here", "A title"),
