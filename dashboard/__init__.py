@@ -21,8 +21,9 @@ Layout
     Pure ``DataFrame -> go.Figure`` functions: ``figures.py`` their shared look and helpers,
     ``figures_activity.py`` calls per night and hour, ``figures_temperature.py`` calling
     against temperature, ``figures_devices.py`` the map and device health,
-    ``figures_models.py`` model versions compared; ``stats.py`` bins and fits
-    (temperature); ``expected.py`` the minutes a device should record per night (its schedule).
+    ``figures_models.py`` model versions compared, ``figures_audio.py`` an event's
+    spectrogram; ``stats.py`` bins and fits (temperature); ``expected.py`` the minutes a
+    device should record per night (its schedule).
 ``auth.py``, ``media.py``
     Reviewer sign-in; an event's audio and spectrogram from the audio roots only.
 """

@@ -4,7 +4,7 @@ that says why there is nothing, subplots stacked on one date axis, and nights wi
 Time axes are true date axes: every bar is one night wide, so two nights years apart read as
 two nights, not as a season. The figures themselves, pure functions from DataFrames to
 ``go.Figure``, are in ``figures_activity.py``, ``figures_temperature.py``,
-``figures_devices.py`` and ``figures_models.py``.
+``figures_devices.py``, ``figures_models.py`` and ``figures_audio.py``.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import dash
 import pandas as pd
 from dash import Input, Output, State, callback, dash_table, dcc, html
 
-from dashboard import auth, data, figures, figures_devices, media
+from dashboard import auth, data, figures, figures_audio, media
 from dashboard.components import (
     TABLE_STYLE,
     frame_records,
@@ -390,7 +390,7 @@ def show_event(
     try:
         clip = media.load_clip(detection_id, context)
         power, times, freqs = media.power_spectrogram(clip)
-        fig = figures_devices.spectrogram(
+        fig = figures_audio.spectrogram(
             power,
             times,
             freqs,

@@ -14,6 +14,7 @@ import pytest
 from dashboard import (
     figures,
     figures_activity,
+    figures_audio,
     figures_devices,
     figures_models,
     figures_temperature,
@@ -244,11 +245,11 @@ def test_device_health_marks_gaps_against_the_expected_night() -> None:
 def test_spectrogram_is_cut_at_the_chosen_frequency_and_marks_the_event() -> None:
     freqs = np.linspace(0, 8000, 257)
     times = np.linspace(7.0, 23.0, 50)
-    fig = figures_devices.spectrogram(np.zeros((257, 50)), times, freqs, event_s=(10.0, 20.0))
+    fig = figures_audio.spectrogram(np.zeros((257, 50)), times, freqs, event_s=(10.0, 20.0))
     assert max(fig.data[0].y) <= 3000 and tuple(fig.layout.yaxis.range) == (0, 3000)
     (box,) = fig.layout.shapes
     assert (box.x0, box.x1) == (10.0, 20.0)
-    wider = figures_devices.spectrogram(
+    wider = figures_audio.spectrogram(
         np.zeros((257, 50)), times, freqs, event_s=(10, 20), max_hz=6000
     )
     assert max(wider.data[0].y) > 3000
