@@ -10,8 +10,11 @@ Layout
     :func:`~dashboard.app.create_app`: the shell (header, shared site and night-range
     controls, the auto-refresh timer, database status, page container, ``/health``).
 ``pages/``
-    One module per page, each registering itself: overview, temperature, map, detections
-    (review), devices, reports.
+    One module per page, each registering itself: overview, temperature, map, detections,
+    devices, reports, models.
+``review_panel.py``
+    The detections page's panel for the chosen event: spectrogram, audio, review history
+    and the verdicts (its callbacks registered by the page).
 ``data.py``
     The way into the database: checks it exists and is migrated, then read-only sessions
     (and one write transaction per review). The queries are :mod:`db.dashboard` (the
