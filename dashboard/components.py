@@ -17,6 +17,8 @@ CARD = {
     "minWidth": "9rem",
     "background": "#fff",
 }
+# A row of controls that wraps on a narrow screen.
+ROW_STYLE = {"display": "flex", "gap": "0.8rem", "flexWrap": "wrap", "alignItems": "center"}
 TABLE_STYLE = {
     "style_table": {"overflowX": "auto", "maxWidth": "100%"},
     "style_cell": {

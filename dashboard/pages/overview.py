@@ -8,7 +8,7 @@ import dash
 import plotly.graph_objects as go
 from dash import Output, callback, dcc, html
 
-from dashboard import data, figures
+from dashboard import data, figures, figures_activity
 from dashboard.components import cards, keep_view, refresh_input, scope_inputs
 from db.dashboard import site_ids, with_site_names
 from db.dashboard_activity import activity_sets, totals
@@ -81,7 +81,7 @@ def update(
     scope_key = (sites, start, end)
     return (
         row,
-        keep_view(figures.calls_per_night(nightly), *scope_key),
-        keep_view(figures.night_heatmap(hourly), *scope_key),
+        keep_view(figures_activity.calls_per_night(nightly), *scope_key),
+        keep_view(figures_activity.night_heatmap(hourly), *scope_key),
         message,
     )

@@ -6,7 +6,7 @@ import dash
 import plotly.graph_objects as go
 from dash import Output, callback, dcc, html
 
-from dashboard import data, figures, stats
+from dashboard import data, figures, figures_temperature, stats
 from dashboard.components import keep_view, plural, refresh_input, scope_inputs
 from db.dashboard_activity import temperature_calling
 
@@ -56,9 +56,12 @@ def update(
     fit = stats.fit_logistic(bins)
     summary = describe_fit(fit, int(per_degree["recordings"].sum()))
     return (
-        keep_view(figures.temperature_bins(bins, fit), sites, start, end),
+        keep_view(figures_temperature.temperature_bins(bins, fit), sites, start, end),
         keep_view(
-            figures.temperature_nights(stats.nights_by_temperature(per_night)), sites, start, end
+            figures_temperature.temperature_nights(stats.nights_by_temperature(per_night)),
+            sites,
+            start,
+            end,
         ),
         summary,
     )

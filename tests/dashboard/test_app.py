@@ -15,8 +15,9 @@ from typer.testing import CliRunner
 
 from cli.main import app as cli_app
 from core.settings import Settings
+from dashboard import review_panel
 from dashboard.app import SITES, create_app, shell
-from db.models import Detection, Review
+from db.models import Detection, Review, Verdict
 from db.reviews import add_review, review_history
 from db.session import get_engine, session_scope
 from tests.dashboard.conftest import PASSWORD, REVIEWER, make_app
@@ -353,12 +354,12 @@ def test_review_round_trip_needs_a_reviewer_and_keeps_history(app: dash.Dash, se
         assert count.startswith("1 event of model AST_Rana_Draytonii:2.0") and pages == 1
     with app.server.test_request_context("/"):
         everything, *_ = detections.load_page([SITE], None, None, None, None, [0, 1], "", 0, 20)
-        said, *_ = detections.review(detections.Verdict.REJECTED, "", [0], everything)
+        said, *_ = review_panel.review(Verdict.REJECTED, "", [0], everything)
         assert said.startswith("Sign in")
     with app.server.test_request_context("/"):
         flask.session["reviewer"] = REVIEWER
-        said, updated, following, note = detections.review(
-            detections.Verdict.REJECTED, " echo ", [0], everything
+        said, updated, following, note = review_panel.review(
+            Verdict.REJECTED, " echo ", [0], everything
         )
         assert said.startswith("Stored: rejected")
         assert updated[0]["verdict"] == "rejected" and updated[0]["reviewer"] == REVIEWER
@@ -366,9 +367,9 @@ def test_review_round_trip_needs_a_reviewer_and_keeps_history(app: dash.Dash, se
         again, *_ = detections.load_page([SITE], None, None, None, None, [0, 1], "", 0, 20)
         assert again[0]["verdict"] == "rejected"
         # Changing the verdict keeps the first one as history.
-        said, *_ = detections.review(detections.Verdict.CONFIRMED, None, [0], updated)
+        said, *_ = review_panel.review(Verdict.CONFIRMED, None, [0], updated)
         assert said.startswith("Stored: confirmed")
-        shown = detections.show_event([0], updated, 3000, 1)[3]
+        shown = review_panel.show_event([0], updated, 3000, 1)[3]
         assert "History" in str(shown.children[0].children)
     with Session(get_engine(url)) as session:
         history = review_history(session=session, detection_id=int(everything[0]["id"]))
@@ -380,7 +381,6 @@ def test_review_round_trip_needs_a_reviewer_and_keeps_history(app: dash.Dash, se
 
 def test_event_spectrogram_and_audio_come_from_the_audio_root(app: dash.Dash, seeded) -> None:
     url, ids, _root = seeded
-    detections = page("detections")
     client = app.server.test_client()
     with Session(get_engine(url)) as session:
         from sqlmodel import select
@@ -405,7 +405,7 @@ def test_event_spectrogram_and_audio_come_from_the_audio_root(app: dash.Dash, se
         "span": "10-20",
     }
     with app.server.test_request_context("/"):
-        fig, src, caption, _history = detections.show_event([0], [row], 2000, 2)
+        fig, src, caption, _history = review_panel.show_event([0], [row], 2000, 2)
     assert src == f"/media/event/{first}.wav?context=2" and "Rana draytonii" in caption
     assert fig.data[0].type == "heatmap" and max(fig.data[0].y) <= 2000
     # A stored path that leads out of the audio root (../ranawatch.db) is refused.

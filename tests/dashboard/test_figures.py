@@ -1,4 +1,4 @@
-"""dashboard.figures and dashboard.stats: pure functions on small frames, no browser."""
+"""dashboard.figures* and dashboard.stats: pure functions on small frames, no browser."""
 
 from __future__ import annotations
 
@@ -11,7 +11,15 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
-from dashboard import figures, figures_devices, figures_models, stats
+from dashboard import (
+    figures,
+    figures_activity,
+    figures_audio,
+    figures_devices,
+    figures_models,
+    figures_temperature,
+    stats,
+)
 from dashboard.figures import DAY_MS
 
 
@@ -23,7 +31,7 @@ def nightly(rows: list[tuple[str, date, float, float, int]]) -> pd.DataFrame:
 
 def test_sparse_season_draws_each_night_one_night_wide() -> None:
     # Two nights two years apart: the bug drew each as a bar months wide.
-    fig = figures.calls_per_night(
+    fig = figures_activity.calls_per_night(
         nightly(
             [("Pond", date(2017, 4, 1), 120.0, 30.0, 4), ("Pond", date(2019, 4, 1), 60.0, 0.0, 0)]
         )
@@ -45,7 +53,7 @@ def test_multi_year_range_keeps_true_dates_per_site() -> None:
     frame = nightly(
         [("A", n, 100.0, 10.0, 2) for n in nights] + [("B", n, 50.0, 50.0, 9) for n in nights[:3]]
     )
-    fig = figures.calls_per_night(frame)
+    fig = figures_activity.calls_per_night(frame)
     names = [t.name for t in fig.data if t.type == "scatter"]
     assert names == ["A", "B"]
     (b,) = [t for t in fig.data if t.name == "B"]
@@ -55,13 +63,13 @@ def test_multi_year_range_keeps_true_dates_per_site() -> None:
 
 def test_calls_are_a_share_of_the_audio_so_never_exceed_it() -> None:
     # A 4-second recording with a call: 4/60 of a minute with calls, 100% of its audio.
-    fig = figures.calls_per_night(nightly([("Pond", date(2024, 3, 1), 4 / 60, 4 / 60, 1)]))
+    fig = figures_activity.calls_per_night(nightly([("Pond", date(2024, 3, 1), 4 / 60, 4 / 60, 1)]))
     (calls,) = [t for t in fig.data if t.type == "scatter"]
     assert np.nanmax(calls.y) == pytest.approx(100.0)
 
 
 def test_empty_frames_say_so_without_a_year_2000_axis() -> None:
-    fig = figures.calls_per_night(nightly([]))
+    fig = figures_activity.calls_per_night(nightly([]))
     assert "No recordings" in fig.layout.annotations[0].text
     assert fig.layout.xaxis.visible is False
 
@@ -75,7 +83,7 @@ def test_heatmap_has_one_column_per_night_and_gaps_without_audio() -> None:
             "minutes_with_calls": [30.0, 0.0, 30.0],
         }
     )
-    fig = figures.night_heatmap(hourly)
+    fig = figures_activity.night_heatmap(hourly)
     (heat,) = fig.data
     assert len(heat.x) == 5  # 1 to 5 March, each night its own column
     assert list(heat.y) == ["20:00", "02:00"]  # evening first, only hours with audio
@@ -100,11 +108,11 @@ def _season_figures() -> list[go.Figure]:
         {"site": "A", "night": nights, "temperature_c": [8.0, 9.5, 11.0, 14.0, 16.0]}
     ).assign(recordings=4, with_calls=[0, 1, 2, 3, 4])
     return [
-        figures.calls_per_night(frame),
-        figures.calls_per_night(frame[frame["site"] < "C"]),
-        figures.night_heatmap(hourly),
-        figures.temperature_bins(bins, stats.fit_logistic(bins)),
-        figures.temperature_nights(stats.nights_by_temperature(per_night)),
+        figures_activity.calls_per_night(frame),
+        figures_activity.calls_per_night(frame[frame["site"] < "C"]),
+        figures_activity.night_heatmap(hourly),
+        figures_temperature.temperature_bins(bins, stats.fit_logistic(bins)),
+        figures_temperature.temperature_nights(stats.nights_by_temperature(per_night)),
         figures.empty_figure("Nothing here", "A title"),
         figures_devices.site_map(POINTS),
         figures_devices.site_map(POINTS, tile_url="https://tiles.test/{z}/{x}/{y}.png"),
@@ -133,7 +141,7 @@ def test_logistic_fit_finds_the_half_maximum_temperature() -> None:
     fit = stats.fit_logistic(bins)
     assert fit is not None
     assert fit.t50_c == pytest.approx(12.5, abs=0.8) and fit.p_max == pytest.approx(0.8, abs=0.08)
-    fig = figures.temperature_bins(bins, fit)
+    fig = figures_temperature.temperature_bins(bins, fit)
     assert [t.name for t in fig.data] == ["Recordings with calls", "Logistic fit"]
     assert fig.data[0].text[0].startswith("n=")
     assert "half of max" in fig.layout.annotations[0].text
@@ -167,7 +175,7 @@ def test_nights_are_coloured_by_date() -> None:
     )
     nights = stats.nights_by_temperature(per_night)
     assert list(nights["share"]) == [0.5, 1.0] and list(nights["temperature_c"]) == [9.0, 15.0]
-    (points,) = figures.temperature_nights(nights).data
+    (points,) = figures_temperature.temperature_nights(nights).data
     assert points.marker.color[0] < points.marker.color[1]
 
 
@@ -237,11 +245,11 @@ def test_device_health_marks_gaps_against_the_expected_night() -> None:
 def test_spectrogram_is_cut_at_the_chosen_frequency_and_marks_the_event() -> None:
     freqs = np.linspace(0, 8000, 257)
     times = np.linspace(7.0, 23.0, 50)
-    fig = figures_devices.spectrogram(np.zeros((257, 50)), times, freqs, event_s=(10.0, 20.0))
+    fig = figures_audio.spectrogram(np.zeros((257, 50)), times, freqs, event_s=(10.0, 20.0))
     assert max(fig.data[0].y) <= 3000 and tuple(fig.layout.yaxis.range) == (0, 3000)
     (box,) = fig.layout.shapes
     assert (box.x0, box.x1) == (10.0, 20.0)
-    wider = figures_devices.spectrogram(
+    wider = figures_audio.spectrogram(
         np.zeros((257, 50)), times, freqs, event_s=(10, 20), max_hz=6000
     )
     assert max(wider.data[0].y) > 3000
