@@ -32,7 +32,8 @@ from core.errors import ConfigError
 from core.settings import get_settings
 from db.recordings import StoredFile, stored_files
 from db.session import get_engine, session_scope
-from db.sites import SiteResolver, load_sites_file, store_sites_file
+from db.site_resolver import SiteResolver
+from db.sites import load_sites_file, store_sites_file
 from flows.ingest_file import ingest_file
 from flows.runlog import run_log
 from flows.schedules import INGESTED_EVENT

@@ -33,7 +33,7 @@ from db.recordings import (
 )
 from db.recordings import forget_file as forget_stored_file
 from db.session import get_engine, session_scope
-from db.sites import SiteResolver
+from db.site_resolver import SiteResolver
 from flows.ingest_reads import (
     Unreadable,
     failure_reason,

@@ -19,7 +19,8 @@ from alembic import command
 from sqlmodel import Session, select
 
 from db import crud, queue
-from db.activity_sums import SUM_TABLES, call_seconds, refresh_sums, source_sums
+from db.activity_computation import call_seconds
+from db.activity_sums import SUM_TABLES, refresh_sums, source_sums
 from db.migrate import alembic_config, upgrade
 from db.models import ActivityHour, Detection, Recording, RecordingStatus
 from db.recordings import forget_file, store_file, stored_files

@@ -11,7 +11,8 @@ import sqlalchemy as sa
 from core.errors import ConfigError
 from db import crud
 from db.session import session_scope
-from db.sites import SiteResolver, load_sites_file, store_sites_file
+from db.site_resolver import SiteResolver
+from db.sites import load_sites_file, store_sites_file
 
 SITES_YAML = """\
 match_radius_m: 300

@@ -15,7 +15,7 @@ from sqlmodel import select
 from core.errors import ConfigError
 from db.models import Device, DuplicateFile, FlowStatus, Recording, RecordingStatus, RunLog, Site
 from db.session import get_engine, session_scope
-from db.sites import SiteResolver
+from db.site_resolver import SiteResolver
 from flows.ingest import ingest_recordings
 from flows.ingest_file import store_recording
 from tests.flows.helpers import write_broken_recordings, write_good_recordings

@@ -114,8 +114,8 @@ def downgrade() -> None:
 
 
 # --------------------------------------------------------------------------- backfill
-# A frozen copy of db.activity_sums.compute_sums (migrations must not change when the code
-# does); tests/db/test_activity_sums.py checks that both give the same rows.
+# A frozen copy of db.activity_computation.compute_sums (migrations must not change when
+# the code does); tests/db/test_activity_sums.py checks that both give the same rows.
 
 
 def _backfill(bind: sa.Connection) -> None:
