@@ -100,12 +100,13 @@ def scratch() -> Iterator[Path]:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(
-    which=st.integers(0, len(SOURCES) - 1),
+    # (0, 0) without the folder: the realaudio_dir fixture then skips (fails under CI).
+    which=st.integers(0, max(len(SOURCES) - 1, 0)),
     edits=st.lists(_EDIT, min_size=1, max_size=6),
     cut=st.none() | st.integers(0, 2 * HEAD),
 )
 def test_mangled_real_headers_give_a_result_or_a_typed_error(
-    scratch: Path, which: int, edits: list[tuple], cut: int | None
+    realaudio_dir: Path, scratch: Path, which: int, edits: list[tuple], cut: int | None
 ) -> None:
     scratch.write_bytes(mangle(SOURCES[which].read_bytes(), edits, cut))
     with alarm(EXAMPLE_TIMEOUT_S), warnings.catch_warnings():
