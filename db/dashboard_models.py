@@ -137,13 +137,18 @@ def nightly_by_version(*, session: Session, scope: Scope) -> pd.DataFrame:
     )
 
 
-def failed_runs(*, session: Session, scope: Scope) -> pd.DataFrame:
-    """Recordings each version could not score, in scope: ``model_version_id``,
+def failed_runs(*, session: Session, scope: Scope, version_ids: list[int]) -> pd.DataFrame:
+    """Recordings each of ``version_ids`` could not score, in scope: ``model_version_id``,
     ``recordings_failed``."""
     query = scoped(
         select(DetectionRun.model_version_id, sa.func.count())
         .join(Recording, Recording.id == DetectionRun.recording_id)
-        .where(DetectionRun.status == RecordingStatus.FAILED)
+        .where(
+            # Named versions: the queue index finds their failed runs (status alone would
+            # read every run).
+            DetectionRun.model_version_id.in_(version_ids),  # type: ignore[attr-defined]
+            DetectionRun.status == RecordingStatus.FAILED,
+        )
         .group_by(DetectionRun.model_version_id),
         session,
         scope,
@@ -174,14 +179,12 @@ def review_check(*, session: Session, scope: Scope) -> pd.DataFrame:
         )
         .correlate(reviewed, DetectionRun)
     )
-    # One row per reviewed call and version that scored its recording, the overlap looked
-    # up once per row.
-    rows = scoped(
-        select(
-            DetectionRun.model_version_id.label("version"),
-            (latest.c.verdict == Verdict.CONFIRMED.value).label("confirmed"),
-            sa.case((overlaps, 1), else_=0).label("found"),
-        )
+    # Counted per version, verdict and whether the version found it: the overlap is looked
+    # up once per reviewed call and version (a grouping key, not a term of several sums).
+    found = sa.case((overlaps, 1), else_=0)
+    confirmed = latest.c.verdict == Verdict.CONFIRMED.value
+    query = scoped(
+        select(DetectionRun.model_version_id, confirmed, found, sa.func.count())
         .select_from(reviewed)
         .join(latest, latest.c.detection_id == reviewed.id)
         .join(Recording, Recording.id == reviewed.recording_id)
@@ -189,20 +192,25 @@ def review_check(*, session: Session, scope: Scope) -> pd.DataFrame:
         .where(
             DetectionRun.status == RecordingStatus.DONE,
             latest.c.verdict.in_([Verdict.CONFIRMED.value, Verdict.REJECTED.value]),
-        ),
+        )
+        .group_by(DetectionRun.model_version_id, confirmed, found),
         session,
         scope,
-    ).subquery()
-    confirmed = rows.c.confirmed
-    query = select(
-        rows.c.version,
-        sa.func.sum(sa.case((confirmed, 1), else_=0)),
-        sa.func.sum(sa.case((confirmed, rows.c.found), else_=0)),
-        sa.func.sum(sa.case((confirmed, 0), else_=1)),
-        sa.func.sum(sa.case((confirmed, 0), else_=1 - rows.c.found)),
-    ).group_by(rows.c.version)
-    columns = ["model_version_id", "confirmed", "confirmed_found", "rejected", "rejected_avoided"]
-    return read_frame(session, query, columns)
+    )
+    rows = read_frame(session, query, ["model_version_id", "confirmed", "found", "n"])
+    rows = rows.astype({"confirmed": bool, "found": bool, "n": "int64"})
+    confirmed_rows, rejected_rows = rows[rows["confirmed"]], rows[~rows["confirmed"]]
+    parts = {
+        "confirmed": confirmed_rows,
+        "confirmed_found": confirmed_rows[confirmed_rows["found"]],
+        "rejected": rejected_rows,
+        "rejected_avoided": rejected_rows[~rejected_rows["found"]],
+    }
+    out = pd.DataFrame({"model_version_id": rows["model_version_id"].unique()})
+    for column, part in parts.items():
+        counts = part.groupby("model_version_id")["n"].sum()
+        out[column] = out["model_version_id"].map(counts).fillna(0).astype("int64")
+    return out
 
 
 def model_versions(
@@ -244,8 +252,9 @@ def model_versions(
         .rename(columns={"recordings": "recordings_scored"})
     )
     out = base.merge(totals, on="model_version_id", how="left")
+    ids = [int(i) for i in base["model_version_id"]]
     for part in (
-        failed_runs(session=session, scope=scope),
+        failed_runs(session=session, scope=scope, version_ids=ids),
         review_check(session=session, scope=scope),
     ):
         out = out.merge(part, on="model_version_id", how="left")
