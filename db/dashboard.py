@@ -76,12 +76,15 @@ def default_model(*, session: Session) -> tuple[int | None, tuple[str, ...], str
         ``(model_version_id, target_labels, "name:version")``; ``(None, (), "")`` before
         any model is registered.
     """
+    # EXISTS per version (newest first), answered by the queue index: a join read the
+    # runs in table order until it met one of the newest version's, a season of rows once
+    # a second version had run.
+    finished = sa.exists().where(
+        DetectionRun.model_version_id == ModelVersion.id,
+        DetectionRun.status == RecordingStatus.DONE,
+    )
     mv = session.exec(
-        select(ModelVersion)
-        .join(DetectionRun, DetectionRun.model_version_id == ModelVersion.id)
-        .where(DetectionRun.status == RecordingStatus.DONE)
-        .order_by(ModelVersion.id.desc())  # type: ignore[union-attr]
-        .limit(1)
+        select(ModelVersion).where(finished).order_by(ModelVersion.id.desc()).limit(1)  # type: ignore[union-attr]
     ).first()
     if mv is None:
         mv = session.exec(select(ModelVersion).order_by(ModelVersion.id.desc()).limit(1)).first()  # type: ignore[union-attr]
