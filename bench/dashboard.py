@@ -42,7 +42,8 @@ import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from bench.season import SeasonSize, add_retrained_version, fill_season  # noqa: E402
+from bench.season import SeasonSize, fill_season  # noqa: E402
+from bench.season_versions import add_retrained_version  # noqa: E402
 from core.settings import Settings  # noqa: E402
 from dashboard.app import create_app  # noqa: E402
 from db.activity_sums import refresh_recordings  # noqa: E402

@@ -158,7 +158,8 @@ def main() -> None:
 
     url = args.database_url
     if url is None:
-        from bench.season import SeasonSize, add_retrained_version, fill_season
+        from bench.season import SeasonSize, fill_season
+        from bench.season_versions import add_retrained_version
         from db.migrate import upgrade
         from db.session import get_engine
 
