@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from core.errors import ConfigError
@@ -114,15 +115,21 @@ def resolve_model_version(
         return found[0]
     sites = [site_id] if site_id is not None else list(site_ids or [])
     if sites:
-        ran = session.exec(
-            select(ModelVersion)
-            .join(DetectionRun, DetectionRun.model_version_id == ModelVersion.id)
-            .join(Recording, Recording.id == DetectionRun.recording_id)
+        # Per version, newest first: does one of the sites' recordings have a finished run
+        # of it? (A join read the runs in table order until it met one of the newest
+        # version's: 0.6 s on a season with two versions.)
+        finished_here = sa.exists().where(
+            Recording.site_id.in_(sites),  # type: ignore[union-attr]
+            sa.exists()
             .where(
-                Recording.site_id.in_(sites),  # type: ignore[union-attr]
+                DetectionRun.recording_id == Recording.id,
+                DetectionRun.model_version_id == ModelVersion.id,
                 DetectionRun.status == RecordingStatus.DONE,
             )
-            .order_by(ModelVersion.id.desc())  # type: ignore[union-attr]
+            .correlate_except(DetectionRun),
+        )
+        ran = session.exec(
+            select(ModelVersion).where(finished_here).order_by(ModelVersion.id.desc())  # type: ignore[union-attr]
         ).first()
         if ran is not None:
             return ran

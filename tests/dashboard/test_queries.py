@@ -47,6 +47,14 @@ def test_default_model_is_the_newest_that_ran(seeded) -> None:
             (FROG,),
             "AST_Rana_Draytonii:2.0",
         )
+        # A newer version registered but not yet run is not shown (nothing to show).
+        crud.get_or_create_model_version(
+            session=session, name="AST_Rana_Draytonii", version="3.0",
+            checkpoint_sha256="c" * 64, labels=[FROG, "Negative"], settings={},
+        )  # fmt: skip
+        session.flush()
+        assert dashboard.default_model(session=session)[0] == ids["v2"]
+        session.rollback()
 
 
 def test_nights_per_site_are_local_evenings_with_effort_and_call_minutes(seeded) -> None:

@@ -82,6 +82,9 @@ def test_model_is_chosen_by_name_version_or_latest_results(engine, ids) -> None:
         assert pick("AST_Rana_Draytonii:2.0") == ids["v2"]
         assert pick("AST_Rana_Draytonii") == ids["v2"]  # newest of that name
         assert pick(None) == ids["v2"]  # newest with finished runs at the site
+        # 2.0 never ran at Upper Creek: its report is of 1.0, the newest that did.
+        creek = reports.require_site(session=session, name=seed.OTHER_SITE).id
+        assert reports.resolve_model_version(session=session, site_id=creek).id == ids["v1"]
         with pytest.raises(ConfigError, match=r"known: AST_Rana_Draytonii:1\.0, .*2\.0"):
             pick("AST_Rana_Draytonii:9.9")
 
