@@ -17,6 +17,7 @@ from cli.main import app as cli_app
 from core.settings import Settings
 from dashboard import review_panel
 from dashboard.app import SITES, create_app, shell
+from db.migrate import upgrade
 from db.models import Detection, Review, Verdict
 from db.reviews import add_review, review_history
 from db.session import get_engine, session_scope
@@ -84,6 +85,21 @@ def test_a_missing_database_is_explained_and_never_created(tmp_path: Path) -> No
     assert "ranawatch db upgrade" in message and totals is None
     assert "There is no database" in nights.layout.annotations[0].text
     assert not path.exists() and not path.parent.exists()
+
+
+def test_models_page_on_a_database_without_models_or_without_a_database(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    upgrade(f"sqlite:///{empty}")
+    for path, said in ((empty, "No model version yet"), (tmp_path / "none.db", "no database")):
+        app = create_app(f"sqlite:///{path}", settings=Settings())
+        models = page("models")  # after an app exists: pages register with it
+        with app.server.test_request_context("/"):
+            table, fig, options, first, _, second, message = models.update([], None, None)
+            compared = models.compare(None, None, [], None, None)
+        assert said.lower() in message.lower() and table is None and options == []
+        assert (first, second) == (None, None) and not fig.data
+        assert compared[1] == "" and not compared[0].data
+    assert not (tmp_path / "none.db").exists()
 
 
 def test_an_unmigrated_database_says_how_to_fix_it(tmp_path: Path) -> None:
