@@ -21,6 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from db.model_versions import decision_of, model_tag
 from db.models import (
     RECORDING_HOUR,
     RECORDING_NIGHT,
@@ -30,7 +31,6 @@ from db.models import (
     RecordingStatus,
     Site,
 )
-from db.reports import decision_of
 
 # The recording's night and local hour, computed by the database (migration 0004).
 NIGHT, HOUR = RECORDING_NIGHT, RECORDING_HOUR
@@ -90,7 +90,7 @@ def default_model(*, session: Session) -> tuple[int | None, tuple[str, ...], str
         mv = session.exec(select(ModelVersion).order_by(ModelVersion.id.desc()).limit(1)).first()  # type: ignore[union-attr]
     if mv is None:
         return None, (), ""
-    return mv.id, tuple(decision_of(mv)[0]), f"{mv.name}:{mv.version}"
+    return mv.id, tuple(decision_of(mv)[0]), model_tag(mv)
 
 
 def read_frame(session: Session, query: Any, columns: list[str]) -> pd.DataFrame:

@@ -79,8 +79,9 @@ def _serial_plan(session: Session) -> Iterator[None]:
             session.execute(sa.text("SET LOCAL max_parallel_workers_per_gather TO DEFAULT"))
 
 
-def _is_positive(run: Any = DetectionRun) -> Any:
-    """1 for a run that found calls (an event: what makes a recording Positive), else 0."""
+def _is_positive(run: Any) -> Any:
+    """1 where ``run`` (a detection-runs alias) found calls (an event: what makes a
+    recording Positive), else 0."""
     return sa.case((run.n_events > 0, 1), else_=0)
 
 
